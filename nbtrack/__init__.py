@@ -1,0 +1,180 @@
+"""nbtrack: experiment tracking that lives in the Jupyter notebook.
+
+Put ``%%track`` on a cell (after ``%load_ext nbtrack``) or use the API from
+any script::
+
+    import nbtrack
+    with nbtrack.start_run(name="baseline", params={"C": 0.5}):
+        nbtrack.log_metric("acc", 0.93)
+    nbtrack.runs()            # a pandas DataFrame
+
+Importing nbtrack is cheap: the store, pandas and IPython load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from .entities import Artifact, Run
+    from .tracking import ActiveRun, Tracker
+
+__all__ = [
+    "__version__", "start_run", "end_run", "active_run", "set_experiment", "set_store",
+    "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "log_artifact",
+    "log_model", "runs", "get_run", "load_ipython_extension", "unload_ipython_extension",
+]
+
+_tracker: Tracker | None = None
+
+
+def tracker() -> Tracker:
+    """The process-wide :class:`~nbtrack.tracking.Tracker` the functions below use."""
+    global _tracker
+    if _tracker is None:
+        from .tracking import Tracker
+
+        _tracker = Tracker()
+    return _tracker
+
+
+def start_run(name: str | None = None, experiment: str | None = None,
+              params: Mapping[str, Any] | None = None,
+              tags: Mapping[str, Any] | None = None) -> ActiveRun:
+    """Start a run; use it as a context manager.
+
+    Parameters
+    ----------
+    name : str, optional
+        Human-readable run name.
+    experiment : str, optional
+        Experiment to record into (default: the one set with :func:`set_experiment`,
+        else ``Default``).
+    params, tags : dict, optional
+        Params and tags to record at the start.
+
+    Returns
+    -------
+    ActiveRun
+        Ends as FINISHED when the ``with`` block completes, FAILED (with the
+        traceback) on an exception, INTERRUPTED on KeyboardInterrupt.
+    """
+    return tracker().start_run(name=name, experiment=experiment, params=params, tags=tags)
+
+
+def end_run(status: str = "FINISHED") -> None:
+    """End the active run (for runs started without ``with``)."""
+    from .entities import RunStatus
+
+    tracker().end_run(None, RunStatus(status.upper()))
+
+
+def active_run() -> ActiveRun | None:
+    """The run logging calls currently go to, or None."""
+    return tracker().active_run()
+
+
+def set_experiment(name: str) -> str:
+    """Make ``name`` the experiment for new runs and the default for :func:`runs`."""
+    return tracker().set_experiment(name)
+
+
+def set_store(uri: str) -> None:
+    """Record into the store at ``uri`` (a folder, ``sqlite:///folder`` or ``memory:``)."""
+    from .store import open_store
+
+    store = open_store(uri)
+    store.reap_dead_runs()
+    tracker().use_store(store)
+
+
+def log_param(key: str, value: Any) -> None:
+    """Record one param of the active run."""
+    tracker().log_params({key: value})
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    """Record several params of the active run."""
+    tracker().log_params(params)
+
+
+def log_metric(key: str, value: float, step: int | None = None) -> None:
+    """Record a metric value of the active run.
+
+    Parameters
+    ----------
+    key : str
+        Metric name.
+    value : float
+        Any real number (NaN and infinities are kept).
+    step : int, optional
+        Position in the metric's history; by default one past the last step
+        logged for this metric in this run (0 for the first).
+    """
+    tracker().log_metric(key, value, step)
+
+
+def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
+    """Record several metric values of the active run at one step."""
+    tracker().log_metrics(metrics, step)
+
+
+def set_tag(key: str, value: Any) -> None:
+    """Label the active run."""
+    tracker().set_tag(key, value)
+
+
+def log_artifact(path: str, name: str | None = None) -> list[Artifact]:
+    """Copy a file or folder into the store with the active run."""
+    return tracker().log_artifact(path, name)
+
+
+def log_model(model: Any, name: str = "model") -> Artifact:
+    """Save a fitted model safely (skops) with the active run."""
+    return tracker().log_model(model, name)
+
+
+def runs(experiment: str | None = None, filter: str | None = None,
+         order_by: str | Iterable[str] | None = None, limit: int | None = None) -> Any:
+    """Runs as a pandas DataFrame.
+
+    Parameters
+    ----------
+    experiment : str, optional
+        Only this experiment (default: the one set with :func:`set_experiment`,
+        else all).
+    filter : str, optional
+        MLflow filter syntax, e.g. ``"metrics.acc > 0.9 and params.model = 'rf'"``.
+    order_by : str or list of str, optional
+        E.g. ``"metrics.acc DESC"``; newest first by default.
+    limit : int, optional
+        At most this many rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``run_id, experiment, name, status, start_time, end_time,
+        duration, params.*, metrics.*, tags.*``.
+    """
+    return tracker().runs(experiment, filter, order_by, limit)
+
+
+def get_run(run_id: str) -> Run:
+    """A run by id or any unique prefix of 4+ characters."""
+    return tracker().get_run(run_id)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Called by ``%load_ext nbtrack``."""
+    from .extension import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Called by ``%unload_ext nbtrack``."""
+    from .extension import unload_ipython_extension as unload
+
+    unload(ipython)

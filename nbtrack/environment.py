@@ -1,0 +1,132 @@
+"""What a run ran on: Python, platform, imported packages and git state.
+
+Package versions come from ``sys.modules`` and ``importlib.metadata`` (no
+subprocess) and are cached per process, so capturing the environment for
+every run costs little after the first time.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["capture_environment", "imported_packages", "git_state"]
+
+_lock = threading.Lock()
+_module_dists: dict[str, list[str]] | None = None
+_versions: dict[str, str] = {}
+_seen_modules: set[str] = set()
+_packages: dict[str, str] = {}
+_static: dict[str, Any] | None = None
+_git_cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
+_GIT_TTL = 5.0
+
+
+def imported_packages() -> dict[str, str]:
+    """Distribution name → version for every distribution with an imported module."""
+    global _module_dists
+    import importlib.metadata as metadata
+
+    with _lock:
+        if _module_dists is None:
+            _module_dists = metadata.packages_distributions()
+        tops = {name.partition(".")[0] for name in list(sys.modules)}
+        for top in tops - _seen_modules:
+            for dist in _module_dists.get(top, ()):
+                if dist not in _versions:
+                    try:
+                        _versions[dist] = metadata.version(dist)
+                    except metadata.PackageNotFoundError:
+                        continue
+                _packages[dist] = _versions[dist]
+        _seen_modules.update(tops)
+        return dict(sorted(_packages.items(), key=lambda kv: kv[0].lower()))
+
+
+def _find_git_dir(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        candidate = folder / ".git"
+        if candidate.is_dir():
+            return candidate
+        if candidate.is_file():  # worktrees and submodules: "gitdir: <path>"
+            text = candidate.read_text(errors="replace").strip()
+            if text.startswith("gitdir:"):
+                return (folder / text[7:].strip()).resolve()
+    return None
+
+
+def _read_commit(git_dir: Path) -> tuple[str | None, str | None]:
+    head = (git_dir / "HEAD").read_text().strip()
+    if not head.startswith("ref:"):
+        return head, None
+    ref = head[4:].strip()
+    common = git_dir
+    if (git_dir / "commondir").is_file():
+        common = (git_dir / (git_dir / "commondir").read_text().strip()).resolve()
+    for base in (git_dir, common):
+        ref_file = base / ref
+        if ref_file.is_file():
+            return ref_file.read_text().strip(), ref.rpartition("/")[2]
+    packed = common / "packed-refs"
+    if packed.is_file():
+        for line in packed.read_text().splitlines():
+            if line.endswith(" " + ref):
+                return line.split(" ", 1)[0], ref.rpartition("/")[2]
+    return None, ref.rpartition("/")[2]  # a branch with no commit yet
+
+
+def git_state(start: str | os.PathLike[str] | None = None) -> dict[str, Any] | None:
+    """Commit, branch and dirty flag of the git work tree around ``start``, or None.
+
+    The commit is read from ``.git`` directly; the dirty flag needs
+    ``git status`` and is cached for a few seconds.
+    """
+    here = Path(start or os.getcwd()).resolve()
+    key = str(here)
+    cached = _git_cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < _GIT_TTL:
+        return cached[1]
+    git_dir = _find_git_dir(here)
+    state: dict[str, Any] | None = None
+    if git_dir is not None:
+        try:
+            commit, branch = _read_commit(git_dir)
+        except OSError:
+            commit, branch = None, None
+        dirty = None
+        try:
+            out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                 cwd=here, capture_output=True, timeout=3, text=True)
+            if out.returncode == 0:
+                dirty = bool(out.stdout.strip())
+        except (OSError, subprocess.SubprocessError):
+            pass
+        state = {"commit": commit, "branch": branch, "dirty": dirty,
+                 "root": str(git_dir.parent)}
+    _git_cache[key] = (time.monotonic(), state)
+    return state
+
+
+def capture_environment() -> dict[str, Any]:
+    """Python, platform, package versions and git state of this process."""
+    global _static
+    if _static is None:
+        _static = {
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "executable": sys.executable,
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+        }
+    env = dict(_static)
+    env["packages"] = imported_packages()
+    git = git_state()
+    if git is not None:
+        env["git"] = git
+    return env

@@ -1,0 +1,170 @@
+"""One error hierarchy for nbtrack.
+
+Every error says what went wrong *and* what to do about it, in one line, so the
+CLI and the magics can show ``str(error)`` to the user as it is.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "NbtrackError",
+    "InvalidValueError",
+    "FilterSyntaxError",
+    "RunNotFoundError",
+    "AmbiguousRunIdError",
+    "NoActiveRunError",
+    "StoreError",
+    "StoreVersionError",
+    "UnsafeArtifactNameError",
+    "ArtifactCorruptError",
+    "UntrustedModelError",
+    "ModelSerializationError",
+]
+
+
+class NbtrackError(Exception):
+    """Base class of every error nbtrack raises on purpose."""
+
+
+class InvalidValueError(NbtrackError, ValueError):
+    """A key or value given to the tracking API cannot be recorded."""
+
+
+class FilterSyntaxError(NbtrackError, ValueError):
+    """A run filter could not be parsed.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    text : str
+        The whole filter.
+    position : int
+        Offset of the offending token in ``text``.
+    """
+
+    def __init__(self, message: str, text: str = "", position: int = 0) -> None:
+        self.text = text
+        self.position = position
+        where = f" at position {position}: {text[position:position + 20]!r}" if text else ""
+        super().__init__(
+            f"bad filter{where}: {message} "
+            "(example: metrics.acc > 0.9 and params.model = 'rf')"
+        )
+
+    def __reduce__(self):  # keep the error picklable across processes
+        return (_rebuild_filter_error, (self.args[0], self.text, self.position))
+
+
+def _rebuild_filter_error(full: str, text: str, position: int) -> FilterSyntaxError:
+    err = FilterSyntaxError.__new__(FilterSyntaxError)
+    Exception.__init__(err, full)
+    err.text, err.position = text, position
+    return err
+
+
+class RunNotFoundError(NbtrackError, LookupError):
+    """No run matches the id or prefix given."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        super().__init__(
+            f"no run matches {run_id!r}; list runs with `nbtrack runs` or nbtrack.runs()"
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.run_id,))
+
+
+class AmbiguousRunIdError(NbtrackError, LookupError):
+    """A run id prefix matches more than one run."""
+
+    def __init__(self, prefix: str, candidates: list[str]) -> None:
+        self.prefix = prefix
+        self.candidates = list(candidates)
+        shown = ", ".join(self.candidates[:5]) + (", ..." if len(self.candidates) > 5 else "")
+        super().__init__(
+            f"run id prefix {prefix!r} is ambiguous ({shown}); type more characters"
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.prefix, self.candidates))
+
+
+class NoActiveRunError(NbtrackError, RuntimeError):
+    """A logging call was made with no run to log into."""
+
+    def __init__(self, what: str = "log") -> None:
+        self.what = what
+        super().__init__(
+            f"cannot {what}: no active run; wrap the code in `with nbtrack.start_run():` "
+            "or put %%track on the cell"
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.what,))
+
+
+class StoreError(NbtrackError, OSError):
+    """The store cannot be opened, read or written."""
+
+
+class StoreVersionError(StoreError):
+    """The store was written by a newer nbtrack than this one."""
+
+    def __init__(self, found: int, supported: int) -> None:
+        self.found, self.supported = found, supported
+        super().__init__(
+            f"this store has schema version {found} but this nbtrack supports up to "
+            f"{supported}; upgrade nbtrack (pip install -U nbtrack) to use it"
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.found, self.supported))
+
+
+class UnsafeArtifactNameError(InvalidValueError):
+    """An artifact name would escape the run's artifact folder."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name, self.reason = name, reason
+        super().__init__(
+            f"artifact name {name!r} is refused ({reason}); use a relative name such as "
+            "'plots/roc.png'"
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.name, self.reason))
+
+
+class ArtifactCorruptError(StoreError):
+    """An artifact's bytes no longer match the hash it was stored under."""
+
+    def __init__(self, name: str, expected: str, actual: str) -> None:
+        self.name, self.expected, self.actual = name, expected, actual
+        super().__init__(
+            f"artifact {name!r} is corrupt (sha256 {actual[:12]} != recorded {expected[:12]}); "
+            "run `nbtrack fsck` and re-log it from its source"
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.name, self.expected, self.actual))
+
+
+class UntrustedModelError(NbtrackError):
+    """A model file holds types that are not trusted for loading."""
+
+    def __init__(self, name: str, types: list[str]) -> None:
+        self.name, self.types = name, list(types)
+        shown = ", ".join(self.types[:6]) + (", ..." if len(self.types) > 6 else "")
+        super().__init__(
+            f"model {name!r} contains types that are not trusted ({shown}); if you trust "
+            "where it came from, load it with trusted=True"
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.name, self.types))
+
+
+class ModelSerializationError(NbtrackError):
+    """A model could not be saved safely."""

@@ -1,0 +1,346 @@
+"""MLflow's run filter language, parsed into a small syntax tree.
+
+The grammar (a superset of MLflow's, which has only ``and``)::
+
+    expr       := conjunct ("or" conjunct)*
+    conjunct   := atom ("and" atom)*
+    atom       := "(" expr ")" | comparison
+    comparison := ident op literal | ident ["not"] "in" "(" literal ("," literal)* ")"
+                | ident "is" ["not"] "null"
+    ident      := [kind "."] key        kind: metrics params tags attributes (and singulars)
+    op         := = == != <> < <= > >= like ilike "not like" "not ilike"
+
+Keys with special characters are quoted with backticks or double quotes
+(``metrics.`val-acc```). String literals use single or double quotes. The tree
+is turned into parameterised SQL by the store; nothing is ever evaluated.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Union
+
+from .errors import FilterSyntaxError
+
+__all__ = ["Comparison", "BoolOp", "Node", "OrderKey", "parse_filter", "parse_order_by",
+           "ATTRIBUTES"]
+
+#: Attribute names a filter may use, mapped to their canonical names.
+ATTRIBUTES = {
+    "run_id": "run_id", "id": "run_id",
+    "name": "name", "run_name": "name",
+    "status": "status",
+    "start_time": "start_time", "end_time": "end_time", "duration": "duration",
+    "experiment": "experiment", "experiment_name": "experiment",
+    "cell_id": "cell_id", "parent_run_id": "parent_run_id",
+}
+_KINDS = {
+    "metrics": "metrics", "metric": "metrics",
+    "params": "params", "param": "params", "parameters": "params",
+    "tags": "tags", "tag": "tags",
+    "attributes": "attributes", "attribute": "attributes", "attr": "attributes",
+    "run": "attributes",
+}
+_OPS = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">",
+        ">=": ">=", "like": "LIKE", "ilike": "ILIKE", "not like": "NOT LIKE",
+        "not ilike": "NOT ILIKE", "in": "IN", "not in": "NOT IN",
+        "is null": "IS NULL", "is not null": "IS NOT NULL"}
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<number>[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|inf(?:inity)?|nan)(?![\w.]))
+  | (?P<string>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*")
+  | (?P<backtick>`[^`]*`)
+  | (?P<op><=|>=|!=|<>|==|=|<|>)
+  | (?P<punct>[(),.])
+  | (?P<word>[A-Za-z_][\w\-:/]*)
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+Literal = Union[str, float, int]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One test on a run field.
+
+    Parameters
+    ----------
+    kind : str
+        ``metrics``, ``params``, ``tags`` or ``attributes``.
+    key : str
+        Field name (for attributes, the canonical attribute name).
+    op : str
+        SQL-style operator (``=``, ``!=``, ``<``, ..., ``LIKE``, ``IN``, ``IS NULL``).
+    value : literal or tuple of literals or None
+    """
+
+    kind: str
+    key: str
+    op: str
+    value: Literal | tuple[Literal, ...] | None
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    """``and`` / ``or`` over two or more sub-expressions."""
+
+    op: str
+    items: tuple[Node, ...]
+
+
+Node = Union[Comparison, BoolOp]
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    """One ``ORDER BY`` term: a field and a direction."""
+
+    kind: str
+    key: str
+    descending: bool = False
+
+
+@dataclass
+class _Token:
+    type: str
+    text: str
+    pos: int
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            raise FilterSyntaxError(f"unexpected character {text[pos]!r}", text, pos)
+        kind = match.lastgroup or ""
+        if kind != "ws":
+            tokens.append(_Token(kind, match.group(), pos))
+        pos = match.end()
+    tokens.append(_Token("end", "", len(text)))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.i = 0
+
+    @property
+    def tok(self) -> _Token:
+        return self.tokens[self.i]
+
+    def error(self, message: str, tok: _Token | None = None) -> FilterSyntaxError:
+        return FilterSyntaxError(message, self.text, (tok or self.tok).pos)
+
+    def take(self) -> _Token:
+        tok = self.tok
+        self.i += 1
+        return tok
+
+    def word_is(self, *words: str) -> bool:
+        return self.tok.type == "word" and self.tok.text.lower() in words
+
+    def expect_punct(self, char: str) -> None:
+        if self.tok.type != "punct" or self.tok.text != char:
+            raise self.error(f"expected {char!r}")
+        self.i += 1
+
+    def parse_expr(self) -> Node:
+        items = [self.parse_conjunct()]
+        while self.word_is("or"):
+            self.take()
+            items.append(self.parse_conjunct())
+        return items[0] if len(items) == 1 else BoolOp("OR", tuple(items))
+
+    def parse_conjunct(self) -> Node:
+        items = [self.parse_atom()]
+        while self.word_is("and"):
+            self.take()
+            items.append(self.parse_atom())
+        return items[0] if len(items) == 1 else BoolOp("AND", tuple(items))
+
+    def parse_atom(self) -> Node:
+        if self.tok.type == "punct" and self.tok.text == "(":
+            self.take()
+            node = self.parse_expr()
+            self.expect_punct(")")
+            return node
+        return self.parse_comparison()
+
+    def parse_ident(self) -> tuple[str, str]:
+        tok = self.tok
+        if tok.type == "word":
+            word = self.take().text
+            if self.tok.type == "punct" and self.tok.text == ".":
+                kind = _KINDS.get(word.lower())
+                if kind is None:
+                    raise self.error(
+                        f"unknown field kind {word!r}; use metrics., params., tags. or attributes.",
+                        tok)
+                self.take()
+                key_tok = self.take()
+                if key_tok.type in ("word", "number"):
+                    key = key_tok.text
+                    # dotted keys such as params.model.C are common for nested configs
+                    while self.tok.type == "punct" and self.tok.text == "." and \
+                            self.tokens[self.i + 1].type in ("word", "number"):
+                        self.take()
+                        key += "." + self.take().text
+                elif key_tok.type in ("backtick", "string"):
+                    key = _unquote(key_tok.text)
+                else:
+                    raise self.error("expected a name after the dot", key_tok)
+                if kind == "attributes":
+                    return kind, self.attribute(key, key_tok)
+                return kind, key
+            return "attributes", self.attribute(word, tok)
+        if tok.type == "backtick":
+            self.take()
+            return "attributes", self.attribute(_unquote(tok.text), tok)
+        raise self.error("expected a field such as metrics.acc or params.model")
+
+    def attribute(self, name: str, tok: _Token) -> str:
+        canonical = ATTRIBUTES.get(name.lower())
+        if canonical is None:
+            valid = ", ".join(sorted(set(ATTRIBUTES.values())))
+            raise self.error(f"unknown attribute {name!r} (attributes are: {valid}; "
+                             "prefix metrics., params. or tags. for those)", tok)
+        return canonical
+
+    def parse_operator(self) -> str:
+        tok = self.tok
+        if tok.type == "op":
+            self.take()
+            return _OPS[tok.text]
+        if tok.type == "word":
+            words = [self.take().text.lower()]
+            if words[0] in ("not", "is"):
+                if self.word_is("not") and words[0] == "is":
+                    words.append(self.take().text.lower())
+                if self.tok.type == "word":
+                    words.append(self.take().text.lower())
+            op = _OPS.get(" ".join(words))
+            if op is not None:
+                return op
+        raise self.error("expected an operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN)", tok)
+
+    def parse_literal(self) -> Literal:
+        tok = self.take()
+        if tok.type == "string":
+            return _unquote(tok.text)
+        if tok.type == "number":
+            text = tok.text.lower()
+            if re.fullmatch(r"[-+]?\d+", text):
+                return int(text)
+            return float(text)
+        raise self.error("expected a value: a number or a quoted string", tok)
+
+    def parse_comparison(self) -> Comparison:
+        kind, key = self.parse_ident()
+        op_tok = self.tok
+        op = self.parse_operator()
+        if op in ("IS NULL", "IS NOT NULL"):
+            return Comparison(kind, key, op, None)
+        if op in ("IN", "NOT IN"):
+            self.expect_punct("(")
+            values = [self.parse_literal()]
+            while self.tok.type == "punct" and self.tok.text == ",":
+                self.take()
+                values.append(self.parse_literal())
+            self.expect_punct(")")
+            return Comparison(kind, key, op, tuple(values))
+        value_tok = self.tok
+        value = self.parse_literal()
+        if op in ("LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE") and not isinstance(value, str):
+            raise self.error(f"{op} needs a quoted pattern such as '%rf%'", value_tok)
+        if kind == "metrics" and isinstance(value, str):
+            raise self.error(f"metric {key!r} is numeric; compare it with a number", value_tok)
+        if kind == "metrics" and op in ("LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE"):
+            raise self.error("LIKE works on params, tags and text attributes", op_tok)
+        return Comparison(kind, key, op, value)
+
+
+def _unquote(text: str) -> str:
+    quote, body = text[0], text[1:-1]
+    if quote == "'":
+        body = body.replace("''", "'")
+    if quote in ("'", '"'):
+        body = re.sub(r"\\(.)", r"\1", body)
+    return body
+
+
+def parse_filter(text: str) -> Node | None:
+    """Parse a filter string.
+
+    Parameters
+    ----------
+    text : str
+        E.g. ``"metrics.acc > 0.9 and params.model = 'rf'"``. Empty means no filter.
+
+    Returns
+    -------
+    Node or None
+        The syntax tree, or None for an empty filter.
+
+    Raises
+    ------
+    FilterSyntaxError
+        With the position of the offending token.
+    """
+    if text is None or not text.strip():
+        return None
+    parser = _Parser(text)
+    node = parser.parse_expr()
+    if parser.tok.type != "end":
+        raise parser.error("unexpected text after a complete condition (join conditions "
+                           "with 'and' / 'or')")
+    return node
+
+
+def parse_order_by(terms: str | list[str] | tuple[str, ...] | None) -> list[OrderKey]:
+    """Parse ``order_by`` terms such as ``"metrics.acc DESC"``.
+
+    Parameters
+    ----------
+    terms : str or list of str or None
+        One term, a comma-separated string, or a list of terms.
+    """
+    if not terms:
+        return []
+    if isinstance(terms, str):
+        terms = [terms]
+    keys: list[OrderKey] = []
+    for term in terms:
+        for part in _split_commas(term):
+            parser = _Parser(part)
+            kind, key = parser.parse_ident()
+            descending = False
+            if parser.word_is("desc", "asc"):
+                descending = parser.take().text.lower() == "desc"
+            if parser.tok.type != "end":
+                raise parser.error("expected ASC or DESC after the field")
+            keys.append(OrderKey(kind, key, descending))
+    return keys
+
+
+def _split_commas(term: str) -> list[str]:
+    parts, depth, current, quote = [], 0, "", ""
+    for char in term:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "`'\"":
+            quote = char
+        elif char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        current += char
+    parts.append(current)
+    return [p for p in parts if p.strip()]

@@ -1,0 +1,33 @@
+"""Runs as a pandas DataFrame with MLflow's column names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .store.base import RunTable
+
+__all__ = ["runs_frame"]
+
+_BASE = ("run_id", "experiment", "name", "status")
+
+
+def runs_frame(table: RunTable) -> Any:
+    """Build the DataFrame: run_id, experiment, name, status, start_time, end_time,
+    duration, then ``params.*``, ``metrics.*`` and ``tags.*`` (keys sorted)."""
+    import numpy as np
+    import pandas as pd
+
+    base = table.base
+    start = np.array(base.get("start_time", []), dtype="float64")
+    end = np.array(base.get("end_time", []), dtype="float64")
+    columns: dict[str, Any] = {name: base.get(name, []) for name in _BASE}
+    columns["start_time"] = pd.to_datetime(start, unit="s", utc=True)
+    columns["end_time"] = pd.to_datetime(end, unit="s", utc=True)
+    columns["duration"] = end - start
+    for key in sorted(table.params):
+        columns[f"params.{key}"] = table.params[key]
+    for key in sorted(table.metrics):
+        columns[f"metrics.{key}"] = np.array(table.metrics[key], dtype="float64")
+    for key in sorted(table.tags):
+        columns[f"tags.{key}"] = table.tags[key]
+    return pd.DataFrame(columns)

@@ -1,0 +1,80 @@
+"""Saving and loading models without arbitrary unpickling.
+
+scikit-learn models (and anything else skops can represent) are written with
+skops. The types a file needs that skops does not trust by default are
+recorded *in the store* when nbtrack writes the file; on load only those are
+trusted. The list is never read from the artifact, so a tampered file cannot
+vouch for itself. Anything else needs ``trusted=True`` from the caller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .entities import Artifact
+from .errors import ModelSerializationError, UntrustedModelError
+
+__all__ = ["dump_model", "load_model_artifact", "model_summary"]
+
+FORMAT = "skops"
+
+
+def model_summary(model: Any) -> dict[str, Any]:
+    """Class, module and (for estimators) a short description of a model."""
+    cls = type(model)
+    return {"class": cls.__name__, "module": cls.__module__,
+            "qualname": f"{cls.__module__}.{cls.__qualname__}"}
+
+
+def dump_model(model: Any) -> tuple[bytes, dict[str, Any]]:
+    """Serialise a model; return its bytes and the metadata to keep in the store.
+
+    Raises
+    ------
+    ModelSerializationError
+        When skops cannot represent the object.
+    """
+    try:
+        import skops.io as sio
+    except ImportError:  # pragma: no cover - skops is a dependency
+        raise ModelSerializationError("saving models needs skops; pip install skops") from None
+    try:
+        data = sio.dumps(model)
+        needed = sorted(sio.get_untrusted_types(data=data))
+    except Exception as exc:
+        raise ModelSerializationError(
+            f"cannot save {type(model).__name__} safely ({type(exc).__name__}: {exc}); "
+            "log a file you wrote yourself with log_artifact instead") from None
+    meta = model_summary(model)
+    meta.update({"format": FORMAT, "trusted_types": needed})
+    return data, meta
+
+
+def load_model_artifact(record: Artifact, data: bytes, trusted: bool) -> Any:
+    """Load model bytes whose hash the store has already checked.
+
+    Parameters
+    ----------
+    record : Artifact
+        The artifact as recorded in the store (its ``meta`` is the trust source).
+    data : bytes
+        The file's content.
+    trusted : bool
+        Trust every type the file needs, whatever the store recorded.
+
+    Raises
+    ------
+    UntrustedModelError
+        When the file needs a type that was not recorded and ``trusted`` is False.
+    """
+    if record.kind != "model" or record.meta.get("format") != FORMAT:
+        if not trusted:
+            raise UntrustedModelError(record.name, [f"<{record.kind} file of unknown format>"])
+    import skops.io as sio
+
+    needed = sorted(sio.get_untrusted_types(data=data))
+    recorded = set(record.meta.get("trusted_types") or ())
+    unknown = [t for t in needed if t not in recorded]
+    if unknown and not trusted:
+        raise UntrustedModelError(record.name, unknown)
+    return sio.loads(data, trusted=needed)

@@ -1,0 +1,62 @@
+"""Store backends, chosen by URI scheme.
+
+``open_store("sqlite:///path/.nbtrack")``, a plain folder path, or
+``open_store("memory:")``. A new backend registers a builder under its
+scheme; callers never name a backend class.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..errors import StoreError
+from .base import RunTable, Store
+
+__all__ = ["open_store", "register_backend", "Store", "RunTable"]
+
+
+def _sqlite(rest: str) -> Store:
+    from .sqlite import SQLiteStore
+
+    return SQLiteStore(rest)
+
+
+def _memory(rest: str) -> Store:
+    from .sqlite import SQLiteStore
+
+    return SQLiteStore(None)
+
+
+_BACKENDS: dict[str, Callable[[str], Store]] = {"sqlite": _sqlite, "memory": _memory}
+
+
+def register_backend(scheme: str, builder: Callable[[str], Store]) -> None:
+    """Make ``scheme:...`` URIs open with ``builder(rest_of_uri)``."""
+    _BACKENDS[scheme] = builder
+
+
+def open_store(uri: str) -> Store:
+    """Open (creating if needed) the store at ``uri``.
+
+    Parameters
+    ----------
+    uri : str
+        ``sqlite:///abs/folder``, ``sqlite://rel/folder``, ``memory:`` or a folder path.
+
+    Raises
+    ------
+    StoreError
+        For an unknown scheme, listing the valid ones.
+    """
+    scheme, sep, rest = uri.partition(":")
+    if not sep or len(scheme) == 1 or "/" in scheme or "\\" in scheme:
+        # a plain path (also C:\... on Windows)
+        return _sqlite(uri)
+    builder = _BACKENDS.get(scheme.lower())
+    if builder is None:
+        valid = ", ".join(f"{s}:" for s in sorted(_BACKENDS))
+        raise StoreError(f"unknown store scheme {scheme!r} in {uri!r}; valid schemes are "
+                         f"{valid} or a folder path")
+    if rest.startswith("//"):
+        rest = rest[2:]
+    return builder(rest)

@@ -1,0 +1,96 @@
+"""SQL schema of the embedded store and its forward migrations.
+
+Each migration is a list of statements applied in one transaction; the
+version lives in ``nbtrack_schema`` (its own table, so another tool's
+migration table in the same database can never clash with it).
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "LATEST_VERSION"]
+
+_V1 = [
+    """CREATE TABLE experiments (
+        experiment_id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created REAL NOT NULL)""",
+    """CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+        name TEXT,
+        status TEXT NOT NULL,
+        start_time REAL NOT NULL,
+        end_time REAL,
+        cell_id TEXT,
+        parent_run_id TEXT,
+        host TEXT NOT NULL DEFAULT '',
+        pid INTEGER NOT NULL DEFAULT 0,
+        heartbeat REAL NOT NULL DEFAULT 0,
+        error TEXT)""",
+    "CREATE INDEX runs_by_experiment ON runs(experiment_id, start_time)",
+    "CREATE INDEX runs_by_start ON runs(start_time)",
+    "CREATE INDEX runs_by_cell ON runs(cell_id, start_time)",
+    "CREATE INDEX runs_running ON runs(status) WHERE status = 'RUNNING'",
+    # value: str(value) for scalars, JSON otherwise; vtype says how to decode it;
+    # num: the value as a number when it is one (for numeric filters and sorting)
+    """CREATE TABLE params (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        vtype INTEGER NOT NULL,
+        num REAL,
+        PRIMARY KEY (run_id, key)) WITHOUT ROWID""",
+    "CREATE INDEX params_by_num ON params(key, num)",
+    "CREATE INDEX params_by_value ON params(key, value)",
+    # SQLite keeps neither NaN (it becomes NULL) nor the sign of -0.0, so those
+    # values are also written exactly as text in `exact`
+    """CREATE TABLE metrics (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        step INTEGER NOT NULL,
+        value REAL,
+        exact TEXT,
+        timestamp REAL NOT NULL)""",
+    "CREATE INDEX metrics_by_run ON metrics(run_id, key, step)",
+    """CREATE TABLE latest_metrics (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        step INTEGER NOT NULL,
+        value REAL,
+        exact TEXT,
+        timestamp REAL NOT NULL,
+        PRIMARY KEY (run_id, key)) WITHOUT ROWID""",
+    "CREATE INDEX latest_by_value ON latest_metrics(key, value)",
+    """CREATE TABLE tags (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)) WITHOUT ROWID""",
+    "CREATE INDEX tags_by_value ON tags(key, value)",
+    """CREATE TABLE artifacts (
+        run_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        meta TEXT NOT NULL,
+        PRIMARY KEY (run_id, name)) WITHOUT ROWID""",
+    "CREATE INDEX artifacts_by_hash ON artifacts(sha256)",
+]
+
+_V2 = [
+    # environments repeat across runs: store each distinct one once
+    """CREATE TABLE environments (
+        env_hash TEXT PRIMARY KEY,
+        body TEXT NOT NULL) WITHOUT ROWID""",
+    "ALTER TABLE runs ADD COLUMN env_hash TEXT",
+    """CREATE TABLE run_context (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)) WITHOUT ROWID""",
+]
+
+#: (version, statements) in order; a store at version N applies every later one.
+MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2)]
+LATEST_VERSION = MIGRATIONS[-1][0]

@@ -1,0 +1,136 @@
+"""Turn filter and order syntax trees into parameterised SQL.
+
+Every value reaches the database as a bound parameter; only field kinds,
+operators and column names from fixed tables are written into the SQL text.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..errors import FilterSyntaxError
+from ..filters import BoolOp, Comparison, Node, OrderKey
+
+__all__ = ["compile_where", "compile_order"]
+
+_ATTRIBUTE_SQL = {
+    "run_id": "r.run_id",
+    "name": "r.name",
+    "status": "r.status",
+    "start_time": "r.start_time",
+    "end_time": "r.end_time",
+    "duration": "(r.end_time - r.start_time)",
+    "experiment": "e.name",
+    "cell_id": "r.cell_id",
+    "parent_run_id": "r.parent_run_id",
+}
+_NUMERIC_ATTRIBUTES = {"start_time", "end_time", "duration"}
+_SIMPLE_OPS = {"=", "!=", "<", "<=", ">", ">="}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _text_test(column: str, op: str, value: Any, args: list[Any]) -> str:
+    """SQL for comparing a text column."""
+    if op in ("ILIKE", "NOT ILIKE"):
+        args.append(str(value))
+        neg = "NOT " if op.startswith("NOT") else ""
+        return f"lower({column}) {neg}LIKE lower(?)"
+    if op in ("IN", "NOT IN"):
+        args.extend(str(v) for v in value)
+        marks = ",".join("?" * len(value))
+        return f"{column} {op} ({marks})"
+    args.append(str(value))
+    return f"{column} {op} ?"
+
+
+def _number_test(column: str, op: str, value: Any, args: list[Any]) -> str:
+    if op in ("IN", "NOT IN"):
+        args.extend(float(v) for v in value)
+        return f"{column} {op} ({','.join('?' * len(value))})"
+    args.append(float(value))
+    return f"{column} {op} ?"
+
+
+def _param_test(op: str, value: Any, args: list[Any]) -> str:
+    if op in ("IN", "NOT IN"):
+        numbers = [v for v in value if _is_number(v)]
+        strings = [v for v in value if not _is_number(v)]
+        parts = []
+        if numbers:
+            parts.append(_number_test("num", "IN", numbers, args))
+        if strings:
+            parts.append(_text_test("value", "IN", strings, args))
+        test = "(" + " OR ".join(parts) + ")"
+        return f"NOT {test}" if op == "NOT IN" else test
+    if _is_number(value) and op in _SIMPLE_OPS:
+        return _number_test("num", op, value, args)
+    return _text_test("value", op, value, args)
+
+
+def _comparison(node: Comparison, args: list[Any]) -> str:
+    kind, key, op, value = node.kind, node.key, node.op, node.value
+    if kind == "attributes":
+        column = _ATTRIBUTE_SQL[key]
+        if op in ("IS NULL", "IS NOT NULL"):
+            return f"{column} {op}"
+        if key in _NUMERIC_ATTRIBUTES:
+            values = value if isinstance(value, tuple) else (value,)
+            if not all(_is_number(v) for v in values):
+                raise FilterSyntaxError(
+                    f"attribute {key} is a time in seconds; compare it with a number")
+            return _number_test(column, op, value, args)
+        if key == "status":
+            value = tuple(str(v).upper() for v in value) if isinstance(value, tuple) \
+                else str(value).upper()
+        return _text_test(column, op, value, args)
+    table = {"metrics": "latest_metrics", "params": "params", "tags": "tags"}[kind]
+    args.append(key)
+    if op == "IS NULL":
+        return f"r.run_id NOT IN (SELECT run_id FROM {table} WHERE key = ?)"
+    if op == "IS NOT NULL":
+        return f"r.run_id IN (SELECT run_id FROM {table} WHERE key = ?)"
+    if kind == "metrics":
+        test = _number_test("value", op, value, args)
+    elif kind == "params":
+        test = _param_test(op, value, args)
+    else:
+        test = _text_test("value", op, value, args)
+    return f"r.run_id IN (SELECT run_id FROM {table} WHERE key = ? AND {test})"
+
+
+def compile_where(node: Node | None, args: list[Any]) -> str:
+    """Return a SQL boolean expression for ``node``, appending its parameters to ``args``.
+
+    The expression refers to the run table as ``r`` and experiments as ``e``.
+    """
+    if node is None:
+        return "1"
+    if isinstance(node, BoolOp):
+        return "(" + f" {node.op} ".join(compile_where(item, args) for item in node.items) + ")"
+    return _comparison(node, args)
+
+
+def compile_order(keys: Sequence[OrderKey], args: list[Any]) -> tuple[str, str]:
+    """Return ``(joins, order_by)`` SQL for the order keys (newest first as tie-break)."""
+    joins, terms = [], []
+    for i, key in enumerate(keys):
+        direction = "DESC" if key.descending else "ASC"
+        if key.kind == "attributes":
+            column = _ATTRIBUTE_SQL[key.key]
+            terms.append(f"{column} IS NULL, {column} {direction}")
+            continue
+        alias = f"o{i}"
+        table = {"metrics": "latest_metrics", "params": "params", "tags": "tags"}[key.kind]
+        joins.append(f"LEFT JOIN {table} {alias} ON {alias}.run_id = r.run_id "
+                     f"AND {alias}.key = ?")
+        args.append(key.key)
+        if key.kind == "params":
+            terms.append(f"{alias}.value IS NULL, {alias}.num IS NULL, "
+                         f"{alias}.num {direction}, {alias}.value {direction}")
+        else:
+            terms.append(f"{alias}.value IS NULL, {alias}.value {direction}")
+    terms.append("r.start_time DESC, r.run_id DESC")
+    return " ".join(joins), ", ".join(terms)

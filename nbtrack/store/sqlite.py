@@ -1,0 +1,551 @@
+"""The embedded store: SQLite in WAL mode plus content-addressed artifact files.
+
+Many kernels and processes on one machine may write to one store at once:
+every write is one short ``BEGIN IMMEDIATE`` transaction, waits on a busy
+timeout and is retried with jitter, so "database is locked" never reaches the
+user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence, TypeVar
+
+from ..entities import Artifact, Metric, Run, RunStatus
+from ..errors import (AmbiguousRunIdError, InvalidValueError, RunNotFoundError, StoreError,
+                      StoreVersionError)
+from ..filters import Node, OrderKey
+from ..ids import normalize_prefix
+from .artifacts import LocalContent, MemoryContent, check_artifact_name
+from .base import STALE_AFTER, Op, RunTable, Store
+from .codec import decode_float, decode_param, encode_float, encode_param
+from .schema import LATEST_VERSION, MIGRATIONS
+from .sql import compile_order, compile_where
+
+__all__ = ["SQLiteStore"]
+
+T = TypeVar("T")
+DB_NAME = "nbtrack.db"
+_BUSY_TIMEOUT_MS = 30_000
+_RETRY_FOR = 120.0
+_RUN_COLUMNS = ("r.run_id, e.name, r.name, r.status, r.start_time, r.end_time, r.cell_id, "
+                "r.parent_run_id, r.host, r.pid, r.heartbeat, r.error")
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class SQLiteStore(Store):
+    """A store in a folder (``nbtrack.db`` + ``artifacts/``), or in memory.
+
+    Parameters
+    ----------
+    folder : str or Path or None
+        The store folder (created if missing); None keeps everything in memory.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str] | None) -> None:
+        self.folder = None if folder is None else Path(folder)
+        if self.folder is None:
+            self.uri = "memory:"
+            self.content: LocalContent = MemoryContent()
+            path = ":memory:"
+        else:
+            self.uri = f"sqlite://{self.folder.resolve()}"
+            try:
+                self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the store folder {self.folder}: "
+                                 f"{exc.strerror}; set NBTRACK_STORE to a writable folder") from None
+            self.content = LocalContent(self.folder / "artifacts")
+            path = str(self.folder / DB_NAME)
+        self._db_lock = threading.RLock()
+        self._host = socket.gethostname()
+        self._experiment_ids: dict[str, int] = {}
+        try:
+            self._conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000,
+                                         isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store at {path}: {exc}; check the path "
+                             "and its permissions") from None
+        self._retrying(self._configure)
+        self._retrying(self._migrate)
+        super().__init__()
+
+    # ------------------------------------------------------------ plumbing
+    def _configure(self) -> None:
+        c = self._conn
+        c.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        if self.folder is not None:
+            c.execute("PRAGMA journal_mode = WAL")
+            c.execute("PRAGMA synchronous = NORMAL")
+        c.execute("PRAGMA case_sensitive_like = ON")
+        c.execute("PRAGMA temp_store = MEMORY")
+        c.execute("PRAGMA cache_size = -32000")
+
+    def _retrying(self, fn: Callable[[], T]) -> T:
+        deadline = time.monotonic() + _RETRY_FOR
+        delay = 0.005
+        while True:
+            try:
+                with self._db_lock:
+                    return fn()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    raise StoreError(f"store {self.uri} is unavailable: {exc}; another "
+                                     "process may hold it, try again") from None
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.5)
+
+    def _transaction(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        def run() -> T:
+            c = self._conn
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                result = body(c)
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+            c.execute("COMMIT")
+            return result
+
+        return self._retrying(run)
+
+    def _migrate(self) -> None:
+        def body(c: sqlite3.Connection) -> None:
+            c.execute("CREATE TABLE IF NOT EXISTS nbtrack_schema (version INTEGER NOT NULL)")
+            row = c.execute("SELECT version FROM nbtrack_schema").fetchone()
+            version = 0 if row is None else row[0]
+            if version > LATEST_VERSION:
+                raise StoreVersionError(version, LATEST_VERSION)
+            for target, statements in MIGRATIONS:
+                if target > version:
+                    for statement in statements:
+                        c.execute(statement)
+            if row is None:
+                c.execute("INSERT INTO nbtrack_schema VALUES (?)", (LATEST_VERSION,))
+            elif version < LATEST_VERSION:
+                c.execute("UPDATE nbtrack_schema SET version = ?", (LATEST_VERSION,))
+
+        c = self._conn
+        row = None
+        try:
+            row = c.execute("SELECT version FROM nbtrack_schema").fetchone()
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise
+        if row is not None and row[0] == LATEST_VERSION:
+            return
+        self._transaction(body)
+
+    def _close(self) -> None:
+        with self._db_lock:
+            self._conn.close()
+
+    def schema_version(self) -> int:
+        """The schema version of the database."""
+        return self._read(lambda c: c.execute("SELECT version FROM nbtrack_schema").fetchone()[0])
+
+    def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        self.flush()
+        return self._retrying(lambda: fn(self._conn))
+
+    # -------------------------------------------------------------- writes
+    def _experiment_id(self, c: sqlite3.Connection, name: str) -> int:
+        cached = self._experiment_ids.get(name)
+        if cached is not None:
+            return cached
+        c.execute("INSERT OR IGNORE INTO experiments (name, created) VALUES (?, ?)",
+                  (name, time.time()))
+        exp_id = c.execute("SELECT experiment_id FROM experiments WHERE name = ?",
+                           (name,)).fetchone()[0]
+        self._experiment_ids[name] = exp_id
+        return exp_id
+
+    def _apply(self, ops: list[Op]) -> None:
+        try:
+            self._transaction(lambda c: self._apply_ops(c, ops))
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not write to {self.uri}: {exc}") from None
+        except BaseException:
+            # a rolled-back transaction may have created an experiment id we cached
+            self._experiment_ids.clear()
+            raise
+
+    def _apply_ops(self, c: sqlite3.Connection, ops: list[Op]) -> None:
+        for op in ops:
+            handler = getattr(self, f"_op_{op.kind}")
+            handler(c, op.run_id, op.payload)
+
+    def _op_create_run(self, c: sqlite3.Connection, run_id: str, payload: Any) -> None:
+        run, context, environment = payload
+        env_hash = None
+        if environment:
+            body = json.dumps(environment, sort_keys=True, default=str)
+            import hashlib
+
+            env_hash = hashlib.sha256(body.encode()).hexdigest()[:32]
+            c.execute("INSERT OR IGNORE INTO environments VALUES (?, ?)", (env_hash, body))
+        c.execute(
+            "INSERT INTO runs (run_id, experiment_id, name, status, start_time, end_time, "
+            "cell_id, parent_run_id, host, pid, heartbeat, error, env_hash) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (run.run_id, self._experiment_id(c, run.experiment), run.name, run.status.value,
+             run.start_time, run.end_time, run.cell_id, run.parent_run_id, run.host or self._host,
+             run.pid or os.getpid(), run.heartbeat or run.start_time, run.error, env_hash))
+        if run.params:
+            self._op_params(c, run_id, list(run.params.items()))
+        if run.tags:
+            self._op_tags(c, run_id, list(run.tags.items()))
+        if context:
+            self._op_context(c, run_id, context)
+
+    def _op_params(self, c: sqlite3.Connection, run_id: str, params: list[tuple[str, Any]]) -> None:
+        c.executemany("INSERT OR REPLACE INTO params VALUES (?,?,?,?,?)",
+                      [(run_id, k, *encode_param(v)) for k, v in params])
+
+    def _op_tags(self, c: sqlite3.Connection, run_id: str, tags: list[tuple[str, str]]) -> None:
+        c.executemany("INSERT OR REPLACE INTO tags VALUES (?,?,?)",
+                      [(run_id, k, v) for k, v in tags])
+
+    def _op_context(self, c: sqlite3.Connection, run_id: str, context: dict[str, Any]) -> None:
+        c.executemany("INSERT OR REPLACE INTO run_context VALUES (?,?,?)",
+                      [(run_id, k, json.dumps(v, default=str)) for k, v in context.items()])
+
+    def _op_metrics(self, c: sqlite3.Connection, run_id: str, metrics: list[Metric]) -> None:
+        rows, latest = [], {}
+        for m in metrics:
+            real, exact = encode_float(m.value)
+            rows.append((run_id, m.key, m.step, real, exact, m.timestamp))
+            best = latest.get(m.key)
+            if best is None or (m.step, m.timestamp) >= (best[2], best[5]):
+                latest[m.key] = (run_id, m.key, m.step, real, exact, m.timestamp)
+        c.executemany("INSERT INTO metrics VALUES (?,?,?,?,?,?)", rows)
+        c.executemany(
+            "INSERT INTO latest_metrics VALUES (?,?,?,?,?,?) ON CONFLICT (run_id, key) DO UPDATE "
+            "SET step = excluded.step, value = excluded.value, exact = excluded.exact, "
+            "timestamp = excluded.timestamp WHERE (excluded.step, excluded.timestamp) >= "
+            "(latest_metrics.step, latest_metrics.timestamp)", list(latest.values()))
+
+    def _op_artifact(self, c: sqlite3.Connection, run_id: str, artifact: Artifact) -> None:
+        c.execute("INSERT OR REPLACE INTO artifacts VALUES (?,?,?,?,?,?)",
+                  (run_id, artifact.name, artifact.sha256, artifact.size, artifact.kind,
+                   json.dumps(dict(artifact.meta), default=str)))
+
+    def _op_heartbeat(self, c: sqlite3.Connection, run_id: str, now: float) -> None:
+        c.execute("UPDATE runs SET heartbeat = ? WHERE run_id = ? AND status = 'RUNNING'",
+                  (now, run_id))
+
+    def _op_end_run(self, c: sqlite3.Connection, run_id: str, payload: Any) -> None:
+        status, end_time, error = payload
+        c.execute("UPDATE runs SET status = ?, end_time = ?, error = ?, heartbeat = ? "
+                  "WHERE run_id = ?", (status.value, end_time, error, end_time, run_id))
+
+    def _put_content(self, artifact: Artifact, data: bytes | None,
+                     source_path: str | None) -> Artifact:
+        check_artifact_name(artifact.name)
+        if data is not None:
+            digest, size = self.content.put_bytes(data)
+        elif source_path is not None:
+            digest, size = self.content.put_file(source_path)
+        else:
+            raise InvalidValueError("an artifact needs data or a source path")
+        return Artifact(artifact.name, digest, size, artifact.kind, dict(artifact.meta))
+
+    def bulk_import(self, runs: Iterable[Run], batch_size: int = 10_000) -> int:
+        """Write finished runs in large transactions, bypassing the buffer.
+
+        Each run's metrics are written as one point (step 0) each; this is the
+        path for importing or generating many runs at once.
+        """
+        count = 0
+        batch: list[Run] = []
+
+        def write(c: sqlite3.Connection, chunk: list[Run]) -> None:
+            c.executemany(
+                "INSERT INTO runs (run_id, experiment_id, name, status, start_time, end_time, "
+                "cell_id, parent_run_id, host, pid, heartbeat, error) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(r.run_id, self._experiment_id(c, r.experiment), r.name, r.status.value,
+                  r.start_time, r.end_time, r.cell_id, r.parent_run_id, r.host, r.pid,
+                  r.heartbeat or r.start_time, r.error) for r in chunk])
+            c.executemany("INSERT INTO params VALUES (?,?,?,?,?)",
+                          [(r.run_id, k, *encode_param(v)) for r in chunk
+                           for k, v in r.params.items()])
+            points = [(r.run_id, k, 0, *encode_float(float(v)), r.end_time or r.start_time)
+                      for r in chunk for k, v in r.metrics.items()]
+            c.executemany("INSERT INTO metrics VALUES (?,?,?,?,?,?)", points)
+            c.executemany("INSERT INTO latest_metrics VALUES (?,?,?,?,?,?)", points)
+            c.executemany("INSERT INTO tags VALUES (?,?,?)",
+                          [(r.run_id, k, v) for r in chunk for k, v in r.tags.items()])
+
+        for run in runs:
+            batch.append(run)
+            if len(batch) >= batch_size:
+                self._transaction(lambda c, b=batch: write(c, b))
+                count += len(batch)
+                batch = []
+        if batch:
+            self._transaction(lambda c: write(c, batch))
+            count += len(batch)
+        self._retrying(lambda: self._conn.execute("PRAGMA optimize"))
+        return count
+
+    # --------------------------------------------------------------- reads
+    def resolve_id(self, run_id_or_prefix: str) -> str:
+        """Return the full run id for an id or a unique prefix of 4+ characters."""
+        prefix = normalize_prefix(run_id_or_prefix)
+        if len(prefix) < 6:
+            raise InvalidValueError(f"run id prefix {run_id_or_prefix!r} is too short; "
+                                    "give at least 4 characters after 'r-'")
+
+        def look(c: sqlite3.Connection) -> list[str]:
+            return [r[0] for r in c.execute(
+                "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT 20",
+                (prefix, prefix + "\U0010ffff"))]
+
+        found = self._read(look)
+        if prefix in found:
+            return prefix
+        if not found:
+            raise RunNotFoundError(run_id_or_prefix)
+        if len(found) > 1:
+            raise AmbiguousRunIdError(run_id_or_prefix, found)
+        return found[0]
+
+    def get_run(self, run_id_or_prefix: str) -> Run:
+        """Return one run by id or unique prefix."""
+        run_id = self.resolve_id(run_id_or_prefix)
+
+        def load(c: sqlite3.Connection) -> Run:
+            row = c.execute(f"SELECT {_RUN_COLUMNS} FROM runs r JOIN experiments e "
+                            "ON e.experiment_id = r.experiment_id WHERE r.run_id = ?",
+                            (run_id,)).fetchone()
+            params = {k: decode_param(v, t) for k, v, t in c.execute(
+                "SELECT key, value, vtype FROM params WHERE run_id = ? ORDER BY key", (run_id,))}
+            metrics = {k: decode_float(v, x) for k, v, x in c.execute(
+                "SELECT key, value, exact FROM latest_metrics WHERE run_id = ? ORDER BY key",
+                (run_id,))}
+            tags = dict(c.execute("SELECT key, value FROM tags WHERE run_id = ? ORDER BY key",
+                                  (run_id,)).fetchall())
+            artifacts = tuple(
+                Artifact(n, h, s, k, json.loads(m)) for n, h, s, k, m in c.execute(
+                    "SELECT name, sha256, size, kind, meta FROM artifacts WHERE run_id = ? "
+                    "ORDER BY name", (run_id,)))
+            return self._run_from_row(row, params, metrics, tags, artifacts)
+
+        return self._read(load)
+
+    def _run_from_row(self, row: Sequence[Any], params: dict[str, Any],
+                      metrics: dict[str, float], tags: dict[str, str],
+                      artifacts: tuple[Artifact, ...]) -> Run:
+        (run_id, experiment, name, status, start, end, cell_id, parent, host, pid, beat,
+         error) = row
+        return Run(run_id=run_id, experiment=experiment, name=name, status=RunStatus(status),
+                   start_time=start, end_time=end, params=params, metrics=metrics, tags=tags,
+                   artifacts=artifacts, cell_id=cell_id, parent_run_id=parent, host=host,
+                   pid=pid, heartbeat=beat, error=error, reader=self)
+
+    def _query(self, where: Node | None, order_by: Sequence[OrderKey], experiment: str | None,
+               limit: int | None, offset: int, columns: str) -> tuple[str, list[Any]]:
+        join_args: list[Any] = []
+        joins, order = compile_order(order_by, join_args)
+        where_args: list[Any] = []
+        condition = compile_where(where, where_args)
+        if experiment is not None:
+            condition += " AND e.name = ?"
+            where_args.append(experiment)
+        sql = (f"SELECT {columns} FROM runs r JOIN experiments e ON e.experiment_id = "
+               f"r.experiment_id {joins} WHERE {condition} ORDER BY {order}")
+        args = join_args + where_args
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"
+            args += [-1 if limit is None else int(limit), int(offset)]
+        return sql, args
+
+    def search(self, where: Node | None = None, order_by: Sequence[OrderKey] = (),
+               experiment: str | None = None, limit: int | None = None,
+               offset: int = 0) -> RunTable:
+        """Return the matching runs as columns (see :class:`RunTable`)."""
+        sql, args = self._query(where, order_by, experiment, limit, offset, _RUN_COLUMNS)
+        return self._read(lambda c: self._table(c, c.execute(sql, args).fetchall(),
+                                                whole=where is None and experiment is None
+                                                and limit is None and not offset))
+
+    def _table(self, c: sqlite3.Connection, rows: list[Any], whole: bool) -> RunTable:
+        names = ("run_id", "experiment", "name", "status", "start_time", "end_time", "cell_id",
+                 "parent_run_id")
+        table = RunTable(base={n: [row[i] for row in rows] for i, n in enumerate(names)})
+        if not rows:
+            return table
+        index = {run_id: i for i, run_id in enumerate(table.base["run_id"])}
+        n = len(rows)
+        if whole:
+            scope, args = "", ()
+        else:
+            scope, args = " WHERE run_id IN (SELECT value FROM json_each(?))", \
+                (json.dumps(table.base["run_id"]),)
+        for source, target, decode in (
+                ("SELECT run_id, key, value, vtype FROM params", table.params, decode_param),
+                ("SELECT run_id, key, value, exact FROM latest_metrics", table.metrics, None),
+                ("SELECT run_id, key, value, NULL FROM tags", table.tags, False)):
+            for run_id, key, value, extra in c.execute(source + scope, args):
+                column = target.get(key)
+                if column is None:
+                    column = target[key] = [None] * n
+                if decode is None:
+                    value = value if extra is None else float(extra)
+                elif decode is not False:
+                    value = decode(value, extra)
+                column[index[run_id]] = value
+        return table
+
+    def count(self, where: Node | None = None, experiment: str | None = None) -> int:
+        """Count the matching runs."""
+        sql, args = self._query(where, (), experiment, None, 0, "count(*)")
+        sql = sql.split(" ORDER BY ")[0]
+        return self._read(lambda c: c.execute(sql, args).fetchone()[0])
+
+    def metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every point of one metric of one run, in step order."""
+        return self._read(lambda c: [
+            Metric(key, decode_float(v, x), s, t) for s, v, x, t in c.execute(
+                "SELECT step, value, exact, timestamp FROM metrics WHERE run_id = ? AND key = ? "
+                "ORDER BY step, timestamp, rowid", (run_id, key))])
+
+    def metric_keys(self, run_id: str) -> list[str]:
+        """Names of the metrics a run logged."""
+        return self._read(lambda c: [k for (k,) in c.execute(
+            "SELECT key FROM latest_metrics WHERE run_id = ? ORDER BY key", (run_id,))])
+
+    def get_context(self, run_id: str) -> dict[str, Any]:
+        """Context entries of a run, with its environment under ``environment``."""
+        def load(c: sqlite3.Connection) -> dict[str, Any]:
+            context = {k: json.loads(v) for k, v in c.execute(
+                "SELECT key, value FROM run_context WHERE run_id = ?", (run_id,))}
+            row = c.execute("SELECT body FROM environments JOIN runs USING (env_hash) "
+                            "WHERE run_id = ?", (run_id,)).fetchone()
+            if row is not None:
+                context["environment"] = json.loads(row[0])
+            return context
+
+        return self._read(load)
+
+    def experiments(self) -> list[str]:
+        """Names of the experiments in the store, oldest first."""
+        return self._read(lambda c: [n for (n,) in c.execute(
+            "SELECT name FROM experiments ORDER BY experiment_id")])
+
+    def read_artifact(self, run_id: str, name: str) -> bytes:
+        """Return an artifact's bytes after checking their hash."""
+        return self.content.read(name, self._artifact_row(run_id, name)[0])
+
+    def artifact_path(self, run_id: str, name: str) -> str:
+        """Path of an artifact's content, checked against its hash."""
+        return self.content.checked_path(name, self._artifact_row(run_id, name)[0])
+
+    def _artifact_row(self, run_id: str, name: str) -> tuple[str, str, dict[str, Any]]:
+        row = self._read(lambda c: c.execute(
+            "SELECT sha256, kind, meta FROM artifacts WHERE run_id = ? AND name = ?",
+            (run_id, name)).fetchone())
+        if row is None:
+            raise StoreError(f"run {run_id} has no artifact named {name!r}; see "
+                             f"`nbtrack show {run_id}` for its artifacts")
+        return row[0], row[1], json.loads(row[2])
+
+    def artifact_record(self, run_id: str, name: str) -> Artifact:
+        """The stored record of one artifact (hash, kind and metadata from the database)."""
+        digest, kind, meta = self._artifact_row(run_id, name)
+        size = self._read(lambda c: c.execute(
+            "SELECT size FROM artifacts WHERE run_id = ? AND name = ?", (run_id, name)).fetchone()[0])
+        return Artifact(name, digest, size, kind, meta)
+
+    def load_model(self, run_id: str, name: str, trusted: bool) -> Any:
+        """Load a model artifact (see :func:`nbtrack.models.load`)."""
+        from ..models import load_model_artifact
+
+        record = self.artifact_record(run_id, name)
+        return load_model_artifact(record, self.content.read(name, record.sha256), trusted)
+
+    # --------------------------------------------------------- maintenance
+    def reap_dead_runs(self) -> list[str]:
+        """Mark RUNNING runs whose process is gone (or silent too long) as KILLED."""
+        now = time.time()
+
+        def reap(c: sqlite3.Connection) -> list[str]:
+            dead = []
+            for run_id, host, pid, beat in c.execute(
+                    "SELECT run_id, host, pid, heartbeat FROM runs WHERE status = 'RUNNING'"):
+                if run_id in self._open_runs:
+                    continue
+                if (host == self._host and not _pid_alive(pid)) or now - beat > STALE_AFTER:
+                    dead.append((run_id, beat))
+            for run_id, beat in dead:
+                c.execute("UPDATE runs SET status = 'KILLED', end_time = ?, error = ? "
+                          "WHERE run_id = ? AND status = 'RUNNING'",
+                          (beat, "the process running this run ended without closing it",
+                           run_id))
+            return [d[0] for d in dead]
+
+        self.flush()
+        return self._transaction(reap)
+
+    def gc(self, dry_run: bool = True, min_age: float = 3600.0) -> list[str]:
+        """Artifact files no run refers to (older than ``min_age`` seconds), deleted unless dry."""
+        referenced = set(self._read(lambda c: [h for (h,) in c.execute(
+            "SELECT DISTINCT sha256 FROM artifacts")]))
+        now, found = time.time(), []
+        for digest, path in self.content.all_digests().items():
+            if digest in referenced:
+                continue
+            if self.folder is not None and now - path.stat().st_mtime < min_age:
+                continue  # may belong to a run another process has not flushed yet
+            found.append(digest)
+            if not dry_run:
+                self.content.delete(digest)
+        for leftover in self.content.leftovers():
+            if now - leftover.stat().st_mtime >= min_age:
+                found.append(str(leftover.name))
+                if not dry_run:
+                    leftover.unlink()
+        return found
+
+    def fsck(self) -> list[str]:
+        """Run SQLite's integrity check and re-hash every artifact; return problems."""
+        problems = [f"database: {r}" for (r,) in self._read(
+            lambda c: c.execute("PRAGMA integrity_check").fetchall()) if r != "ok"]
+        rows = self._read(lambda c: c.execute(
+            "SELECT run_id, name, sha256 FROM artifacts ORDER BY run_id, name").fetchall())
+        for run_id, name, digest in rows:
+            try:
+                self.content.read(name, digest)
+            except StoreError as exc:
+                problems.append(f"{run_id}: {exc}")
+        return problems
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if pid == os.getpid():
+        return True
+    try:  # a zombie has exited even though kill(0) still succeeds
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().split(b") ", 1)[1][:1] != b"Z"
+    except (OSError, IndexError):
+        return True

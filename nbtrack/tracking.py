@@ -1,0 +1,302 @@
+"""The tracking API: the one writer of runs.
+
+Validation and defaults (timestamps, steps, experiment) live here, so every
+store backend only persists. A process has one :class:`Tracker` (module
+functions in :mod:`nbtrack` delegate to it); runs nest like a stack.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import traceback
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Iterable, Mapping
+
+from .entities import Artifact, Metric, Run, RunStatus
+from .errors import InvalidValueError, NoActiveRunError
+from .ids import new_run_id
+from .validation import check_key, to_metric_value, to_param_value, to_step, to_tag_value
+
+__all__ = ["Tracker", "ActiveRun", "DEFAULT_EXPERIMENT"]
+
+DEFAULT_EXPERIMENT = "Default"
+
+
+class ActiveRun:
+    """A run being recorded; a context manager that ends it.
+
+    Leaving the ``with`` block normally marks the run FINISHED; an exception
+    marks it FAILED (with the traceback) and KeyboardInterrupt marks it
+    INTERRUPTED. The exception is never swallowed.
+    """
+
+    def __init__(self, tracker: Tracker, run: Run) -> None:
+        self._tracker = tracker
+        self.run_id = run.run_id
+        self.name = run.name
+        self.experiment = run.experiment
+        self.start_time = run.start_time
+        self.cell_id = run.cell_id
+        self.parent_run_id = run.parent_run_id
+        self.status = RunStatus.RUNNING
+        self.end_time: float | None = None
+        self._next_step: dict[str, int] = {}
+        self._checked_keys: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun {self.run_id} {self.status.value} name={self.name!r}>"
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> bool:
+        if exc_type is None:
+            self._tracker.end_run(self, RunStatus.FINISHED)
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self._tracker.end_run(self, RunStatus.INTERRUPTED, _format_error(exc_type, exc, tb))
+        else:
+            self._tracker.end_run(self, RunStatus.FAILED, _format_error(exc_type, exc, tb))
+        return False
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the run is still being recorded."""
+        return self.status is RunStatus.RUNNING
+
+    def log_param(self, key: str, value: Any) -> None:
+        """Record one param of this run."""
+        self._tracker.log_params({key: value}, run=self)
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Record several params of this run."""
+        self._tracker.log_params(params, run=self)
+
+    def log_metric(self, key: str, value: float, step: int | None = None) -> None:
+        """Record one metric value of this run."""
+        self._tracker.log_metric(key, value, step, run=self)
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        """Record several metric values of this run at one step."""
+        self._tracker.log_metrics(metrics, step, run=self)
+
+    def set_tag(self, key: str, value: Any) -> None:
+        """Label this run."""
+        self._tracker.set_tag(key, value, run=self)
+
+    def get(self) -> Run:
+        """The run as currently recorded in the store."""
+        return self._tracker.store.get_run(self.run_id)
+
+
+def _format_error(exc_type: type[BaseException], exc: BaseException | None,
+                  tb: TracebackType | None) -> str:
+    return "".join(traceback.format_exception(exc_type, exc, tb))
+
+
+class Tracker:
+    """Creates runs and records what they log into one store.
+
+    Parameters
+    ----------
+    store : Store, optional
+        Where to record; by default the store found by :func:`nbtrack.config.find_store_uri`,
+        opened on first use.
+    """
+
+    def __init__(self, store: Any = None) -> None:
+        self._store = store
+        self._stack: list[ActiveRun] = []
+        self._lock = threading.RLock()
+        self.experiment: str | None = None
+
+    @property
+    def store(self) -> Any:
+        """The store (opened on first use; dead runs found then are marked KILLED)."""
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    from .config import find_store_uri
+                    from .store import open_store
+
+                    store = open_store(find_store_uri())
+                    store.reap_dead_runs()
+                    self._store = store
+        return self._store
+
+    def use_store(self, store: Any) -> None:
+        """Switch to another store (ends nothing: call with no run open)."""
+        if self._stack:
+            raise InvalidValueError("cannot switch stores while a run is open; end it first")
+        old, self._store = self._store, store
+        if old is not None and old is not store:
+            old.flush()
+
+    def set_experiment(self, name: str) -> str:
+        """Make ``name`` the experiment new runs go to (created on first use)."""
+        self.experiment = check_key(name, "experiment name")
+        return self.experiment
+
+    # --------------------------------------------------------- lifecycle
+    def start_run(self, name: str | None = None, experiment: str | None = None,
+                  params: Mapping[str, Any] | None = None,
+                  tags: Mapping[str, Any] | None = None, *, cell_id: str | None = None,
+                  parent_run_id: str | None = None,
+                  context: Mapping[str, Any] | None = None,
+                  capture_environment: bool = True) -> ActiveRun:
+        """Start a run and make it the active one.
+
+        Use it as a context manager, or end it with :meth:`end_run`. A run
+        started while another is active records that one as its parent.
+        """
+        if name is not None and not isinstance(name, str):
+            raise InvalidValueError(f"run name must be a string, got {type(name).__name__}")
+        experiment = check_key(experiment or self.experiment or DEFAULT_EXPERIMENT,
+                               "experiment name")
+        clean_params = {check_key(k, "param name"): to_param_value(k, v)
+                        for k, v in (params or {}).items()}
+        clean_tags = {check_key(k, "tag name"): to_tag_value(k, v)
+                      for k, v in (tags or {}).items()}
+        environment = None
+        if capture_environment:
+            from .environment import capture_environment as capture
+
+            environment = capture()
+        with self._lock:
+            if parent_run_id is None and self._stack:
+                parent_run_id = self._stack[-1].run_id
+            now = time.time()
+            run = Run(run_id=new_run_id(now), experiment=experiment, name=name,
+                      status=RunStatus.RUNNING, start_time=now, params=clean_params,
+                      tags=clean_tags, cell_id=cell_id, parent_run_id=parent_run_id,
+                      host=socket.gethostname(), pid=os.getpid(), heartbeat=now)
+            self.store.create_run(run, context, environment)
+            active = ActiveRun(self, run)
+            self._stack.append(active)
+        return active
+
+    def active_run(self) -> ActiveRun | None:
+        """The innermost open run, or None."""
+        return self._stack[-1] if self._stack else None
+
+    def end_run(self, run: ActiveRun | None = None, status: RunStatus = RunStatus.FINISHED,
+                error: str | None = None) -> None:
+        """End ``run`` (default: the active one) and commit everything it logged."""
+        with self._lock:
+            run = run or self.active_run()
+            if run is None or not run.is_open:
+                return
+            # runs opened inside this one and never closed end with it
+            while self._stack and self._stack[-1] is not run and run in self._stack:
+                inner = self._stack.pop()
+                self._finish(inner, status, error)
+            if self._stack and self._stack[-1] is run:
+                self._stack.pop()
+            self._finish(run, status, error)
+
+    def _finish(self, run: ActiveRun, status: RunStatus, error: str | None) -> None:
+        run.status = status
+        run.end_time = time.time()
+        self.store.end_run(run.run_id, status, run.end_time, error)
+
+    def _target(self, run: ActiveRun | None, what: str) -> ActiveRun:
+        target = run or self.active_run()
+        if target is None or not target.is_open:
+            raise NoActiveRunError(what)
+        return target
+
+    # ----------------------------------------------------------- logging
+    def log_params(self, params: Mapping[str, Any], run: ActiveRun | None = None) -> None:
+        """Record params of a run (default: the active one)."""
+        target = self._target(run, "log params")
+        clean = [(check_key(k, "param name"), to_param_value(k, v)) for k, v in params.items()]
+        self.store.log_batch(target.run_id, params=clean)
+
+    def log_metric(self, key: str, value: Any, step: int | None = None,
+                   run: ActiveRun | None = None) -> None:
+        """Record one metric value; without ``step``, the next step of that metric."""
+        target = run or (self._stack[-1] if self._stack else None)
+        if target is None or not target.is_open:
+            raise NoActiveRunError("log a metric")
+        if key not in target._checked_keys:
+            check_key(key, "metric name")
+            target._checked_keys.add(key)
+        number = to_metric_value(key, value)
+        if step is None:
+            step = target._next_step.get(key, 0)
+        else:
+            step = to_step(step)
+        target._next_step[key] = step + 1
+        self.store.log_metric_point(target.run_id, Metric(key, number, step, time.time()))
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None,
+                    run: ActiveRun | None = None) -> None:
+        """Record several metric values at one step."""
+        target = self._target(run, "log metrics")
+        for key, value in metrics.items():
+            self.log_metric(key, value, step, run=target)
+
+    def set_tag(self, key: str, value: Any, run: ActiveRun | None = None) -> None:
+        """Label a run."""
+        target = self._target(run, "set a tag")
+        self.store.log_batch(target.run_id, tags=[(check_key(key, "tag name"),
+                                                   to_tag_value(key, value))])
+
+    def set_context(self, context: Mapping[str, Any], run: ActiveRun | None = None) -> None:
+        """Attach free-form facts (source code, notebook, ...) to a run."""
+        self.store.set_context(self._target(run, "record context").run_id, context)
+
+    def log_artifact(self, path: str | os.PathLike[str], name: str | None = None,
+                     run: ActiveRun | None = None) -> list[Artifact]:
+        """Copy a file (or every file of a folder) into the store with the run."""
+        target = self._target(run, "log an artifact")
+        source = Path(path)
+        if not source.exists():
+            raise InvalidValueError(f"cannot log {str(path)!r}: no such file or folder")
+        base = name or source.name
+        if source.is_dir():
+            files = sorted(p for p in source.rglob("*") if p.is_file())
+            root = source.resolve()
+            stored = []
+            for f in files:
+                if not f.resolve().is_relative_to(root):
+                    raise InvalidValueError(f"{f} links outside {source}; refusing to follow it")
+                rel = f.relative_to(source).as_posix()
+                stored.append(self.store.add_artifact(
+                    target.run_id, Artifact(f"{base}/{rel}", "", 0), source_path=str(f)))
+            return stored
+        return [self.store.add_artifact(target.run_id, Artifact(base, "", 0),
+                                        source_path=str(source))]
+
+    def log_model(self, model: Any, name: str = "model", run: ActiveRun | None = None,
+                  signature: Mapping[str, Any] | None = None) -> Artifact:
+        """Save a model safely (skops) as an artifact of the run."""
+        from .models import dump_model
+
+        target = self._target(run, "log a model")
+        data, meta = dump_model(model)
+        if signature:
+            meta["signature"] = dict(signature)
+        return self.store.add_artifact(target.run_id, Artifact(name, "", 0, "model", meta),
+                                       data=data)
+
+    # ------------------------------------------------------------- reads
+    def get_run(self, run_id: str) -> Run:
+        """A run by id or unique prefix (4+ characters)."""
+        return self.store.get_run(run_id)
+
+    def runs(self, experiment: str | None = None, filter: str | None = None,
+             order_by: str | Iterable[str] | None = None, limit: int | None = None) -> Any:
+        """Runs as a pandas DataFrame (MLflow's column names)."""
+        from .filters import parse_filter, parse_order_by
+        from .frame import runs_frame
+
+        where = parse_filter(filter) if filter else None
+        order = parse_order_by(order_by if isinstance(order_by, (str, type(None)))
+                               else list(order_by))
+        table = self.store.search(where, order, experiment or self.experiment, limit)
+        return runs_frame(table)
