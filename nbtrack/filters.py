@@ -260,10 +260,10 @@ class _Parser:
         value = self.parse_literal()
         if op in ("LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE") and not isinstance(value, str):
             raise self.error(f"{op} needs a quoted pattern such as '%rf%'", value_tok)
-        if kind == "metrics" and isinstance(value, str):
-            raise self.error(f"metric {key!r} is numeric; compare it with a number", value_tok)
         if kind == "metrics" and op in ("LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE"):
             raise self.error("LIKE works on params, tags and text attributes", op_tok)
+        if kind == "metrics" and isinstance(value, str):
+            raise self.error(f"metric {key!r} is numeric; compare it with a number", value_tok)
         return Comparison(kind, key, op, value)
 
 

@@ -41,6 +41,8 @@ def dump_model(model: Any) -> tuple[bytes, dict[str, Any]]:
     try:
         data = sio.dumps(model)
         needed = sorted(sio.get_untrusted_types(data=data))
+        # a file that cannot be read back is worse than an error now
+        sio.loads(data, trusted=needed)
     except Exception as exc:
         raise ModelSerializationError(
             f"cannot save {type(model).__name__} safely ({type(exc).__name__}: {exc}); "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from typing import Any
 
 from .errors import InvalidValueError
@@ -14,6 +15,7 @@ __all__ = ["check_key", "to_param_value", "to_metric_value", "to_step", "to_tag_
 MAX_KEY_LENGTH = 1000
 MAX_VALUE_LENGTH = 1_000_000
 _STEP_MIN, _STEP_MAX = -(2**63), 2**63 - 1
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def check_key(key: Any, what: str = "key") -> str:
@@ -25,7 +27,7 @@ def check_key(key: Any, what: str = "key") -> str:
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidValueError(f"{what} {key[:30]!r}... is {len(key)} characters long; "
                                 f"keep it under {MAX_KEY_LENGTH}")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
+    if _CONTROL.search(key):
         raise InvalidValueError(f"{what} {key!r} contains control characters; use printable "
                                 "characters only")
     return key

@@ -1,0 +1,224 @@
+"""The ``nbtrack`` command: browse and maintain a store from the terminal.
+
+Every error is one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from typing import Any, Sequence
+
+from .errors import NbtrackError
+
+__all__ = ["main"]
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from .config import find_store_uri
+    from .store import open_store
+
+    store = open_store(args.store or find_store_uri())
+    store.reap_dead_runs()
+    return store
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no NaN/Infinity; keep them readable
+    return value
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _fmt_time(ts: float | None) -> str:
+    return "" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def _print_table(headers: list[str], rows: list[list[str]], out: Any) -> None:
+    widths = [min(max([len(h)] + [len(r[i]) for r in rows]), 40) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c[:w].ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    print(line(headers), file=out)
+    print(line(["-" * w for w in widths]), file=out)
+    for row in rows:
+        print(line(row), file=out)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """List runs as a table or JSON."""
+    from .filters import parse_filter, parse_order_by
+
+    where = parse_filter(args.filter) if args.filter else None
+    order = parse_order_by(args.sort) if args.sort else []
+    store = _open(args)
+    table = store.search(where, order, args.experiment, args.limit)
+    ids = table.base["run_id"]
+    if args.json:
+        records = []
+        for i, run_id in enumerate(ids):
+            start, end = table.base["start_time"][i], table.base["end_time"][i]
+            records.append({
+                "run_id": run_id, "experiment": table.base["experiment"][i],
+                "name": table.base["name"][i], "status": table.base["status"][i],
+                "start_time": start, "end_time": end,
+                "duration": None if end is None else end - start,
+                "params": {k: v[i] for k, v in table.params.items() if v[i] is not None},
+                "metrics": {k: _json_value(v[i]) for k, v in table.metrics.items()
+                            if v[i] is not None},
+                "tags": {k: v[i] for k, v in table.tags.items() if v[i] is not None},
+            })
+        json.dump(records, sys.stdout, indent=2, default=str)
+        print()
+        return 0
+    if not ids:
+        print("no runs" + (" match the filter" if where else " yet"), file=sys.stderr)
+        return 0
+    params, metrics = sorted(table.params), sorted(table.metrics)
+    headers = ["run_id", "name", "status", "started", "duration"] + \
+        [f"params.{k}" for k in params] + [f"metrics.{k}" for k in metrics]
+    rows = []
+    for i, run_id in enumerate(ids):
+        start, end = table.base["start_time"][i], table.base["end_time"][i]
+        rows.append([run_id, _fmt(table.base["name"][i]), table.base["status"][i],
+                     _fmt_time(start), "" if end is None else f"{end - start:.2f}s"]
+                    + [_fmt(table.params[k][i]) for k in params]
+                    + [_fmt(table.metrics[k][i]) for k in metrics])
+    _print_table(headers, rows, sys.stdout)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Show one run in full."""
+    store = _open(args)
+    run = store.get_run(args.run)
+    context = store.get_context(run.run_id)
+    if args.json:
+        data = run.to_dict()
+        data["metrics"] = {k: _json_value(v) for k, v in data["metrics"].items()}
+        data["context"] = context
+        json.dump(data, sys.stdout, indent=2, default=str)
+        print()
+        return 0
+    out = sys.stdout
+    print(f"{run.run_id}  {run.status.value}  {run.name or ''}".rstrip(), file=out)
+    print(f"  experiment  {run.experiment}", file=out)
+    print(f"  started     {_fmt_time(run.start_time)}", file=out)
+    if run.duration is not None:
+        print(f"  duration    {run.duration:.3f} s", file=out)
+    if run.cell_id:
+        print(f"  cell        {run.cell_id}", file=out)
+    if run.parent_run_id:
+        print(f"  parent      {run.parent_run_id}", file=out)
+    for title, mapping in (("params", run.params), ("metrics", run.metrics), ("tags", run.tags)):
+        if mapping:
+            print(f"  {title}:", file=out)
+            for key, value in mapping.items():
+                print(f"    {key} = {_fmt(value)}", file=out)
+    if run.artifacts:
+        print("  artifacts:", file=out)
+        for a in run.artifacts:
+            print(f"    {a.name}  ({a.kind}, {a.size} bytes, sha256 {a.sha256[:12]})", file=out)
+    env = context.get("environment") or {}
+    if env:
+        git = env.get("git") or {}
+        extra = f", git {str(git.get('commit'))[:10]}{' (dirty)' if git.get('dirty') else ''}" \
+            if git else ""
+        print(f"  environment Python {env.get('python')} on {env.get('platform')}{extra}",
+              file=out)
+    if run.error:
+        print("  error:", file=out)
+        print("    " + run.error.rstrip().replace("\n", "\n    "), file=out)
+    return 0
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    """List (or with --delete, remove) artifact files no run refers to."""
+    store = _open(args)
+    found = store.gc(dry_run=not args.delete, min_age=args.min_age)
+    verb = "deleted" if args.delete else "would delete"
+    for item in found:
+        print(f"{verb} {item}")
+    print(f"{len(found)} unreferenced file(s); {'' if args.delete else 'run with --delete to remove them'}".rstrip("; "),
+          file=sys.stderr)
+    return 0
+
+
+def cmd_fsck(args: argparse.Namespace) -> int:
+    """Check the database and every artifact; exit 1 on any problem."""
+    store = _open(args)
+    problems = store.fsck()
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print("ok: database integrity and every artifact hash check out")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``nbtrack`` command."""
+    from ._version import __version__
+
+    parser = argparse.ArgumentParser(prog="nbtrack", description="Experiment tracking that "
+                                     "lives in the notebook: browse and maintain a run store.")
+    parser.add_argument("--version", action="version", version=f"nbtrack {__version__}")
+    parser.add_argument("--store", help="store folder or URI (default: NBTRACK_STORE, else "
+                        "the nearest .nbtrack folder)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    runs = sub.add_parser("runs", help="list runs")
+    runs.add_argument("--filter", "-f", help="e.g. \"metrics.acc > 0.9 and params.model = 'rf'\"")
+    runs.add_argument("--sort", "-s", help="e.g. 'metrics.acc DESC' (default: newest first)")
+    runs.add_argument("--limit", "-n", type=int, help="at most this many runs")
+    runs.add_argument("--experiment", "-e", help="only this experiment")
+    runs.add_argument("--json", action="store_true", help="print JSON")
+    runs.set_defaults(func=cmd_runs)
+
+    show = sub.add_parser("show", help="show one run")
+    show.add_argument("run", help="run id or unique prefix (4+ characters)")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(func=cmd_show)
+
+    gc = sub.add_parser("gc", help="find artifact files no run refers to (dry run by default)")
+    gc.add_argument("--delete", action="store_true", help="really delete them")
+    gc.add_argument("--min-age", type=float, default=3600.0,
+                    help="only files older than this many seconds (default 3600)")
+    gc.set_defaults(func=cmd_gc)
+
+    fsck = sub.add_parser("fsck", help="check database integrity and artifact hashes")
+    fsck.set_defaults(func=cmd_fsck)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except NbtrackError as exc:
+        print(f"nbtrack: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print("nbtrack: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
