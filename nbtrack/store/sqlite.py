@@ -100,9 +100,12 @@ class SQLiteStore(Store):
                 with self._db_lock:
                     return fn()
             except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or time.monotonic() > deadline:
-                    raise StoreError(f"store {self.uri} is unavailable: {exc}; another "
-                                     "process may hold it, try again") from None
+                if not _is_busy(exc):
+                    raise StoreError(f"store {self.uri} failed: {exc}; run `nbtrack fsck` "
+                                     "to check it") from None
+                if time.monotonic() > deadline:
+                    raise StoreError(f"store {self.uri} stayed locked for {_RETRY_FOR:.0f} s "
+                                     f"({exc}); another process holds it, try again") from None
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.5)
 

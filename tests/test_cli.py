@@ -1,0 +1,87 @@
+"""The nbtrack command: tables, JSON, one-line errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import nbtrack
+from nbtrack.cli import main
+
+
+@pytest.fixture
+def three_runs():
+    ids = []
+    for C, acc in ((0.1, 0.8), (1.0, 0.95), (10.0, 0.9)):
+        with nbtrack.start_run(name=f"C={C}", params={"C": C, "model": "lr"}) as run:
+            nbtrack.log_metric("acc", acc)
+        ids.append(run.run_id)
+    nbtrack.tracker().store.flush()
+    return ids
+
+
+def test_runs_table_filter_sort_limit(three_runs, capsys):
+    assert main(["runs", "--filter", "metrics.acc > 0.85", "--sort", "metrics.acc DESC",
+                 "--limit", "5"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:5] == ["run_id", "name", "status", "started", "duration"]
+    assert "params.C" in out[0] and "metrics.acc" in out[0]
+    assert [line.split()[0] for line in out[2:]] == [three_runs[1], three_runs[2]]
+
+
+def test_runs_json(three_runs, capsys):
+    assert main(["runs", "--json", "--sort", "params.C"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["params"]["C"] for r in records] == [0.1, 1.0, 10.0]
+    assert records[0]["metrics"] == {"acc": 0.8} and records[0]["status"] == "FINISHED"
+
+
+def test_show_by_prefix(three_runs, capsys):
+    assert main(["show", three_runs[0][:9]]) == 0
+    out = capsys.readouterr().out
+    assert three_runs[0] in out and "C = 0.1" in out and "acc = 0.8" in out
+    assert main(["show", three_runs[0], "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["run_id"] == three_runs[0] and "environment" in data["context"]
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["runs", "--filter", "metrics.acc >"], "bad filter at position 13"),
+    (["show", "r-zzzzzzzz"], "no run matches"),
+    (["show", "ab"], "too short"),
+    (["--store", "ftp://x", "runs"], "valid schemes are"),
+])
+def test_errors_are_one_line_with_exit_1(three_runs, capsys, argv, words):
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nbtrack: error: ") and words in err
+    assert err.count("\n") == 1
+
+
+def test_fsck_and_gc(three_runs, tmp_path, capsys):
+    assert main(["fsck"]) == 0
+    assert "ok" in capsys.readouterr().out
+    store = nbtrack.tracker().store
+    orphan, _ = store.content.put_bytes(b"nobody refers to me")
+    assert main(["gc", "--min-age", "0"]) == 0
+    assert orphan in capsys.readouterr().out
+    assert store.content.path_for(orphan).exists(), "gc is a dry run by default"
+    assert main(["gc", "--min-age", "0", "--delete"]) == 0
+    assert not store.content.path_for(orphan).exists()
+    with nbtrack.start_run() as run:
+        nbtrack.tracker().store.add_artifact(
+            run.run_id, __import__("nbtrack.entities").entities.Artifact("a", "", 0), data=b"abc")
+    digest = store.get_run(run.run_id).artifacts[0].sha256
+    store.content.path_for(digest).write_bytes(b"abd")
+    capsys.readouterr()
+    assert main(["fsck"]) == 1
+    assert "corrupt" in capsys.readouterr().out
+
+
+def test_python_dash_m_and_empty_store(python_env):
+    out = subprocess.run([sys.executable, "-m", "nbtrack", "runs"], env=python_env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and "no runs yet" in out.stderr
