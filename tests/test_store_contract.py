@@ -244,3 +244,22 @@ def test_unflushed_writes_survive_a_failed_flush(store, monkeypatch):
     monkeypatch.undo()
     assert calls == [1]
     assert store.get_run(run_id).params == {"kept": 1}
+
+
+def test_repeated_search_sees_new_runs_from_this_and_other_connections(store, tmp_path):
+    make_run(store, name="first")
+    assert store.search().base["name"] == ["first"]
+    make_run(store, name="second", start=time.time() + 1)
+    assert store.search().base["name"] == ["second", "first"]
+    table = store.search()
+    table.base["name"].clear()
+    assert store.search().base["name"] == ["second", "first"], "callers get their own copy"
+    if store.folder is None:
+        return
+    from nbtrack.store import open_store
+
+    other = open_store(str(store.folder))
+    make_run(other, name="third", start=time.time() + 2)
+    other.flush()
+    assert store.search().base["name"] == ["third", "second", "first"]
+    other.close()

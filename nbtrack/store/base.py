@@ -55,6 +55,13 @@ class RunTable:
     def __len__(self) -> int:
         return len(self.base.get("run_id", ()))
 
+    def copy(self) -> RunTable:
+        """A copy whose column lists can be changed without touching this one."""
+        return RunTable({k: list(v) for k, v in self.base.items()},
+                        {k: list(v) for k, v in self.params.items()},
+                        {k: list(v) for k, v in self.metrics.items()},
+                        {k: list(v) for k, v in self.tags.items()})
+
 
 _OPEN_STORES: "weakref.WeakSet[Store]" = weakref.WeakSet()
 _flusher_lock = threading.Lock()

@@ -72,6 +72,8 @@ class SQLiteStore(SQLiteMaintenance, Store):
         self._db_lock = threading.RLock()
         self._host = socket.gethostname()
         self._experiment_ids: dict[str, int] = {}
+        self._commits = 0
+        self._search_cache: tuple[Any, Any, RunTable] | None = None
         try:
             self._conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000,
                                          isolation_level=None, check_same_thread=False)
@@ -120,6 +122,7 @@ class SQLiteStore(SQLiteMaintenance, Store):
                 c.execute("ROLLBACK")
                 raise
             c.execute("COMMIT")
+            self._commits += 1
             return result
 
         return self._retrying(run)
@@ -342,9 +345,21 @@ class SQLiteStore(SQLiteMaintenance, Store):
                offset: int = 0) -> RunTable:
         """Return the matching runs as columns (see :class:`RunTable`)."""
         sql, args = self._query(where, order_by, experiment, limit, offset, _RUN_COLUMNS)
-        return self._read(lambda c: self._table(c, c.execute(sql, args).fetchall(),
-                                                whole=where is None and experiment is None
-                                                and limit is None and not offset))
+        whole = where is None and experiment is None and limit is None and not offset
+
+        def run(c: sqlite3.Connection) -> RunTable:
+            # notebooks and widgets list the same runs again and again: reuse the last
+            # answer while neither this process nor any other has committed since
+            version = (c.execute("PRAGMA data_version").fetchone()[0], self._commits)
+            key = (sql, tuple(args))
+            cached = self._search_cache
+            if cached is not None and cached[0] == key and cached[1] == version:
+                return cached[2].copy()
+            table = self._table(c, c.execute(sql, args).fetchall(), whole)
+            self._search_cache = (key, version, table)
+            return table.copy()
+
+        return self._read(run)
 
     def _table(self, c: sqlite3.Connection, rows: list[Any], whole: bool) -> RunTable:
         names = ("run_id", "experiment", "name", "status", "start_time", "end_time", "cell_id",
