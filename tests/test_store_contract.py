@@ -263,3 +263,15 @@ def test_repeated_search_sees_new_runs_from_this_and_other_connections(store, tm
     other.flush()
     assert store.search().base["name"] == ["third", "second", "first"]
     other.close()
+
+
+def test_and_gives_the_same_runs_whichever_condition_drives(store):
+    runs = [Run(new_run_id(), experiment="e", status=RunStatus.FINISHED, start_time=i,
+                end_time=i + 1.0, params={"model": "rf" if i % 3 else "lr"},
+                metrics={"acc": i / 300}) for i in range(300)]
+    store.bulk_import(runs)
+    expected = sorted(r.run_id for r in runs if r.metrics["acc"] > 0.95 and r.params["model"] == "rf")
+    for text in ("metrics.acc > 0.95 and params.model = 'rf'",
+                 "params.model = 'rf' and metrics.acc > 0.95",
+                 "params.model = 'rf' and metrics.acc > 0.95 and status = 'FINISHED'"):
+        assert sorted(search_ids(store, text)) == expected

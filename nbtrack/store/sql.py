@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from ..errors import FilterSyntaxError
 from ..filters import BoolOp, Comparison, Node, OrderKey
 
-__all__ = ["compile_where", "compile_order"]
+__all__ = ["compile_where", "compile_order", "subquery"]
 
 _ATTRIBUTE_SQL = {
     "run_id": "r.run_id",
@@ -70,7 +70,7 @@ def _param_test(op: str, value: Any, args: list[Any]) -> str:
     return _text_test("value", op, value, args)
 
 
-def _comparison(node: Comparison, args: list[Any]) -> str:
+def _comparison(node: Comparison, args: list[Any], correlated: bool = False) -> str:
     kind, key, op, value = node.kind, node.key, node.op, node.value
     if kind == "attributes":
         column = _ATTRIBUTE_SQL[key]
@@ -98,17 +98,35 @@ def _comparison(node: Comparison, args: list[Any]) -> str:
         test = _param_test(op, value, args)
     else:
         test = _text_test("value", op, value, args)
+    if correlated:
+        return f"EXISTS (SELECT 1 FROM {table} WHERE run_id = r.run_id AND key = ? AND {test})"
     return f"r.run_id IN (SELECT run_id FROM {table} WHERE key = ? AND {test})"
 
 
-def compile_where(node: Node | None, args: list[Any]) -> str:
+def subquery(node: Comparison, args: list[Any]) -> str | None:
+    """``SELECT run_id ...`` for a comparison on one key, or None if it has no such form."""
+    if node.kind == "attributes" or node.op in ("IS NULL", "IS NOT NULL"):
+        return None
+    text = _comparison(node, args)
+    return text[len("r.run_id IN ("):-1]
+
+
+def compile_where(node: Node | None, args: list[Any], driver: Node | None = None) -> str:
     """Return a SQL boolean expression for ``node``, appending its parameters to ``args``.
 
-    The expression refers to the run table as ``r`` and experiments as ``e``.
+    The expression refers to the run table as ``r`` and experiments as ``e``. When
+    ``driver`` is one of the items of a top-level ``and``, it alone is written as an
+    ``IN`` list the query starts from; the other items become per-run ``EXISTS``
+    checks, so a selective condition is never joined with a huge unselective list.
     """
     if node is None:
         return "1"
     if isinstance(node, BoolOp):
+        if node.op == "AND" and driver is not None:
+            parts = [_comparison(item, args, correlated=item is not driver)
+                     if isinstance(item, Comparison) else compile_where(item, args)
+                     for item in node.items]
+            return "(" + " AND ".join(parts) + ")"
         return "(" + f" {node.op} ".join(compile_where(item, args) for item in node.items) + ")"
     return _comparison(node, args)
 

@@ -21,14 +21,14 @@ from typing import Any, Callable, Sequence, TypeVar
 from ..entities import Artifact, Metric, Run, RunStatus
 from ..errors import (AmbiguousRunIdError, InvalidValueError, RunNotFoundError, StoreError,
                       StoreVersionError)
-from ..filters import Node, OrderKey
+from ..filters import BoolOp, Comparison, Node, OrderKey
 from ..ids import normalize_prefix
 from .artifacts import LocalContent, MemoryContent, check_artifact_name
 from .base import Op, RunTable, Store
 from .maintenance import SQLiteMaintenance
 from .codec import decode_float, decode_param, encode_float, encode_param
 from .schema import LATEST_VERSION, MIGRATIONS
-from .sql import compile_order, compile_where
+from .sql import compile_order, compile_where, subquery
 
 __all__ = ["SQLiteStore"]
 
@@ -36,6 +36,7 @@ T = TypeVar("T")
 DB_NAME = "nbtrack.db"
 _BUSY_TIMEOUT_MS = 30_000
 _RETRY_FOR = 120.0
+_ESTIMATE_CAP = 5000
 _RUN_COLUMNS = ("r.run_id, e.name, r.name, r.status, r.start_time, r.end_time, r.cell_id, "
                 "r.parent_run_id, r.host, r.pid, r.heartbeat, r.error")
 
@@ -328,7 +329,7 @@ class SQLiteStore(SQLiteMaintenance, Store):
         join_args: list[Any] = []
         joins, order = compile_order(order_by, join_args)
         where_args: list[Any] = []
-        condition = compile_where(where, where_args)
+        condition = compile_where(where, where_args, self._driver(where))
         if experiment is not None:
             condition += " AND e.name = ?"
             where_args.append(experiment)
@@ -339,6 +340,24 @@ class SQLiteStore(SQLiteMaintenance, Store):
             sql += " LIMIT ? OFFSET ?"
             args += [-1 if limit is None else int(limit), int(offset)]
         return sql, args
+
+    def _driver(self, where: Node | None) -> Node | None:
+        """The most selective key comparison of a top-level ``and`` (counted, capped)."""
+        if not isinstance(where, BoolOp) or where.op != "AND":
+            return None
+        best, best_count = None, None
+        for item in where.items:
+            if not isinstance(item, Comparison):
+                continue
+            args: list[Any] = []
+            inner = subquery(item, args)
+            if inner is None:
+                continue
+            count = self._retrying(lambda: self._conn.execute(
+                f"SELECT count(*) FROM ({inner} LIMIT {_ESTIMATE_CAP})", args).fetchone()[0])
+            if best_count is None or count < best_count:
+                best, best_count = item, count
+        return best
 
     def search(self, where: Node | None = None, order_by: Sequence[OrderKey] = (),
                experiment: str | None = None, limit: int | None = None,
