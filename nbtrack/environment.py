@@ -23,6 +23,8 @@ _module_dists: dict[str, list[str]] | None = None
 _versions: dict[str, str] = {}
 _seen_modules: set[str] = set()
 _packages: dict[str, str] = {}
+_sorted_packages: dict[str, str] = {}
+_seen_count = [0]  # len(sys.modules) when the packages were last worked out
 _static: dict[str, Any] | None = None
 _git_cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
 _GIT_TTL = 5.0
@@ -34,6 +36,8 @@ def imported_packages() -> dict[str, str]:
     import importlib.metadata as metadata
 
     with _lock:
+        if len(sys.modules) == _seen_count[0]:
+            return dict(_sorted_packages)
         if _module_dists is None:
             _module_dists = metadata.packages_distributions()
         tops = {name.partition(".")[0] for name in list(sys.modules)}
@@ -46,7 +50,10 @@ def imported_packages() -> dict[str, str]:
                         continue
                 _packages[dist] = _versions[dist]
         _seen_modules.update(tops)
-        return dict(sorted(_packages.items(), key=lambda kv: kv[0].lower()))
+        _seen_count[0] = len(sys.modules)
+        _sorted_packages.clear()
+        _sorted_packages.update(sorted(_packages.items(), key=lambda kv: kv[0].lower()))
+        return dict(_sorted_packages)
 
 
 def _find_git_dir(start: Path) -> Path | None:

@@ -216,6 +216,10 @@ class Store(abc.ABC):
                 due = True
             if due:
                 self.flush()
+        self._idle()
+
+    def _idle(self) -> None:
+        """Backend housekeeping run by the background thread (default: none)."""
 
     def close(self) -> None:
         """Flush and release the backend's resources."""

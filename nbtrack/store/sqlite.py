@@ -37,6 +37,8 @@ DB_NAME = "nbtrack.db"
 _BUSY_TIMEOUT_MS = 30_000
 _RETRY_FOR = 120.0
 _ESTIMATE_CAP = 5000
+_AUTOCHECKPOINT_PAGES = 20_000
+_CHECKPOINT_EVERY = 50
 _RUN_COLUMNS = ("r.run_id, e.name, r.name, r.status, r.start_time, r.end_time, r.cell_id, "
                 "r.parent_run_id, r.host, r.pid, r.heartbeat, r.error")
 
@@ -74,6 +76,7 @@ class SQLiteStore(SQLiteMaintenance, Store):
         self._host = socket.gethostname()
         self._experiment_ids: dict[str, int] = {}
         self._commits = 0
+        self._checkpointed = 0
         self._search_cache: tuple[Any, Any, RunTable] | None = None
         try:
             self._conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000,
@@ -92,6 +95,10 @@ class SQLiteStore(SQLiteMaintenance, Store):
         if self.folder is not None:
             c.execute("PRAGMA journal_mode = WAL")
             c.execute("PRAGMA synchronous = NORMAL")
+            # checkpoints fsync; the background thread runs them (see _idle) so that a
+            # run's commit does not pay for one; this limit is only a safety net
+            c.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT_PAGES}")
+            c.execute("PRAGMA journal_size_limit = 16777216")
         c.execute("PRAGMA case_sensitive_like = ON")
         c.execute("PRAGMA temp_store = MEMORY")
         c.execute("PRAGMA cache_size = -32000")
@@ -119,10 +126,11 @@ class SQLiteStore(SQLiteMaintenance, Store):
             c.execute("BEGIN IMMEDIATE")
             try:
                 result = body(c)
+                c.execute("COMMIT")
             except BaseException:
-                c.execute("ROLLBACK")
+                if c.in_transaction:
+                    c.execute("ROLLBACK")
                 raise
-            c.execute("COMMIT")
             self._commits += 1
             return result
 
@@ -154,6 +162,15 @@ class SQLiteStore(SQLiteMaintenance, Store):
         if row is not None and row[0] == LATEST_VERSION:
             return
         self._transaction(body)
+
+    def _idle(self) -> None:
+        if self.folder is None or self._commits - self._checkpointed < _CHECKPOINT_EVERY:
+            return
+        self._checkpointed = self._commits
+        try:
+            self._retrying(lambda: self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
+        except StoreError:
+            pass  # another process is checkpointing or writing; try again later
 
     def _close(self) -> None:
         with self._db_lock:
