@@ -98,6 +98,41 @@ def _format_error(exc_type: type[BaseException], exc: BaseException | None,
     return "".join(traceback.format_exception(exc_type, exc, tb))
 
 
+_exit_state: dict[str, Any] = {"watching": [], "error": None}
+
+
+def _watch_exit(tracker: Tracker) -> None:
+    """Make runs left open end at exit: FAILED after an uncaught exception, else FINISHED."""
+    import atexit
+    import sys
+
+    watching = _exit_state["watching"]
+    if any(t is tracker for t in watching):
+        return
+    if not watching:
+        previous = sys.excepthook
+
+        def remember(exc_type: Any, exc: Any, tb: Any) -> None:
+            _exit_state["error"] = _format_error(exc_type, exc, tb)
+            previous(exc_type, exc, tb)
+
+        sys.excepthook = remember
+        atexit.register(_end_runs_at_exit)
+    watching.append(tracker)
+
+
+def _end_runs_at_exit() -> None:
+    error = _exit_state["error"]
+    status = RunStatus.FINISHED if error is None else RunStatus.FAILED
+    for tracker in _exit_state["watching"]:
+        try:
+            tracker.end_open_runs(status, error)
+        except Exception as exc:  # exit must go on whatever the store says
+            import sys
+
+            print(f"nbtrack: could not end open runs at exit: {exc}", file=sys.stderr)
+
+
 class Tracker:
     """Creates runs and records what they log into one store.
 
@@ -177,7 +212,13 @@ class Tracker:
             self.store.create_run(run, context, environment)
             active = ActiveRun(self, run)
             self._stack.append(active)
+            _watch_exit(self)
         return active
+
+    def end_open_runs(self, status: RunStatus, error: str | None = None) -> None:
+        """End every run still open (used at interpreter exit)."""
+        while self._stack:
+            self.end_run(self._stack[0], status, error)
 
     def active_run(self) -> ActiveRun | None:
         """The innermost open run, or None."""

@@ -160,3 +160,19 @@ def test_environment_is_captured_with_each_run(tmp_path):
     assert env["python"].count(".") == 2
     assert "pandas" not in env["packages"] or env["packages"]["pandas"]
     assert env["packages"].get("numpy")
+
+
+@pytest.mark.parametrize("tail, status", [("", "FINISHED"), ("raise ValueError('late')", "FAILED")])
+def test_runs_left_open_end_at_exit(python_env, tail, status):
+    import subprocess
+    import sys
+
+    code = ("import nbtrack\nrun = nbtrack.start_run(name='open')\nnbtrack.log_param('p', 1)\n"
+            "nbtrack.log_metric('m', 2.0)\nprint(run.run_id, flush=True)\n" + tail)
+    out = subprocess.run([sys.executable, "-c", code], env=python_env, capture_output=True,
+                         text=True)
+    run = nbtrack.get_run(out.stdout.strip())
+    assert run.status.value == status
+    assert run.params == {"p": 1} and run.metrics == {"m": 2.0}
+    if status == "FAILED":
+        assert "ValueError: late" in run.error and "ValueError: late" in out.stderr
