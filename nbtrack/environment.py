@@ -94,11 +94,11 @@ def git_state(start: str | os.PathLike[str] | None = None) -> dict[str, Any] | N
     The commit is read from ``.git`` directly; the dirty flag needs
     ``git status`` and is cached for a few seconds.
     """
-    here = Path(start or os.getcwd()).resolve()
-    key = str(here)
+    key = os.fspath(start) if start is not None else os.getcwd()
     cached = _git_cache.get(key)
     if cached is not None and time.monotonic() - cached[0] < _GIT_TTL:
         return cached[1]
+    here = Path(key).resolve()
     git_dir = _find_git_dir(here)
     state: dict[str, Any] | None = None
     if git_dir is not None:

@@ -21,7 +21,7 @@ def make_v1_store(folder):
     conn.execute("INSERT INTO experiments VALUES (1, 'old', 0)")
     conn.execute("INSERT INTO runs (run_id, experiment_id, name, status, start_time, end_time) "
                  "VALUES ('r-0000000old01', 1, 'legacy', 'FINISHED', 10, 20)")
-    conn.execute("INSERT INTO params VALUES ('r-0000000old01', 'C', '0.5', 2, 0.5)")
+    conn.execute("INSERT INTO params VALUES ('r-0000000old01', 'C', 0.5, 2, NULL)")
     conn.execute("INSERT INTO latest_metrics VALUES ('r-0000000old01', 'acc', 0, 0.9, NULL, 20)")
     conn.commit()
     conn.close()

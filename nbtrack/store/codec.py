@@ -11,38 +11,42 @@ __all__ = ["encode_param", "decode_param", "encode_float", "decode_float"]
 _STR, _INT, _FLOAT, _BOOL, _NONE, _JSON = range(6)
 
 
-def encode_param(value: Any) -> tuple[str, int, float | None]:
-    """Return ``(text, vtype, number)`` for a param value.
+def encode_param(value: Any) -> tuple[Any, int, str | None]:
+    """Return ``(sql_value, vtype, text)`` for a param value.
 
-    ``text`` is ``str(value)`` for scalars (what a filter compares strings with)
-    and JSON for lists and dicts; ``number`` is set for ints and floats.
+    Numbers are stored as SQL numbers and strings as SQL text (so filters compare
+    them natively); bools as ``'True'``/``'False'``; lists and dicts as JSON.
+    ``text`` carries the exact value where SQLite would lose it.
     """
     if isinstance(value, str):
         return value, _STR, None
     if isinstance(value, bool):
         return str(value), _BOOL, None
     if isinstance(value, int):
-        return str(value), _INT, float(value) if abs(value) < 2**1023 else None
+        if -(2**63) <= value < 2**63:
+            return value, _INT, None
+        return (float(value) if abs(value) < 2**1023 else None), _INT, str(value)
     if isinstance(value, float):
-        return repr(value), _FLOAT, None if math.isnan(value) else value
+        real, exact = encode_float(value)
+        return real, _FLOAT, exact
     if value is None:
-        return "None", _NONE, None
+        return None, _NONE, None
     return json.dumps(value, allow_nan=True, ensure_ascii=False), _JSON, None
 
 
-def decode_param(text: str, vtype: int) -> Any:
+def decode_param(value: Any, vtype: int, text: str | None) -> Any:
     """Inverse of :func:`encode_param`."""
-    if vtype == _STR:
-        return text
-    if vtype == _INT:
-        return int(text)
+    if text is not None:
+        return int(text) if vtype == _INT else float(text)
+    if vtype == _STR or vtype == _INT:
+        return value
     if vtype == _FLOAT:
-        return float(text)
+        return float(value)
     if vtype == _BOOL:
-        return text == "True"
+        return value == "True"
     if vtype == _NONE:
         return None
-    return json.loads(text)
+    return json.loads(value)
 
 
 def encode_float(value: float) -> tuple[float | None, str | None]:

@@ -31,16 +31,17 @@ _V1 = [
     "CREATE INDEX runs_by_start ON runs(start_time)",
     "CREATE INDEX runs_by_cell ON runs(cell_id, start_time)",
     "CREATE INDEX runs_running ON runs(status) WHERE status = 'RUNNING'",
-    # value: str(value) for scalars, JSON otherwise; vtype says how to decode it;
-    # num: the value as a number when it is one (for numeric filters and sorting)
+    # value has no declared type, so numbers stay numbers and text stays text and one
+    # index serves numeric ranges and text matches (SQLite sorts numbers before text);
+    # vtype says which Python type to rebuild; text holds the exact form of the values
+    # SQLite cannot keep (NaN, -0.0, integers beyond 64 bits)
     """CREATE TABLE params (
         run_id TEXT NOT NULL,
         key TEXT NOT NULL,
-        value TEXT NOT NULL,
+        value,
         vtype INTEGER NOT NULL,
-        num REAL,
+        text TEXT,
         PRIMARY KEY (run_id, key)) WITHOUT ROWID""",
-    "CREATE INDEX params_by_num ON params(key, num)",
     "CREATE INDEX params_by_value ON params(key, value)",
     # SQLite keeps neither NaN (it becomes NULL) nor the sign of -0.0, so those
     # values are also written exactly as text in `exact`

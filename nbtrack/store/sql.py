@@ -54,19 +54,41 @@ def _number_test(column: str, op: str, value: Any, args: list[Any]) -> str:
     return f"{column} {op} ?"
 
 
+def _as_number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if number == number else None
+
+
 def _param_test(op: str, value: Any, args: list[Any]) -> str:
+    """Params hold SQL numbers or text in one column: compare by the literal's kind.
+
+    SQLite orders every number before every text value, so numeric ranges are
+    bounded above by ``''`` and text ranges below by it. A quoted number also
+    matches the numeric param (``params.C = '0.5'``, as MLflow users write it).
+    """
     if op in ("IN", "NOT IN"):
-        numbers = [v for v in value if _is_number(v)]
-        strings = [v for v in value if not _is_number(v)]
-        parts = []
-        if numbers:
-            parts.append(_number_test("num", "IN", numbers, args))
-        if strings:
-            parts.append(_text_test("value", "IN", strings, args))
-        test = "(" + " OR ".join(parts) + ")"
-        return f"NOT {test}" if op == "NOT IN" else test
-    if _is_number(value) and op in _SIMPLE_OPS:
-        return _number_test("num", op, value, args)
+        wanted: list[Any] = []
+        for v in value:
+            wanted.append(float(v) if _is_number(v) else str(v))
+            if not _is_number(v) and _as_number(str(v)) is not None:
+                wanted.append(_as_number(str(v)))
+        args.extend(wanted)
+        return f"value {op} ({','.join('?' * len(wanted))})"
+    if op in ("=", "!="):
+        if not _is_number(value) and _as_number(str(value)) is not None:
+            args.extend([str(value), _as_number(str(value))])
+            return "value IN (?, ?)" if op == "=" else "value NOT IN (?, ?)"
+        args.append(float(value) if _is_number(value) else str(value))
+        return f"value {op} ?"
+    if op in ("<", "<=", ">", ">="):
+        if _is_number(value):
+            args.append(float(value))
+            return f"value {op} ? AND value < ''" if op[0] == ">" else f"value {op} ?"
+        args.append(str(value))
+        return f"value {op} ?" if op[0] == ">" else f"value {op} ? AND value >= ''"
     return _text_test("value", op, value, args)
 
 
@@ -145,10 +167,6 @@ def compile_order(keys: Sequence[OrderKey], args: list[Any]) -> tuple[str, str]:
         joins.append(f"LEFT JOIN {table} {alias} ON {alias}.run_id = r.run_id "
                      f"AND {alias}.key = ?")
         args.append(key.key)
-        if key.kind == "params":
-            terms.append(f"{alias}.value IS NULL, {alias}.num IS NULL, "
-                         f"{alias}.num {direction}, {alias}.value {direction}")
-        else:
-            terms.append(f"{alias}.value IS NULL, {alias}.value {direction}")
+        terms.append(f"{alias}.value IS NULL, {alias}.value {direction}")
     terms.append("r.start_time DESC, r.run_id DESC")
     return " ".join(joins), ", ".join(terms)

@@ -77,6 +77,7 @@ class SQLiteStore(SQLiteMaintenance, Store):
         self._experiment_ids: dict[str, int] = {}
         self._commits = 0
         self._checkpointed = 0
+        self._checkpoint_conn: sqlite3.Connection | None = None
         self._search_cache: tuple[Any, Any, RunTable] | None = None
         try:
             self._conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000,
@@ -167,14 +168,21 @@ class SQLiteStore(SQLiteMaintenance, Store):
         if self.folder is None or self._commits - self._checkpointed < _CHECKPOINT_EVERY:
             return
         self._checkpointed = self._commits
+        # a connection of its own, so the checkpoint's fsync never holds up a run's commit
+        if self._checkpoint_conn is None:
+            self._checkpoint_conn = sqlite3.connect(str(self.folder / DB_NAME),
+                                                    isolation_level=None,
+                                                    check_same_thread=False)
         try:
-            self._retrying(lambda: self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
-        except StoreError:
-            pass  # another process is checkpointing or writing; try again later
+            self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:
+            pass  # another process is checkpointing; the next tick tries again
 
     def _close(self) -> None:
         with self._db_lock:
             self._conn.close()
+            if self._checkpoint_conn is not None:
+                self._checkpoint_conn.close()
 
     def schema_version(self) -> int:
         """The schema version of the database."""
@@ -316,8 +324,9 @@ class SQLiteStore(SQLiteMaintenance, Store):
             row = c.execute(f"SELECT {_RUN_COLUMNS} FROM runs r JOIN experiments e "
                             "ON e.experiment_id = r.experiment_id WHERE r.run_id = ?",
                             (run_id,)).fetchone()
-            params = {k: decode_param(v, t) for k, v, t in c.execute(
-                "SELECT key, value, vtype FROM params WHERE run_id = ? ORDER BY key", (run_id,))}
+            params = {k: decode_param(v, t, x) for k, v, t, x in c.execute(
+                "SELECT key, value, vtype, text FROM params WHERE run_id = ? ORDER BY key",
+                (run_id,))}
             metrics = {k: decode_float(v, x) for k, v, x in c.execute(
                 "SELECT key, value, exact FROM latest_metrics WHERE run_id = ? ORDER BY key",
                 (run_id,))}
@@ -410,19 +419,28 @@ class SQLiteStore(SQLiteMaintenance, Store):
         else:
             scope, args = " WHERE run_id IN (SELECT value FROM json_each(?))", \
                 (json.dumps(table.base["run_id"]),)
-        for source, target, decode in (
-                ("SELECT run_id, key, value, vtype FROM params", table.params, decode_param),
-                ("SELECT run_id, key, value, exact FROM latest_metrics", table.metrics, None),
-                ("SELECT run_id, key, value, NULL FROM tags", table.tags, False)):
-            for run_id, key, value, extra in c.execute(source + scope, args):
-                column = target.get(key)
-                if column is None:
-                    column = target[key] = [None] * n
-                if decode is None:
-                    value = value if extra is None else float(extra)
-                elif decode is not False:
-                    value = decode(value, extra)
-                column[index[run_id]] = value
+        columns = table.params
+        for run_id, key, value, vtype, text in c.execute(
+                "SELECT run_id, key, value, vtype, text FROM params" + scope, args):
+            column = columns.get(key)
+            if column is None:
+                column = columns[key] = [None] * n
+            # strings, 64-bit ints and ordinary floats come back from SQL as they are
+            column[index[run_id]] = value if text is None and vtype <= 2 else \
+                decode_param(value, vtype, text)
+        columns = table.metrics
+        for run_id, key, value, exact in c.execute(
+                "SELECT run_id, key, value, exact FROM latest_metrics" + scope, args):
+            column = columns.get(key)
+            if column is None:
+                column = columns[key] = [None] * n
+            column[index[run_id]] = value if exact is None else float(exact)
+        columns = table.tags
+        for run_id, key, value in c.execute("SELECT run_id, key, value FROM tags" + scope, args):
+            column = columns.get(key)
+            if column is None:
+                column = columns[key] = [None] * n
+            column[index[run_id]] = value
         return table
 
     def count(self, where: Node | None = None, experiment: str | None = None) -> int:
