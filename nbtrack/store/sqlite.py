@@ -78,6 +78,8 @@ class SQLiteStore(SQLiteMaintenance, Store):
         self._commits = 0
         self._checkpointed = 0
         self._checkpoint_conn: sqlite3.Connection | None = None
+        self._checkpoint_lock = threading.Lock()
+        self._closed = False
         self._search_cache: tuple[Any, Any, RunTable] | None = None
         try:
             self._conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000,
@@ -168,18 +170,22 @@ class SQLiteStore(SQLiteMaintenance, Store):
         if self.folder is None or self._commits - self._checkpointed < _CHECKPOINT_EVERY:
             return
         self._checkpointed = self._commits
-        # a connection of its own, so the checkpoint's fsync never holds up a run's commit
-        if self._checkpoint_conn is None:
-            self._checkpoint_conn = sqlite3.connect(str(self.folder / DB_NAME),
-                                                    isolation_level=None,
-                                                    check_same_thread=False)
-        try:
-            self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error:
-            pass  # another process is checkpointing; the next tick tries again
+        with self._checkpoint_lock:
+            if self._closed:
+                return
+            # a connection of its own, so the checkpoint's fsync never holds up a commit
+            if self._checkpoint_conn is None:
+                self._checkpoint_conn = sqlite3.connect(str(self.folder / DB_NAME),
+                                                        isolation_level=None,
+                                                        check_same_thread=False)
+            try:
+                self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error:
+                pass  # another process is checkpointing; the next tick tries again
 
     def _close(self) -> None:
-        with self._db_lock:
+        with self._db_lock, self._checkpoint_lock:
+            self._closed = True
             self._conn.close()
             if self._checkpoint_conn is not None:
                 self._checkpoint_conn.close()
