@@ -9,10 +9,11 @@ import argparse
 import json
 import math
 import sys
-import time
 from typing import Any, Sequence
 
 from .errors import NbtrackError
+from .report import format_cell as _fmt
+from .report import format_time as _fmt_time
 
 __all__ = ["main"]
 
@@ -30,18 +31,6 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # JSON has no NaN/Infinity; keep them readable
     return value
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
-def _fmt_time(ts: float | None) -> str:
-    return "" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
 def _print_table(headers: list[str], rows: list[list[str]], out: Any) -> None:
@@ -101,6 +90,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Show one run in full."""
+    from .report import describe_run
+
     store = _open(args)
     run = store.get_run(args.run)
     context = store.get_context(run.run_id)
@@ -111,35 +102,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         json.dump(data, sys.stdout, indent=2, default=str)
         print()
         return 0
-    out = sys.stdout
-    print(f"{run.run_id}  {run.status.value}  {run.name or ''}".rstrip(), file=out)
-    print(f"  experiment  {run.experiment}", file=out)
-    print(f"  started     {_fmt_time(run.start_time)}", file=out)
-    if run.duration is not None:
-        print(f"  duration    {run.duration:.3f} s", file=out)
-    if run.cell_id:
-        print(f"  cell        {run.cell_id}", file=out)
-    if run.parent_run_id:
-        print(f"  parent      {run.parent_run_id}", file=out)
-    for title, mapping in (("params", run.params), ("metrics", run.metrics), ("tags", run.tags)):
-        if mapping:
-            print(f"  {title}:", file=out)
-            for key, value in mapping.items():
-                print(f"    {key} = {_fmt(value)}", file=out)
-    if run.artifacts:
-        print("  artifacts:", file=out)
-        for a in run.artifacts:
-            print(f"    {a.name}  ({a.kind}, {a.size} bytes, sha256 {a.sha256[:12]})", file=out)
-    env = context.get("environment") or {}
-    if env:
-        git = env.get("git") or {}
-        extra = f", git {str(git.get('commit'))[:10]}{' (dirty)' if git.get('dirty') else ''}" \
-            if git else ""
-        print(f"  environment Python {env.get('python')} on {env.get('platform')}{extra}",
-              file=out)
-    if run.error:
-        print("  error:", file=out)
-        print("    " + run.error.rstrip().replace("\n", "\n    "), file=out)
+    print(describe_run(run, context))
     return 0
 
 

@@ -1,0 +1,6 @@
+"""What a ``%%track`` cell records: analysis of its code, classification of its
+names into params / metrics / histories / models / inputs, its context and the
+summary line shown under it.
+
+This package depends on IPython only where it runs the cell (``runner``).
+"""

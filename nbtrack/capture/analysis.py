@@ -1,0 +1,187 @@
+"""Static analysis of a cell's code: what it binds, how, and what it reads."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CellAnalysis", "analyze", "code_key", "NOT_LITERAL"]
+
+
+class _NotLiteral:
+    def __repr__(self) -> str:
+        return "NOT_LITERAL"
+
+
+#: Marker for a name whose last top-level assignment is not a literal.
+NOT_LITERAL: Any = _NotLiteral()
+
+
+@dataclass
+class CellAnalysis:
+    """Names a cell binds and reads, found without running it.
+
+    Attributes
+    ----------
+    literals : dict
+        Name → value of its last top-level ``name = <literal>`` assignment
+        (:data:`NOT_LITERAL` if that last assignment is computed).
+    bound : set
+        Every name bound by top-level statements (assignments, for targets,
+        with targets, imports, augmented assignments), outside functions/classes.
+    loop_targets : set
+        Names bound as ``for`` loop variables.
+    appended : set
+        Names whose value the cell mutates with ``.append`` / ``.extend`` / ``+=``.
+    reads : set
+        Names the cell loads anywhere (including inside functions it defines).
+    """
+
+    literals: dict[str, Any] = field(default_factory=dict)
+    bound: set[str] = field(default_factory=set)
+    loop_targets: set[str] = field(default_factory=set)
+    appended: set[str] = field(default_factory=set)
+    reads: set[str] = field(default_factory=set)
+
+
+def _literal(node: ast.AST) -> Any:
+    """The value of a literal expression, or NOT_LITERAL."""
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return NOT_LITERAL
+
+
+def _target_names(target: ast.AST) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for elt in target.elts for n in _target_names(elt)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
+
+
+class _Binder(ast.NodeVisitor):
+    """Visits top-level statements (not function or class bodies)."""
+
+    def __init__(self, result: CellAnalysis) -> None:
+        self.r = result
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self.r.bound.add(node.name)
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.r.bound.add(node.name)
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        pass
+
+    def _bind(self, names: list[str], value: Any) -> None:
+        for name in names:
+            self.r.bound.add(name)
+            self.r.literals[name] = value
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        value = _literal(node.value)
+        for target in node.targets:
+            single = isinstance(target, ast.Name)
+            self._bind(_target_names(target), value if single else NOT_LITERAL)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self._bind(_target_names(node.target), _literal(node.value))
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        for name in _target_names(node.target):
+            self.r.appended.add(name)
+            self._bind([name], NOT_LITERAL)
+        self.generic_visit(node)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self._bind(_target_names(node.target), NOT_LITERAL)
+        self.generic_visit(node)
+
+    def visit_For(self, node: ast.For) -> None:
+        names = _target_names(node.target)
+        self.r.loop_targets.update(names)
+        self._bind(names, NOT_LITERAL)
+        self.generic_visit(node)
+
+    visit_AsyncFor = visit_For  # type: ignore[assignment]
+
+    def visit_withitem(self, node: ast.withitem) -> None:
+        if node.optional_vars is not None:
+            self._bind(_target_names(node.optional_vars), NOT_LITERAL)
+        self.generic_visit(node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._bind([(alias.asname or alias.name).partition(".")[0]], NOT_LITERAL)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for alias in node.names:
+            if alias.name != "*":
+                self._bind([alias.asname or alias.name], NOT_LITERAL)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+                func.attr in ("append", "extend", "insert"):
+            self.r.appended.add(func.value.id)
+        self.generic_visit(node)
+
+    def visit_ListComp(self, node: ast.AST) -> None:
+        self.generic_visit(node)
+
+
+def analyze(code: str) -> CellAnalysis:
+    """Analyse Python source (already stripped of IPython syntax).
+
+    Parameters
+    ----------
+    code : str
+        The cell body as Python.
+
+    Returns
+    -------
+    CellAnalysis
+        Empty when the code does not parse (the run then records no rules).
+    """
+    result = CellAnalysis()
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return result
+    binder = _Binder(result)
+    for statement in tree.body:
+        binder.visit(statement)
+    result.reads = {node.id for node in ast.walk(tree)
+                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    return result
+
+
+class _AbstractLiterals(ast.NodeTransformer):
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        return ast.Constant(value="<literal>")
+
+
+def code_key(code: str) -> str:
+    """A stable key for a cell: its code with every literal value abstracted.
+
+    Editing a hyperparameter (``C = 0.5`` → ``C = 1.0``) keeps the key;
+    changing what the code does changes it. Code that does not parse is
+    keyed by its text.
+    """
+    try:
+        tree = _AbstractLiterals().visit(ast.parse(code))
+        text = ast.dump(tree, annotate_fields=False, include_attributes=False)
+    except (SyntaxError, RecursionError):
+        text = " ".join(code.split())
+    return "code-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]

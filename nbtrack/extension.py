@@ -1,0 +1,79 @@
+"""``%load_ext nbtrack``: register the magics and follow which cell is running."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["load_ipython_extension", "unload_ipython_extension", "status_line", "SessionState"]
+
+
+@dataclass
+class SessionState:
+    """What the magics know about the kernel session."""
+
+    cell_id: str | None = None
+    last_run_id: str | None = None
+
+
+_loaded: dict[int, tuple[SessionState, Any]] = {}
+
+
+def status_line(tracker: Any) -> str:
+    """``nbtrack: store <path> · N runs · experiment <name>``."""
+    store = tracker.store
+    location = str(store.folder) if getattr(store, "folder", None) is not None else store.uri
+    count = store.count()
+    experiment = tracker.experiment or "Default"
+    return (f"nbtrack {_version()}: store {location} · {count} run{'s' * (count != 1)} · "
+            f"experiment {experiment}")
+
+
+def _version() -> str:
+    from ._version import __version__
+
+    return __version__
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%track`` / ``%%track`` and print one status line."""
+    import nbtrack
+
+    from .capture.cell import NbtrackWarning
+    from .magics import TrackMagics
+
+    if id(ipython) in _loaded:
+        return
+    state = SessionState()
+
+    def remember_cell(info: Any) -> None:
+        # never let a hook failure reach the user's cell
+        try:
+            state.cell_id = getattr(info, "cell_id", None)
+        except Exception:
+            state.cell_id = None
+
+    ipython.events.register("pre_run_cell", remember_cell)
+    ipython.register_magics(TrackMagics(ipython, state))
+    _loaded[id(ipython)] = (state, remember_cell)
+    warnings.filterwarnings("always", category=NbtrackWarning)
+    try:
+        print(status_line(nbtrack.tracker()))
+    except Exception as exc:
+        warnings.warn(f"nbtrack could not open its store: {exc}", NbtrackWarning, stacklevel=2)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Remove the magics and the cell hook."""
+    entry = _loaded.pop(id(ipython), None)
+    if entry is None:
+        return
+    _, hook = entry
+    try:
+        ipython.events.unregister("pre_run_cell", hook)
+    except ValueError:
+        pass
+    magics = ipython.magics_manager.magics
+    magics["line"].pop("track", None)
+    magics["cell"].pop("track", None)

@@ -1,0 +1,221 @@
+"""``%%track`` (run a cell as a run) and ``%track <command>`` (work with runs)."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from .capture.cell import CellOptions, track_cell
+from .errors import NbtrackError
+
+__all__ = ["TrackMagics"]
+
+_LATER = {"compare": "the compare widget", "export": "export of a run as a notebook",
+          "reproduce": "reproduction of a run"}
+
+
+def _names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def _key_values(items: list[str] | None, what: str) -> dict[str, str]:
+    out = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{what} must look like key=value, got {item!r}")
+        out[key] = value
+    return out
+
+
+def _named(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a command the name its ``--help`` shows (``%track runs``)."""
+    def rename(func: Callable[..., Any]) -> Callable[..., Any]:
+        func.__name__ = name
+        return func
+    return rename
+
+
+def _parse(func: Callable[..., Any], line: str) -> Any:
+    """Parse magic arguments; ``-h`` / ``--help`` prints the help and returns None."""
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"cannot parse {line!r}: {exc}") from None
+    if "-h" in words or "--help" in words:
+        print(func.parser.format_help())
+        return None
+    return parse_argstring(func, line)
+
+
+@magics_class
+class TrackMagics(Magics):
+    """Experiment tracking in the notebook."""
+
+    def __init__(self, shell: Any, state: Any) -> None:
+        super().__init__(shell)
+        self.state = state
+
+    @property
+    def tracker(self) -> Any:
+        import nbtrack
+
+        return nbtrack.tracker()
+
+    @magic_arguments()
+    @argument("--name", "-n", help="run name (also keys the cell's runs when the frontend "
+              "sends no cell id)")
+    @argument("--experiment", "-e", help="experiment for this run (default: the active one)")
+    @argument("--params", help="comma-separated names to record as params (replaces the "
+              "literal-assignment rule)")
+    @argument("--metrics", help="comma-separated names to record as metrics (replaces the "
+              "computed-number rule)")
+    @argument("--no-models", action="store_true", help="do not save fitted estimators")
+    @argument("--no-inputs", action="store_true", help="do not fingerprint input data")
+    @argument("--tag", "-t", action="append", metavar="KEY=VALUE", help="tag the run "
+              "(repeatable)")
+    @argument("--quiet", "-q", action="store_true", help="no summary line")
+    @argument("command", nargs="*", help="with %%track (line): experiment, runs, show, log, "
+              "status, compare, export, reproduce; see %%track <command> --help")
+    @line_cell_magic
+    def track(self, line: str, cell: str | None = None) -> Any:
+        """Record a cell as a run (``%%track``), or work with runs (``%track <command>``).
+
+        Under ``%%track`` every execution of the cell is a new run: literal
+        assignments become params, numbers the cell computes become metrics,
+        lists of numbers it builds become metric histories, fitted estimators
+        are saved, and the data it reads is fingerprinted.
+        """
+        __tracebackhide__ = True  # noqa: F841
+        if cell is None:
+            return self._command(line)
+        args = _parse(self.track, line)
+        if args is None:
+            return None
+        if args.command:
+            raise UsageError(f"%%track takes options only, not {' '.join(args.command)!r}; "
+                             "see %%track --help")
+        options = CellOptions(name=args.name, experiment=args.experiment,
+                              params=_names(args.params), metrics=_names(args.metrics),
+                              models=not args.no_models, inputs=not args.no_inputs,
+                              tags=_key_values(args.tag, "--tag"), quiet=args.quiet)
+        summary = track_cell(self.shell, self.tracker, options, cell,
+                             frontend_cell_id=self.state.cell_id)
+        if summary is not None:
+            self.state.last_run_id = summary.run_id
+        return None
+
+    # ---------------------------------------------------------------- commands
+    def _command(self, line: str) -> Any:
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            raise UsageError(f"cannot parse {line!r}: {exc}") from None
+        if not words:
+            return self._status("")
+        command, rest = words[0], line.strip()[len(words[0]):].strip()
+        if command in ("-h", "--help"):
+            _parse(self.track, "--help")
+            return None
+        handler = getattr(self, f"_cmd_{command}", None)
+        if command in _LATER:
+            print(f"%track {command}: {_LATER[command]} is not available in this version yet")
+            return None
+        if handler is None:
+            raise UsageError(f"unknown command {command!r}; use one of: experiment, runs, show, "
+                             "log, status, compare, export, reproduce")
+        try:
+            return handler(rest)
+        except NbtrackError as exc:
+            raise UsageError(str(exc)) from None
+
+    @magic_arguments()
+    @argument("name", help="experiment name (created on first use)")
+    @_named("track experiment")
+    def _cmd_experiment(self, line: str) -> None:
+        """Set the experiment new runs go to."""
+        args = _parse(self._cmd_experiment, line)
+        if args is None:
+            return
+        self.tracker.set_experiment(args.name)
+        print(f"experiment: {args.name}")
+
+    @magic_arguments()
+    @argument("--filter", "-f", help="e.g. \"metrics.acc > 0.9 and params.model = 'rf'\"")
+    @argument("--sort", "-s", help="e.g. 'metrics.acc DESC' (default: newest first)")
+    @argument("--limit", "-n", type=int, help="at most this many runs")
+    @argument("--cell", "-c", nargs="?", const="", default=None,
+              help="only runs of one cell: the last tracked cell, or the given cell id")
+    @argument("--all", "-a", action="store_true", help="every experiment, not just the active")
+    @_named("track runs")
+    def _cmd_runs(self, line: str) -> Any:
+        """Runs as a DataFrame."""
+        args = _parse(self._cmd_runs, line)
+        if args is None:
+            return None
+        text = args.filter or ""
+        if args.cell is not None:
+            cell_id = args.cell or self._last_cell_id()
+            clause = "attributes.cell_id = '" + cell_id.replace("'", "''") + "'"
+            text = f"({text}) and {clause}" if text else clause
+        tracker = self.tracker
+        experiment = None if args.all or args.cell is not None else tracker.experiment
+        return tracker.runs(experiment=experiment, filter=text or None, order_by=args.sort,
+                            limit=args.limit)
+
+    def _last_cell_id(self) -> str:
+        if not self.state.last_run_id:
+            raise UsageError("no tracked cell has run in this session; give a cell id")
+        return self.tracker.get_run(self.state.last_run_id).cell_id or ""
+
+    @magic_arguments()
+    @argument("run", nargs="?", help="run id or unique prefix (default: the last run)")
+    @_named("track show")
+    def _cmd_show(self, line: str) -> Any:
+        """Show one run: params, metrics, tags, artifacts, environment."""
+        args = _parse(self._cmd_show, line)
+        if args is None:
+            return None
+        from .report import describe_run
+
+        run_id = args.run or self.state.last_run_id
+        if not run_id:
+            raise UsageError("no run given and none made in this session")
+        store = self.tracker.store
+        run = store.get_run(run_id)
+        print(describe_run(run, store.get_context(run.run_id)))
+        return None
+
+    @magic_arguments()
+    @argument("--run", "-r", help="run id or prefix (default: the last run of this session)")
+    @argument("values", nargs="+", metavar="KEY=VALUE",
+              help="numbers are logged as metrics, anything else as tags")
+    @_named("track log")
+    def _cmd_log(self, line: str) -> None:
+        """Add metrics or tags to a finished run."""
+        args = _parse(self._cmd_log, line)
+        if args is None:
+            return
+        run_id = args.run or self.state.last_run_id
+        if not run_id:
+            raise UsageError("no run to log into: run a %%track cell first or pass --run")
+        from .capture.record import log_into_run
+
+        values = _key_values(args.values, "each value")
+        done = log_into_run(self.tracker.store, run_id, values)
+        print(f"logged {', '.join(done)} into {self.tracker.store.get_run(run_id).run_id}")
+
+    def _cmd_status(self, line: str) -> None:
+        """Store, run count and active experiment."""
+        self._status(line)
+
+    def _status(self, line: str) -> None:
+        from .extension import status_line
+
+        print(status_line(self.tracker))

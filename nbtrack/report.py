@@ -1,0 +1,62 @@
+"""Plain-text descriptions of runs, shared by the CLI and the magics."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+from .entities import Run
+
+__all__ = ["describe_run", "format_time", "format_cell"]
+
+
+def format_cell(value: Any) -> str:
+    """A param or metric value in a table cell."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def format_time(ts: float | None) -> str:
+    """Local date and time of an epoch timestamp."""
+    return "" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def describe_run(run: Run, context: Mapping[str, Any]) -> str:
+    """Several lines describing one run: identity, params, metrics, artifacts, environment."""
+    lines = [f"{run.run_id}  {run.status.value}  {run.name or ''}".rstrip(),
+             f"  experiment  {run.experiment}",
+             f"  started     {format_time(run.start_time)}"]
+    if run.duration is not None:
+        lines.append(f"  duration    {run.duration:.3f} s")
+    if run.cell_id:
+        lines.append(f"  cell        {run.cell_id}")
+    if context.get("notebook"):
+        lines.append(f"  notebook    {context['notebook']}")
+    if run.parent_run_id:
+        lines.append(f"  parent      {run.parent_run_id}")
+    for title, mapping in (("params", run.params), ("metrics", run.metrics), ("tags", run.tags)):
+        if mapping:
+            lines.append(f"  {title}:")
+            lines.extend(f"    {key} = {format_cell(value)}" for key, value in mapping.items())
+    if run.artifacts:
+        lines.append("  artifacts:")
+        lines.extend(f"    {a.name}  ({a.kind}, {a.size} bytes, sha256 {a.sha256[:12]})"
+                     for a in run.artifacts)
+    inputs = context.get("inputs") or {}
+    if inputs:
+        lines.append("  inputs:")
+        lines.extend(f"    {name}  {info.get('kind')} {tuple(info.get('shape', ()))} "
+                     f"sha256 {str(info.get('sha256'))[:12]}" for name, info in inputs.items())
+    env = context.get("environment") or {}
+    if env:
+        git = env.get("git") or {}
+        extra = f", git {str(git.get('commit'))[:10]}{' (dirty)' if git.get('dirty') else ''}" \
+            if git else ""
+        lines.append(f"  environment Python {env.get('python')} on {env.get('platform')}{extra}")
+    if run.error:
+        lines.append("  error:")
+        lines.append("    " + run.error.rstrip().replace("\n", "\n    "))
+    return "\n".join(lines)
