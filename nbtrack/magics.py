@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from .capture.cell import CellOptions, track_cell
 from .errors import NbtrackError
@@ -51,7 +51,8 @@ def _parse(func: Callable[..., Any], line: str) -> Any:
     if "-h" in words or "--help" in words:
         print(func.parser.format_help())
         return None
-    return parse_argstring(func, line)
+    # shell-style quoting, so --filter "metrics.acc > 0.9" arrives without its quotes
+    return func.parser.parse_args(words)
 
 
 @magics_class
