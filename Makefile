@@ -12,9 +12,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-## demo: record a few real scikit-learn runs in the embedded store and print the runs table
+## demo: execute the quickstart notebook in a real kernel (runs go to the embedded store
+## found from notebooks/, normally notebooks/.nbtrack) and print the runs it recorded
 demo: $(STAMP)
-	$(PY) examples/quickstart.py
+	cd notebooks && ../$(VENV)/bin/jupyter nbconvert --to notebook --execute quickstart.ipynb \
+		--output-dir executed --log-level WARN
+	cd notebooks && ../$(VENV)/bin/nbtrack runs --experiment iris-quickstart --limit 10
+	@echo "executed notebook: notebooks/executed/quickstart.ipynb"
 
 ## test: the whole test suite
 test: $(STAMP)

@@ -75,6 +75,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print("no runs" + (" match the filter" if where else " yet"), file=sys.stderr)
         return 0
     params, metrics = sorted(table.params), sorted(table.metrics)
+    if not args.wide:
+        # estimator settings (clf.alpha, model.tol, ...) drown a terminal table
+        params = [k for k in params if "." not in k]
     headers = ["run_id", "name", "status", "started", "duration"] + \
         [f"params.{k}" for k in params] + [f"metrics.{k}" for k in metrics]
     rows = []
@@ -149,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--limit", "-n", type=int, help="at most this many runs")
     runs.add_argument("--experiment", "-e", help="only this experiment")
     runs.add_argument("--json", action="store_true", help="print JSON")
+    runs.add_argument("--wide", "-w", action="store_true",
+                      help="also show dotted params such as model.C (estimator settings)")
     runs.set_defaults(func=cmd_runs)
 
     show = sub.add_parser("show", help="show one run")

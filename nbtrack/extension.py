@@ -23,11 +23,23 @@ _loaded: dict[int, tuple[SessionState, Any]] = {}
 def status_line(tracker: Any) -> str:
     """``nbtrack: store <path> · N runs · experiment <name>``."""
     store = tracker.store
-    location = str(store.folder) if getattr(store, "folder", None) is not None else store.uri
+    folder = getattr(store, "folder", None)
+    location = store.uri if folder is None else _short_path(str(folder))
     count = store.count()
     experiment = tracker.experiment or "Default"
     return (f"nbtrack {_version()}: store {location} · {count} run{'s' * (count != 1)} · "
             f"experiment {experiment}")
+
+
+def _short_path(path: str) -> str:
+    """The path relative to the working directory when that is shorter."""
+    import os
+
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return relative if len(relative) < len(path) else path
 
 
 def _version() -> str:

@@ -1,0 +1,25 @@
+"""The example notebooks run top to bottom in a real kernel (pytest --nbval-lax)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+@pytest.mark.parametrize("name", ["quickstart.ipynb", "training-loop.ipynb"])
+def test_example_notebook(name, tmp_path):
+    env = dict(os.environ, NBTRACK_STORE=str(tmp_path / ".nbtrack"))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+         "--nbval-sanitize-with", str(NOTEBOOKS / "nbval-sanitize.cfg"), str(NOTEBOOKS / name)],
+        env=env, capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout
+    assert (tmp_path / ".nbtrack" / "nbtrack.db").exists(), "the notebook recorded its runs"
