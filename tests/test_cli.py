@@ -40,7 +40,7 @@ def test_runs_json(three_runs, capsys):
 
 
 def test_show_by_prefix(three_runs, capsys):
-    assert main(["show", three_runs[0][:9]]) == 0
+    assert main(["show", three_runs[0][:12]]) == 0
     out = capsys.readouterr().out
     assert three_runs[0] in out and "C = 0.1" in out and "acc = 0.8" in out
     assert main(["show", three_runs[0], "--json"]) == 0

@@ -53,7 +53,7 @@ def test_show_prints_a_run(ip, capsys):
     cell(ip, "C = 0.5\nacc = C + 0.4")
     run_id = nbtrack.runs()["run_id"][0]
     capsys.readouterr()
-    ip.run_line_magic("track", f"show {run_id[:9]}")
+    ip.run_line_magic("track", f"show {run_id[:12]}")
     out = capsys.readouterr().out
     assert run_id in out and "C = 0.5" in out and "acc = 0.9" in out
 
