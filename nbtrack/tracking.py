@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Iterable, Mapping
 
-from .entities import Artifact, Metric, Run, RunStatus
+from .entities import Artifact, Run, RunStatus
 from .errors import InvalidValueError, NoActiveRunError
 from .ids import new_run_id
 from .validation import check_key, to_metric_value, to_param_value, to_step, to_tag_value
@@ -266,13 +266,17 @@ class Tracker:
         if key not in target._checked_keys:
             check_key(key, "metric name")
             target._checked_keys.add(key)
-        number = to_metric_value(key, value)
+        number = value if type(value) is float else to_metric_value(key, value)
         if step is None:
             step = target._next_step.get(key, 0)
-        else:
+            if step >= 2**63:
+                step = to_step(step)  # raises: the history is full
+        elif type(step) is not int:
+            step = to_step(step)
+        elif not -(2**63) <= step < 2**63:
             step = to_step(step)
         target._next_step[key] = step + 1
-        self.store.log_metric_point(target.run_id, Metric(key, number, step, time.time()))
+        self.store.log_metric_point(target.run_id, key, number, step, time.time())
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None,
                     run: ActiveRun | None = None) -> None:

@@ -155,16 +155,21 @@ class Store(abc.ABC):
         if tags:
             self._enqueue(Op("tags", run_id, list(tags)))
 
-    def log_metric_point(self, run_id: str, metric: Metric) -> None:
-        """Record one metric point (buffered); the hot path of ``log_metric``."""
+    def log_metric_point(self, run_id: str, key: str, value: float, step: int,
+                         timestamp: float) -> None:
+        """Record one metric point (buffered); the hot path of ``log_metric``.
+
+        Points are kept as plain tuples until they are written.
+        """
+        point = (key, value, step, timestamp)
         with self._buffer_lock:
             pending = self._pending
             if pending:
                 last = pending[-1]
-                if last.kind == "metrics" and last.run_id == run_id:
-                    last.payload.append(metric)
+                if last.kind == "points" and last.run_id == run_id:
+                    last.payload.append(point)
                     return
-            self._enqueue(Op("metrics", run_id, [metric]))
+            self._enqueue(Op("points", run_id, [point]))
 
     def set_context(self, run_id: str, context: Mapping[str, Any]) -> None:
         """Add or replace context entries of a run (buffered)."""

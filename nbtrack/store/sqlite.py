@@ -261,13 +261,17 @@ class SQLiteStore(SQLiteMaintenance, Store):
                       [(run_id, k, json.dumps(v, default=str)) for k, v in context.items()])
 
     def _op_metrics(self, c: sqlite3.Connection, run_id: str, metrics: list[Metric]) -> None:
+        self._op_points(c, run_id, [(m.key, m.value, m.step, m.timestamp) for m in metrics])
+
+    def _op_points(self, c: sqlite3.Connection, run_id: str,
+                   points: list[tuple[str, float, int, float]]) -> None:
         rows, latest = [], {}
-        for m in metrics:
-            real, exact = encode_float(m.value)
-            rows.append((run_id, m.key, m.step, real, exact, m.timestamp))
-            best = latest.get(m.key)
-            if best is None or (m.step, m.timestamp) >= (best[2], best[5]):
-                latest[m.key] = (run_id, m.key, m.step, real, exact, m.timestamp)
+        for key, value, step, timestamp in points:
+            real, exact = encode_float(value)
+            rows.append((run_id, key, step, real, exact, timestamp))
+            best = latest.get(key)
+            if best is None or (step, timestamp) >= (best[2], best[5]):
+                latest[key] = (run_id, key, step, real, exact, timestamp)
         c.executemany("INSERT INTO metrics VALUES (?,?,?,?,?,?)", rows)
         c.executemany(
             "INSERT INTO latest_metrics VALUES (?,?,?,?,?,?) ON CONFLICT (run_id, key) DO UPDATE "
