@@ -46,3 +46,15 @@ def python_env(tmp_path: Path) -> dict[str, str]:
     env["NBTRACK_STORE"] = str(tmp_path / ".nbtrack")
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     return env
+
+
+@pytest.fixture
+def ip():
+    """IPython's test shell with nbtrack loaded and a clean namespace."""
+    from IPython.testing.globalipapp import get_ipython
+
+    shell = get_ipython()
+    shell.run_line_magic("load_ext", "nbtrack")
+    shell.reset(new_session=False)
+    yield shell
+    shell.reset(new_session=False)

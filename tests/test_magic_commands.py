@@ -9,17 +9,6 @@ from IPython.core.error import UsageError
 import nbtrack
 
 
-@pytest.fixture
-def ip():
-    from IPython.testing.globalipapp import get_ipython
-
-    shell = get_ipython()
-    shell.run_line_magic("load_ext", "nbtrack")
-    shell.reset(new_session=False)
-    yield shell
-    shell.reset(new_session=False)
-
-
 def cell(ip, body, cell_id=None):
     assert ip.run_cell("%%track --quiet\n" + body, store_history=True, cell_id=cell_id).success
 

@@ -9,17 +9,6 @@ from nbtrack.capture.cell import NbtrackWarning
 from nbtrack.entities import RunStatus
 
 
-@pytest.fixture
-def ip():
-    from IPython.testing.globalipapp import get_ipython
-
-    shell = get_ipython()
-    shell.run_line_magic("load_ext", "nbtrack")
-    shell.reset(new_session=False)
-    yield shell
-    shell.reset(new_session=False)
-
-
 def track(ip, body, options="", cell_id=None):
     """Run a %%track cell; return (result, the run it recorded)."""
     result = ip.run_cell(f"%%track {options}\n{body}", store_history=True, cell_id=cell_id)
