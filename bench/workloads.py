@@ -11,7 +11,7 @@ import statistics
 import time
 from typing import Any, Callable
 
-FILTER = "metrics.acc > 0.9 and params.model = 'rf'"
+FILTER = "metrics.acc > 0.6 and params.model = 'rf'"  # ~13 % of runs, as in the baseline study
 ORDER = "metrics.acc DESC"
 
 
