@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 __all__ = [
     "__version__", "start_run", "end_run", "active_run", "set_experiment", "set_store",
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "log_artifact",
-    "log_model", "runs", "get_run", "load_ipython_extension", "unload_ipython_extension",
+    "log_model", "runs", "get_run", "export", "reproduce", "load_ipython_extension",
+    "unload_ipython_extension",
 ]
 
 _tracker: Tracker | None = None
@@ -164,6 +165,48 @@ def runs(experiment: str | None = None, filter: str | None = None,
 def get_run(run_id: str) -> Run:
     """A run by id or any unique prefix of 4+ characters."""
     return tracker().get_run(run_id)
+
+
+def export(run: str, path: str) -> Any:
+    """Write a standalone notebook (and pinned requirements) that re-creates a run.
+
+    Parameters
+    ----------
+    run : str
+        Run id or unique prefix (a run made by a ``%%track`` cell).
+    path : str
+        The ``.ipynb`` file to write.
+
+    Returns
+    -------
+    ExportResult
+        Paths written, the history cells included and any hidden-state warnings.
+    """
+    from .repro.notebook import export_run
+
+    return export_run(tracker().store, run, path)
+
+
+def reproduce(run: str, tolerance: float = 1e-9) -> Any:
+    """Re-execute a run's exported notebook in a fresh kernel and compare its metrics.
+
+    The new run is recorded with the original as its parent.
+
+    Parameters
+    ----------
+    run : str
+        Run id or unique prefix.
+    tolerance : float
+        Relative and absolute tolerance under which a changed metric still matches.
+
+    Returns
+    -------
+    Reproduction
+        Per-metric verdicts (equal, within tolerance, differs, missing); ``.ok``.
+    """
+    from .repro.rerun import reproduce_run
+
+    return reproduce_run(tracker().store, run, tolerance)
 
 
 def load_ipython_extension(ipython: Any) -> None:

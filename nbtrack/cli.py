@@ -109,6 +109,23 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a notebook that re-creates a run."""
+    from .repro.notebook import export_run
+
+    print(export_run(_open(args), args.run, args.path))
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """Re-execute a run in a fresh kernel; exit 1 when a metric differs."""
+    from .repro.rerun import reproduce_run
+
+    result = reproduce_run(_open(args), args.run, args.tolerance, progress=not args.quiet)
+    print(result)
+    return 0 if result.ok else 1
+
+
 def cmd_gc(args: argparse.Namespace) -> int:
     """List (or with --delete, remove) artifact files no run refers to."""
     store = _open(args)
@@ -160,6 +177,19 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("run", help="run id or unique prefix (4+ characters)")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(func=cmd_show)
+
+    export = sub.add_parser("export", help="write a notebook that re-creates a run")
+    export.add_argument("run", help="run id or unique prefix")
+    export.add_argument("path", help="the .ipynb to write")
+    export.set_defaults(func=cmd_export)
+
+    reproduce = sub.add_parser("reproduce", help="re-execute a run in a fresh kernel and "
+                               "compare its metrics (exit 1 when one differs)")
+    reproduce.add_argument("run", help="run id or unique prefix")
+    reproduce.add_argument("--tolerance", type=float, default=1e-9,
+                           help="relative and absolute tolerance (default 1e-9)")
+    reproduce.add_argument("--quiet", action="store_true", help="no progress bar")
+    reproduce.set_defaults(func=cmd_reproduce)
 
     gc = sub.add_parser("gc", help="find artifact files no run refers to (dry run by default)")
     gc.add_argument("--delete", action="store_true", help="really delete them")

@@ -14,8 +14,7 @@ from .errors import NbtrackError
 
 __all__ = ["TrackMagics"]
 
-_LATER = {"compare": "the compare widget", "export": "export of a run as a notebook",
-          "reproduce": "reproduction of a run"}
+_LATER = {"compare": "the compare widget"}
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -82,6 +81,7 @@ class TrackMagics(Magics):
     @argument("--tag", "-t", action="append", metavar="KEY=VALUE", help="tag the run "
               "(repeatable)")
     @argument("--quiet", "-q", action="store_true", help="no summary line")
+    @argument("--parent", help="run this one re-creates (set by exported notebooks)")
     @argument("command", nargs="*", help="with %%track (line): experiment, runs, show, log, "
               "status, compare, export, reproduce; see %%track <command> --help")
     @line_cell_magic
@@ -105,7 +105,8 @@ class TrackMagics(Magics):
         options = CellOptions(name=args.name, experiment=args.experiment,
                               params=_names(args.params), metrics=_names(args.metrics),
                               models=not args.no_models, inputs=not args.no_inputs,
-                              tags=_key_values(args.tag, "--tag"), quiet=args.quiet)
+                              tags=_key_values(args.tag, "--tag"), quiet=args.quiet,
+                              parent=args.parent)
         summary = track_cell(self.shell, self.tracker, options, cell,
                              frontend_cell_id=self.state.cell_id)
         if summary is not None:
@@ -134,7 +135,7 @@ class TrackMagics(Magics):
         try:
             return handler(rest)
         except NbtrackError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(str(exc).splitlines()[0]) from None
 
     @magic_arguments()
     @argument("name", help="experiment name (created on first use)")
@@ -211,6 +212,35 @@ class TrackMagics(Magics):
         values = _key_values(args.values, "each value")
         done = log_into_run(self.tracker.store, run_id, values)
         print(f"logged {', '.join(done)} into {self.tracker.store.get_run(run_id).run_id}")
+
+    @magic_arguments()
+    @argument("run", help="run id or unique prefix")
+    @argument("path", help="the .ipynb to write")
+    @_named("track export")
+    def _cmd_export(self, line: str) -> None:
+        """Write a standalone notebook (and pinned requirements) that re-creates a run."""
+        args = _parse(self._cmd_export, line)
+        if args is None:
+            return
+        from .repro.notebook import export_run
+
+        print(export_run(self.tracker.store, args.run, args.path))
+
+    @magic_arguments()
+    @argument("run", nargs="?", help="run id or unique prefix (default: the last run)")
+    @argument("--tolerance", type=float, default=1e-9, help="relative and absolute tolerance")
+    @_named("track reproduce")
+    def _cmd_reproduce(self, line: str) -> Any:
+        """Re-execute a run in a fresh kernel and compare its metrics with the original."""
+        args = _parse(self._cmd_reproduce, line)
+        if args is None:
+            return None
+        from .repro.rerun import reproduce_run
+
+        run_id = args.run or self.state.last_run_id
+        if not run_id:
+            raise UsageError("no run given and none made in this session")
+        return reproduce_run(self.tracker.store, run_id, args.tolerance)
 
     def _cmd_status(self, line: str) -> None:
         """Store, run count and active experiment."""

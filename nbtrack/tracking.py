@@ -148,6 +148,8 @@ class Tracker:
         self._stack: list[ActiveRun] = []
         self._lock = threading.RLock()
         self.experiment: str | None = None
+        #: The run that ended last in this process (what a check cell compares).
+        self.last_run_id: str | None = None
 
     @property
     def store(self) -> Any:
@@ -242,6 +244,7 @@ class Tracker:
     def _finish(self, run: ActiveRun, status: RunStatus, error: str | None) -> None:
         run.status = status
         run.end_time = time.time()
+        self.last_run_id = run.run_id
         self.store.end_run(run.run_id, status, run.end_time, error)
 
     def _target(self, run: ActiveRun | None, what: str) -> ActiveRun:

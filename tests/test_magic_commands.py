@@ -62,7 +62,8 @@ def test_status_line(ip, capsys):
     assert out.count("\n") == 0
 
 
-@pytest.mark.parametrize("command", ["runs", "show", "log", "experiment"])
+@pytest.mark.parametrize("command", ["runs", "show", "log", "experiment", "export",
+                                     "reproduce"])
 def test_every_command_has_help(ip, capsys, command):
     ip.run_line_magic("track", f"{command} --help")
     assert f"%track {command}" in capsys.readouterr().out

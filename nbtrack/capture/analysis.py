@@ -162,9 +162,30 @@ def analyze(code: str) -> CellAnalysis:
     binder = _Binder(result)
     for statement in tree.body:
         binder.visit(statement)
-    result.reads = {node.id for node in ast.walk(tree)
-                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    result.reads = global_reads(code)
     return result
+
+
+def global_reads(code: str) -> set[str]:
+    """Names the code reads from the global namespace (not parameters or locals of the
+    functions, lambdas and comprehensions it defines)."""
+    import symtable
+
+    try:
+        top = symtable.symtable(code, "<cell>", "exec")
+    except (SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+    tables = [top]
+    while tables:
+        table = tables.pop()
+        for symbol in table.get_symbols():
+            if not symbol.is_referenced():
+                continue
+            if table is top or symbol.is_global():
+                names.add(symbol.get_name())
+        tables.extend(table.get_children())
+    return names
 
 
 class _AbstractLiterals(ast.NodeTransformer):

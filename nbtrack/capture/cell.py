@@ -22,6 +22,7 @@ from .estimators import estimator_params, is_fitted_estimator, signature_for
 from .inputs import fingerprint, is_data
 from .runner import run_body, user_traceback
 from .summary import Summary
+from ..repro.slicing import dependency_slice
 
 __all__ = ["CellOptions", "NbtrackWarning", "track_cell"]
 
@@ -42,6 +43,7 @@ class CellOptions:
     inputs: bool = True
     tags: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
+    parent: str | None = None
 
 
 def _warn(what: str, exc: BaseException) -> None:
@@ -100,9 +102,12 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
                "execution_count": count, "previous_run_id": previous_id,
                "history": execution_history(inputs_hist, count),
                "notebook": notebook_path(namespace)}
+    hidden = _guard("trace the cell's dependencies", lambda: dependency_slice(
+        context["history"], body, frozenset(injected)).hidden, {})
+    context["hidden_state"] = sorted(hidden.values())
     run = _guard("start a run", lambda: tracker.start_run(
         name=options.name, experiment=options.experiment, tags=options.tags or None,
-        cell_id=cell_id, context=context))
+        cell_id=cell_id, context=context, parent_run_id=options.parent))
     if run is None:
         run_body(shell, body, count)
         return None
@@ -117,17 +122,17 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
         tb = user_traceback(exc.__traceback__, filename)
         error = "".join(traceback.format_exception(type(exc), exc, tb))
         _finish(shell, tracker, run, options, analysis, before, injected, meter, status, error,
-                error_type, previous_id, previous_metrics, display)
+                error_type, previous_id, previous_metrics, display, sorted(hidden))
         raise
     return _finish(shell, tracker, run, options, analysis, before, injected, meter, status,
-                   error, error_type, previous_id, previous_metrics, display)
+                   error, error_type, previous_id, previous_metrics, display, sorted(hidden))
 
 
 def _finish(shell: Any, tracker: Any, run: Any, options: CellOptions, analysis: Any,
             before: dict[str, int], injected: dict[str, Any], meter: ResourceMeter,
             status: RunStatus, error: str | None, error_type: str | None,
             previous_id: str | None, previous_metrics: dict[str, float],
-            display: Callable[[Any], None] | None) -> Summary | None:
+            display: Callable[[Any], None] | None, hidden: list[str]) -> Summary | None:
     namespace = shell.user_ns
     rebound = {k for k, v in namespace.items() if before.get(k) != id(v)}
     captured: Captured = _guard("classify the cell's variables", lambda: classify(
@@ -150,7 +155,8 @@ def _finish(shell: Any, tracker: Any, run: Any, options: CellOptions, analysis: 
                       params={k: v for k, v in (final.params if final else captured.params).items()
                               if "." not in k},
                       metrics=metrics, previous_id=previous_id, previous_metrics=previous_metrics,
-                      models=models, error_type=error_type)
+                      models=models, error_type=error_type,
+                      notes=[f"⚠ hidden state: {', '.join(hidden)}"] if hidden else [])
     if not options.quiet:
         if display is None:
             from IPython.display import display as ipy_display

@@ -1,0 +1,206 @@
+"""Export a run as a standalone notebook that re-creates it.
+
+The notebook holds: a header (run, metrics, environment, hidden-state warnings); a
+set-up cell; a ``parameters`` cell (papermill's convention) with the run's params;
+the earlier cells the run's cell depends on, traced through the session history;
+the run's cell itself under ``%%track --parent <run>``, with its literal param
+assignments moved to the parameters cell; and a check cell comparing the new
+metrics with the recorded ones. A requirements file pinned to the captured
+package versions is written next to it.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import shlex
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..entities import Run
+from ..errors import NbtrackError
+from .slicing import dependency_slice, strip_track_line
+
+__all__ = ["ExportResult", "export_run", "ExportError"]
+
+
+class ExportError(NbtrackError):
+    """A run cannot be exported as a notebook."""
+
+
+@dataclass
+class ExportResult:
+    """What :func:`export_run` wrote."""
+
+    notebook: Path
+    requirements: Path
+    cells: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        text = f"exported to {self.notebook} (requirements: {self.requirements.name})"
+        for warning in self.warnings:
+            text += f"\n  warning: {warning}"
+        return text
+
+
+def _literal_source(value: Any) -> str | None:
+    """Python source for a param value, or None when it has none."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    text = repr(value)
+    try:
+        ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+    return text
+
+
+def _parameters(run: Run) -> dict[str, str]:
+    import keyword
+
+    out = {}
+    for key, value in run.params.items():
+        if key.isidentifier() and not keyword.iskeyword(key):
+            text = _literal_source(value)
+            if text is not None:
+                out[key] = text
+    return out
+
+
+def _move_params_out(body: str, names: set[str]) -> str:
+    """Comment out the body's top-level literal assignments of parameters."""
+    try:
+        tree = ast.parse(body)
+    except SyntaxError:
+        return body  # IPython syntax in the body: leave it as it ran
+    lines = body.splitlines()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], ast.Name) and node.targets[0].id in names:
+            try:
+                ast.literal_eval(node.value)
+            except (ValueError, TypeError, SyntaxError):
+                continue
+            for i in range(node.lineno - 1, node.end_lineno or node.lineno):
+                lines[i] = "# " + lines[i] + ("  # set in the parameters cell"
+                                              if i == node.lineno - 1 else "")
+    return "\n".join(lines)
+
+
+def _header(run: Run, context: dict[str, Any], warnings: list[str]) -> str:
+    env = context.get("environment") or {}
+    git = env.get("git") or {}
+    lines = [f"# Re-creating run `{run.run_id}`" + (f" ({run.name})" if run.name else ""), "",
+             f"Exported by nbtrack from experiment **{run.experiment}**; the run started "
+             f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(run.start_time))} and ended "
+             f"{run.status.value}.", ""]
+    if run.metrics:
+        lines += ["| metric | recorded |", "|---|---:|"]
+        lines += [f"| {k} | {v:.6g} |" for k, v in run.metrics.items()]
+        lines.append("")
+    if env:
+        lines.append(f"Environment: Python {env.get('python')} on {env.get('platform')}"
+                     + (f", git {str(git.get('commit'))[:10]}"
+                        f"{' (uncommitted changes)' if git.get('dirty') else ''}" if git else "")
+                     + "; pinned packages are in the requirements file next to this notebook.")
+        lines.append("")
+    if warnings:
+        lines.append("**This run may not be reproducible from its history:**")
+        lines += [f"- {w}" for w in warnings]
+    else:
+        lines.append("Every name the run's cell used was traced to the cells below.")
+    return "\n".join(lines)
+
+
+_CHECK = """# Compare this run with the recorded one
+import math
+import nbtrack
+
+recorded = RECORDED
+tolerance = 1e-9
+new = nbtrack.get_run(nbtrack.tracker().last_run_id)
+print(f"{'metric':<24} {'recorded':>14} {'now':>14}  verdict")
+for key, before in recorded.items():
+    after = new.metrics.get(key)
+    if after is None:
+        verdict = "missing"
+    elif after == before or (math.isnan(after) and math.isnan(before)):
+        verdict = "equal"
+    elif math.isclose(after, before, rel_tol=tolerance, abs_tol=tolerance):
+        verdict = "within tolerance"
+    else:
+        verdict = "differs"
+    now = "" if after is None else format(after, ".6g")
+    print(f"{key:<24} {before:>14.6g} {now:>14}  {verdict}")"""
+
+
+def export_run(store: Any, run_id: str, path: str | Path) -> ExportResult:
+    """Write the notebook (and its requirements file) that re-creates a run.
+
+    Parameters
+    ----------
+    store : Store
+    run_id : str
+        Id or unique prefix.
+    path : str or Path
+        The ``.ipynb`` to write (folders are created).
+
+    Raises
+    ------
+    ExportError
+        When the run was not recorded from a notebook cell.
+    """
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    run = store.get_run(run_id)
+    context = store.get_context(run.run_id)
+    body = context.get("source")
+    if body is None:
+        raise ExportError(f"run {run.run_id} was not recorded from a %%track cell, so there is "
+                          "no code to export; export a run made by a tracked cell")
+    history = context.get("history") or []
+    params = _parameters(run)
+    traced = dependency_slice(history, body, frozenset(params))
+    warnings = sorted(set(context.get("hidden_state") or []) | set(traced.hidden.values()))
+
+    cells = [new_markdown_cell(_header(run, context, warnings))]
+    setup = "%load_ext nbtrack\n%track experiment " + shlex.quote(run.experiment)
+    cells.append(new_code_cell(setup))
+    parameters = new_code_cell("\n".join(f"{k} = {v}" for k, v in params.items())
+                               or "# this run had no params")
+    parameters.metadata["tags"] = ["parameters"]
+    cells.append(parameters)
+    for cell in traced.cells:
+        source = strip_track_line(cell["source"]).strip("\n")
+        code = new_code_cell(source)
+        code.metadata["nbtrack"] = {"history_cell": cell["n"]}
+        cells.append(code)
+    options = ["--parent", run.run_id]
+    if run.name:
+        options = ["--name", run.name] + options
+    tracked = new_code_cell("%%track " + " ".join(shlex.quote(o) for o in options) + "\n"
+                            + _move_params_out(body.strip("\n"), set(params)))
+    tracked.metadata["nbtrack"] = {"run_cell": True}
+    cells.append(tracked)
+    recorded = "{" + ", ".join(f"{k!r}: {_literal_source(v)}" for k, v in run.metrics.items()) + "}"
+    cells.append(new_code_cell(_CHECK.replace("RECORDED", recorded)))
+
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.metadata["nbtrack"] = {"run_id": run.run_id, "exported": time.time(),
+                              "history_cells": [c["n"] for c in traced.cells],
+                              "hidden_state": warnings}
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target)
+    packages = (context.get("environment") or {}).get("packages") or {}
+    requirements = target.with_name(target.stem + "-requirements.txt")
+    requirements.write_text("".join(f"{name}=={version}\n" for name, version in packages.items()))
+    return ExportResult(target, requirements, [c["n"] for c in traced.cells], warnings)
+
+

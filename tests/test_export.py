@@ -1,0 +1,96 @@
+"""Export: the dependency slice, hidden-state warnings and the exported notebook (golden)."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+import nbtrack
+from nbtrack.errors import NbtrackError
+from nbtrack.repro.slicing import dependency_slice
+
+
+def cell(ip, source):
+    assert ip.run_cell(source, store_history=True).success
+
+
+def last_run():
+    return nbtrack.get_run(nbtrack.tracker().store.search(limit=1).base["run_id"][0])
+
+
+@pytest.fixture
+def session(ip):
+    """A session with irrelevant cells, a re-defined variable and out-of-order work."""
+    cell(ip, "import math\nfrom statistics import mean")          # 1 needed (mean)
+    cell(ip, "print('exploring')")                                # 2 display only
+    cell(ip, "data = [1.0, 2.0, 3.0]")                            # 3 needed
+    cell(ip, "scale = 10")                                        # 4 re-defined below
+    cell(ip, "unused = {'a': 1}\nunused")                         # 5 irrelevant
+    ip.run_cell("shift = offset * 2", store_history=True)         # 6 out of order: fails
+    cell(ip, "offset = 0.5")                                      #   executed after its reader
+    cell(ip, "shift = offset * 2")                                # 8 re-run in the right order
+    cell(ip, "scale = 3")                                         # 9 the definition that counts
+    cell(ip, "data.append(4.0)")                                  # 10 changes data in place
+    cell(ip, "%%track --name golden\nfactor = 2\nscore = mean(data) * scale + shift * factor")
+    return last_run()
+
+
+def test_summary_and_run_know_the_run_is_reproducible(session):
+    context = nbtrack.tracker().store.get_context(session.run_id)
+    assert context["hidden_state"] == []
+    assert session.metrics == {"score": 2.5 * 3 + 1.0 * 2}
+
+
+def test_exported_notebook_holds_exactly_the_needed_cells_in_order(session, tmp_path):
+    result = nbtrack.export(session.run_id, str(tmp_path / "golden.ipynb"))
+    nb = nbformat.read(result.notebook, as_version=4)
+    sources = [c.source for c in nb.cells]
+    assert nb.cells[0].cell_type == "markdown" and session.run_id in sources[0]
+    assert sources[1] == "%load_ext nbtrack\n%track experiment Default"
+    assert nb.cells[2].metadata.tags == ["parameters"] and sources[2] == "factor = 2"
+    assert sources[3:-2] == ["import math\nfrom statistics import mean", "data = [1.0, 2.0, 3.0]",
+                             "offset = 0.5", "shift = offset * 2", "scale = 3",
+                             "data.append(4.0)"]
+    assert sources[-2] == ("%%track --name golden --parent " + session.run_id + "\n"
+                           "# factor = 2  # set in the parameters cell\n"
+                           "score = mean(data) * scale + shift * factor")
+    assert "recorded = {'score': 9.5}" in sources[-1]
+    assert result.warnings == [] and "Every name" in sources[0]
+    requirements = result.requirements.read_text().splitlines()
+    assert any(line.startswith("ipython==") for line in requirements)
+
+
+def test_hidden_state_is_recorded_at_capture_and_stated_in_the_export(ip, tmp_path, capsys):
+    cell(ip, "base = 4")
+    ip.user_ns["secret"] = 3  # defined outside any cell (deleted cell, %run, another tool)
+    cell(ip, "%%track\ntotal = base + secret")
+    run = last_run()
+    context = nbtrack.tracker().store.get_context(run.run_id)
+    assert len(context["hidden_state"]) == 1 and "'secret'" in context["hidden_state"][0]
+    assert "hidden state" in capsys.readouterr().out
+    result = nbtrack.export(run.run_id, str(tmp_path / "hidden.ipynb"))
+    assert len(result.warnings) == 1 and "'secret'" in result.warnings[0]
+    header = nbformat.read(result.notebook, as_version=4).cells[0].source
+    assert "may not be reproducible" in header and "'secret'" in header
+
+
+def test_names_from_a_run_magic_are_flagged(tmp_path):
+    script = tmp_path / "defs.py"
+    script.write_text("threshold = 0.3\n")
+    history = [{"n": 1, "source": f"%run {script}"}]
+    traced = dependency_slice(history, "flag = value > threshold")
+    assert set(traced.hidden) == {"threshold", "value"}
+    assert "%run" in traced.hidden["threshold"]
+
+
+def test_function_parameters_and_comprehension_variables_are_not_dependencies():
+    traced = dependency_slice([{"n": 1, "source": "k = 2"}],
+                              "def f(x):\n    return x * k\nys = [f(i) for i in range(3)]")
+    assert traced.hidden == {} and [c["n"] for c in traced.cells] == [1]
+
+
+def test_runs_not_made_by_a_cell_cannot_be_exported(tmp_path):
+    with nbtrack.start_run() as run:
+        nbtrack.log_metric("m", 1.0)
+    with pytest.raises(NbtrackError, match="not recorded from a %%track cell"):
+        nbtrack.export(run.run_id, str(tmp_path / "x.ipynb"))
