@@ -51,7 +51,7 @@ def test_exported_notebook_holds_exactly_the_needed_cells_in_order(session, tmp_
     assert sources[3:-2] == ["import math\nfrom statistics import mean", "data = [1.0, 2.0, 3.0]",
                              "offset = 0.5", "shift = offset * 2", "scale = 3",
                              "data.append(4.0)"]
-    assert sources[-2] == ("%%track --name golden --parent " + session.run_id + "\n"
+    assert sources[-2] == ("%%track --name golden --params factor --parent " + session.run_id + "\n"
                            "# factor = 2  # set in the parameters cell\n"
                            "score = mean(data) * scale + shift * factor")
     assert "recorded = {'score': 9.5}" in sources[-1]

@@ -180,6 +180,9 @@ def export_run(store: Any, run_id: str, path: str | Path) -> ExportResult:
         code.metadata["nbtrack"] = {"history_cell": cell["n"]}
         cells.append(code)
     options = ["--parent", run.run_id]
+    if params:
+        # they now come from the parameters cell, not from literals in this cell
+        options = ["--params", ",".join(params)] + options
     if run.name:
         options = ["--name", run.name] + options
     tracked = new_code_cell("%%track " + " ".join(shlex.quote(o) for o in options) + "\n"
