@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["load_ipython_extension", "unload_ipython_extension", "status_line", "SessionState"]
@@ -15,6 +15,9 @@ class SessionState:
 
     cell_id: str | None = None
     last_run_id: str | None = None
+    #: Every cell executed since the extension was loaded, including those run with
+    #: store_history=False (nbval does that), which never reach ``In``.
+    executed: list[str] = field(default_factory=list)
 
 
 _loaded: dict[int, tuple[SessionState, Any]] = {}
@@ -63,6 +66,8 @@ def load_ipython_extension(ipython: Any) -> None:
         # never let a hook failure reach the user's cell
         try:
             state.cell_id = getattr(info, "cell_id", None)
+            if not getattr(info, "silent", False):
+                state.executed.append(info.raw_cell)
         except Exception:
             state.cell_id = None
 

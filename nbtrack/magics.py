@@ -108,7 +108,8 @@ class TrackMagics(Magics):
                               tags=_key_values(args.tag, "--tag"), quiet=args.quiet,
                               parent=args.parent)
         summary = track_cell(self.shell, self.tracker, options, cell,
-                             frontend_cell_id=self.state.cell_id)
+                             frontend_cell_id=self.state.cell_id,
+                             executed=self.state.executed)
         if summary is not None:
             self.state.last_run_id = summary.run_id
         return None

@@ -69,7 +69,8 @@ def _previous_run(store: Any, cell_id: str) -> tuple[str | None, dict[str, float
 
 def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
                frontend_cell_id: str | None = None,
-               display: Callable[[Any], None] | None = None) -> Summary | None:
+               display: Callable[[Any], None] | None = None,
+               executed: list[str] | None = None) -> Summary | None:
     """Run ``body`` as one run and return its summary (also displayed unless quiet).
 
     Parameters
@@ -83,24 +84,31 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
         The Jupyter cell id, when the frontend sent one.
     display : callable, optional
         How to show the summary (default: IPython's ``display``).
+    executed : list of str, optional
+        Every cell run since the extension loaded (the current one last), used as the
+        history when the kernel did not store it in ``In``.
     """
     __tracebackhide__ = True  # noqa: F841
     meter = ResourceMeter().start()
     namespace = shell.user_ns
     count = shell.execution_count
-    inputs_hist = list(namespace.get("In", []))
+    inputs_hist, history_count = list(namespace.get("In", [])), count
+    if executed is not None and len(executed) > count:
+        # cells ran without store_history (nbval does that): ``In`` misses them
+        inputs_hist = [""] + list(executed[:-1]) + [body]
+        history_count = len(inputs_hist) - 1
     code = _guard("read the cell's code", lambda: shell.transform_cell(body), body)
     analysis = analyze(code)
     cell_id = cell_identity(frontend_cell_id, options.name, code)
     injected = _guard("read papermill parameters",
-                      lambda: papermill_parameters(inputs_hist[:count], namespace), {})
+                      lambda: papermill_parameters(inputs_hist[:history_count], namespace), {})
     before = {k: id(v) for k, v in namespace.items()}
     previous_id, previous_metrics = _guard(
         "find the cell's previous run", lambda: _previous_run(tracker.store, cell_id),
         (None, {}))
     context = {"source": body, "cell_id": cell_id, "frontend_cell_id": frontend_cell_id,
                "execution_count": count, "previous_run_id": previous_id,
-               "history": execution_history(inputs_hist, count),
+               "history": execution_history(inputs_hist, history_count),
                "notebook": notebook_path(namespace)}
     hidden = _guard("trace the cell's dependencies", lambda: dependency_slice(
         context["history"], body, frozenset(injected)).hidden, {})

@@ -30,7 +30,7 @@ class ExportError(NbtrackError):
     """A run cannot be exported as a notebook."""
 
 
-@dataclass
+@dataclass(repr=False)
 class ExportResult:
     """What :func:`export_run` wrote."""
 
@@ -38,6 +38,9 @@ class ExportResult:
     requirements: Path
     cells: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return str(self)
 
     def __str__(self) -> str:
         text = f"exported to {self.notebook} (requirements: {self.requirements.name})"

@@ -32,7 +32,7 @@ class Verdict:
     verdict: str  # equal, within tolerance, differs, missing
 
 
-@dataclass
+@dataclass(repr=False)
 class Reproduction:
     """The outcome of re-executing a run."""
 
@@ -46,6 +46,9 @@ class Reproduction:
     def ok(self) -> bool:
         """True when every metric is equal or within tolerance."""
         return all(v.verdict in ("equal", "within tolerance") for v in self.verdicts)
+
+    def __repr__(self) -> str:
+        return str(self)
 
     def __str__(self) -> str:
         lines = [f"reproduced {self.original} as {self.new_run} "
