@@ -12,13 +12,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-## demo: execute the quickstart notebook in a real kernel (runs go to the embedded store
-## found from notebooks/, normally notebooks/.nbtrack) and print the runs it recorded
+## demo: execute the example notebooks (quickstart, training loop) in real kernels; the runs
+## go to the embedded store found from notebooks/ (normally notebooks/.nbtrack); print them
 demo: $(STAMP)
-	cd notebooks && ../$(VENV)/bin/jupyter nbconvert --to notebook --execute quickstart.ipynb \
-		--output-dir executed --log-level WARN
+	cd notebooks && ../$(VENV)/bin/jupyter nbconvert --to notebook --execute \
+		quickstart.ipynb training-loop.ipynb --output-dir executed --log-level WARN
 	cd notebooks && ../$(VENV)/bin/nbtrack runs --experiment iris-quickstart --limit 10
-	@echo "executed notebook: notebooks/executed/quickstart.ipynb"
+	cd notebooks && ../$(VENV)/bin/nbtrack runs --experiment digits-sgd --limit 3
+	@echo "executed notebooks: notebooks/executed/; exported reproduction: notebooks/repro/"
 
 ## test: the whole test suite
 test: $(STAMP)
