@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "__version__", "start_run", "end_run", "active_run", "set_experiment", "set_store",
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "log_artifact",
-    "log_model", "runs", "get_run", "export", "reproduce", "load_ipython_extension",
+    "log_model", "runs", "get_run", "compare", "export", "reproduce", "load_ipython_extension",
     "unload_ipython_extension",
 ]
 
@@ -165,6 +165,29 @@ def runs(experiment: str | None = None, filter: str | None = None,
 def get_run(run_id: str) -> Run:
     """A run by id or any unique prefix of 4+ characters."""
     return tracker().get_run(run_id)
+
+
+def compare(runs: Any = None, filter: str | None = None) -> Any:
+    """Runs side by side: a table with the params that differ highlighted, and charts.
+
+    Parameters
+    ----------
+    runs : ids, DataFrame, filter string or None
+        Run ids or prefixes, a ``runs()`` DataFrame, a filter, or None for every run
+        of the active experiment.
+    filter : str, optional
+        Filter applied on top.
+
+    Returns
+    -------
+    StaticComparison
+        Shows as HTML with PNG charts (readable without a kernel) and as a text table.
+    """
+    from .views.compare import StaticComparison
+    from .views.selection import select_runs
+
+    t = tracker()
+    return StaticComparison(t.store, select_runs(t.store, runs, filter, t.experiment))
 
 
 def export(run: str, path: str) -> Any:

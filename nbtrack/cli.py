@@ -109,6 +109,28 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Runs side by side in the terminal (params that differ marked)."""
+    from .views.selection import select_runs
+    from .views.table import differing_params, records, text_table
+
+    store = _open(args)
+    table = select_runs(store, args.runs or None, args.filter, args.experiment,
+                        args.sort, args.limit)
+    if args.json:
+        data = {"runs": records(table), "differing_params": differing_params(table)}
+        for record in data["runs"]:
+            record["metrics"] = {k: _json_value(v) for k, v in record["metrics"].items()}
+        json.dump(data, sys.stdout, indent=2, default=str)
+        print()
+        return 0
+    if not len(table):
+        print("no runs to compare", file=sys.stderr)
+        return 0
+    print(text_table(table, only_differences=args.only_differences, wide=args.wide))
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Write a notebook that re-creates a run."""
     from .repro.notebook import export_run
@@ -177,6 +199,19 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("run", help="run id or unique prefix (4+ characters)")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(func=cmd_show)
+
+    compare = sub.add_parser("compare", help="runs side by side (params that differ marked)")
+    compare.add_argument("runs", nargs="*", help="run ids or prefixes (default: all, or the "
+                         "filter's)")
+    compare.add_argument("--filter", "-f", help="MLflow filter syntax")
+    compare.add_argument("--sort", "-s", help="e.g. 'metrics.acc DESC'")
+    compare.add_argument("--limit", "-n", type=int, help="at most this many runs")
+    compare.add_argument("--experiment", "-e", help="only this experiment")
+    compare.add_argument("--only-differences", "-d", action="store_true",
+                         help="only params that differ across the runs")
+    compare.add_argument("--wide", "-w", action="store_true", help="also dotted params")
+    compare.add_argument("--json", action="store_true", help="print JSON")
+    compare.set_defaults(func=cmd_compare)
 
     export = sub.add_parser("export", help="write a notebook that re-creates a run")
     export.add_argument("run", help="run id or unique prefix")

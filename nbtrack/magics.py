@@ -14,8 +14,6 @@ from .errors import NbtrackError
 
 __all__ = ["TrackMagics"]
 
-_LATER = {"compare": "the compare widget"}
-
 
 def _names(text: str | None) -> list[str] | None:
     if text is None:
@@ -127,9 +125,6 @@ class TrackMagics(Magics):
             _parse(self.track, "--help")
             return None
         handler = getattr(self, f"_cmd_{command}", None)
-        if command in _LATER:
-            print(f"%track {command}: {_LATER[command]} is not available in this version yet")
-            return None
         if handler is None:
             raise UsageError(f"unknown command {command!r}; use one of: experiment, runs, show, "
                              "log, status, compare, export, reproduce")
@@ -213,6 +208,26 @@ class TrackMagics(Magics):
         values = _key_values(args.values, "each value")
         done = log_into_run(self.tracker.store, run_id, values)
         print(f"logged {', '.join(done)} into {self.tracker.store.get_run(run_id).run_id}")
+
+    @magic_arguments()
+    @argument("runs", nargs="*", help="run ids or prefixes (default: the active experiment)")
+    @argument("--filter", "-f", help="MLflow filter syntax")
+    @argument("--cell", "-c", nargs="?", const="", default=None,
+              help="runs of the last tracked cell, or of the given cell id")
+    @_named("track compare")
+    def _cmd_compare(self, line: str) -> Any:
+        """Runs side by side: differing params highlighted, charts of their metrics."""
+        args = _parse(self._cmd_compare, line)
+        if args is None:
+            return None
+        import nbtrack
+
+        text = args.filter
+        if args.cell is not None:
+            cell_id = args.cell or self._last_cell_id()
+            clause = "attributes.cell_id = '" + cell_id.replace("'", "''") + "'"
+            text = f"({text}) and {clause}" if text else clause
+        return nbtrack.compare(args.runs or None, filter=text)
 
     @magic_arguments()
     @argument("run", help="run id or unique prefix")

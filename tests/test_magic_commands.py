@@ -62,8 +62,8 @@ def test_status_line(ip, capsys):
     assert out.count("\n") == 0
 
 
-@pytest.mark.parametrize("command", ["runs", "show", "log", "experiment", "export",
-                                     "reproduce"])
+@pytest.mark.parametrize("command", ["runs", "show", "log", "experiment", "compare",
+                                     "export", "reproduce"])
 def test_every_command_has_help(ip, capsys, command):
     ip.run_line_magic("track", f"{command} --help")
     assert f"%track {command}" in capsys.readouterr().out
@@ -90,9 +90,14 @@ def test_bad_input_is_a_one_line_usage_error(ip, line, words):
     assert "\n" not in str(info.value)
 
 
-def test_later_commands_say_so(ip, capsys):
-    ip.run_line_magic("track", "compare")
-    assert "not available" in capsys.readouterr().out
+def test_compare_shows_the_runs_side_by_side(ip):
+    cell(ip, "C = 1\nacc = C / 4", cell_id="sweep")
+    cell(ip, "C = 2\nacc = C / 4", cell_id="sweep")
+    cell(ip, "other = 5", cell_id="elsewhere")
+    view = ip.run_line_magic("track", "compare --cell sweep")
+    assert len(view.run_ids) == 2 and view.differing_params() == ["C"]
+    bundle = view._repr_mimebundle_()
+    assert "nbtrack-compare" in bundle["text/html"] and "*params.C" in bundle["text/plain"]
 
 
 def test_unload_removes_the_magics(ip):

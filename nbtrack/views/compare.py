@@ -1,0 +1,76 @@
+"""``nbtrack.compare``: runs side by side, as static HTML + PNG that any renderer shows."""
+
+from __future__ import annotations
+
+import base64
+import html
+from typing import Any
+
+from ..store.base import RunTable
+from .charts import bar_png, history_png
+from .table import differing_params, html_table, text_table
+
+__all__ = ["StaticComparison"]
+
+
+class StaticComparison:
+    """Runs side by side: a table (differing params highlighted) and charts of the metrics.
+
+    Its output is plain HTML with embedded PNG images, so it shows on GitHub, in
+    nbviewer and after ``jupyter nbconvert --to html`` with no kernel and no widget
+    JavaScript.
+
+    Parameters
+    ----------
+    store : Store
+    table : RunTable
+        The runs to show.
+    """
+
+    def __init__(self, store: Any, table: RunTable) -> None:
+        self.store = store
+        self.table = table
+
+    @property
+    def run_ids(self) -> list[str]:
+        """Ids of the runs shown."""
+        return list(self.table.base["run_id"])
+
+    def differing_params(self) -> list[str]:
+        """Params whose values differ across the runs."""
+        return differing_params(self.table)
+
+    def charts(self) -> dict[str, bytes]:
+        """PNG charts: the history of every stepped metric, and a bar chart per metric."""
+        out: dict[str, bytes] = {}
+        if not len(self.table):
+            return out
+        for key in sorted(self.table.metrics)[:6]:
+            stepped = any(len(self.store.metric_history(run_id, key)) > 1
+                          for run_id in self.run_ids[:20])
+            out[key] = history_png(self.store, self.table, key) if stepped \
+                else bar_png(self.table, key)
+        return out
+
+    def html(self) -> str:
+        """The whole comparison as HTML."""
+        count = len(self.table)
+        if not count:
+            return "<p><i>nbtrack: no runs to compare</i></p>"
+        differ = self.differing_params()
+        parts = [f'<div class="nbtrack-static"><p><b>{count} run{"s" * (count != 1)}</b>'
+                 + (f" · params that differ: {html.escape(', '.join(differ))}" if differ else "")
+                 + "</p>", html_table(self.table)]
+        for key, png in self.charts().items():
+            data = base64.b64encode(png).decode()
+            parts.append(f'<img alt="{html.escape(key)}" src="data:image/png;base64,{data}"/>')
+        return "".join(parts) + "</div>"
+
+    def __str__(self) -> str:
+        return text_table(self.table)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/plain": str(self), "text/html": self.html()}

@@ -1,0 +1,97 @@
+"""Runs side by side as a table: which params differ, as text (terminal) or HTML (static)."""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+from ..report import format_cell
+from ..store.base import RunTable
+
+__all__ = ["differing_params", "text_table", "html_table", "records"]
+
+
+def _same(values: list[Any]) -> bool:
+    first = values[0]
+    for value in values[1:]:
+        if isinstance(value, float) and isinstance(first, float) and math.isnan(value) \
+                and math.isnan(first):
+            continue
+        if value != first or type(value) is not type(first):
+            return False
+    return True
+
+
+def differing_params(table: RunTable) -> list[str]:
+    """Params whose value is not the same for every run shown (a missing value differs)."""
+    return [key for key, values in sorted(table.params.items()) if not _same(values)]
+
+
+def _columns(table: RunTable, only_differences: bool, wide: bool) -> tuple[list[str], list[str]]:
+    params = differing_params(table) if only_differences else sorted(table.params)
+    if not wide:
+        params = [k for k in params if "." not in k]
+    return params, sorted(table.metrics)
+
+
+def records(table: RunTable) -> list[dict[str, Any]]:
+    """One dict per run: id, name, status, duration, params and metrics."""
+    out = []
+    for i, run_id in enumerate(table.base["run_id"]):
+        start, end = table.base["start_time"][i], table.base["end_time"][i]
+        out.append({
+            "run_id": run_id, "name": table.base["name"][i], "status": table.base["status"][i],
+            "duration": None if end is None else end - start,
+            "params": {k: v[i] for k, v in table.params.items() if v[i] is not None},
+            "metrics": {k: v[i] for k, v in table.metrics.items() if v[i] is not None},
+        })
+    return out
+
+
+def text_table(table: RunTable, only_differences: bool = False, wide: bool = False) -> str:
+    """A terminal table; params that differ across the runs are marked with ``*``."""
+    params, metrics = _columns(table, only_differences, wide)
+    differ = set(differing_params(table))
+    headers = ["run_id", "name", "status", "duration"] + \
+        [f"{'*' if k in differ else ''}params.{k}" for k in params] + \
+        [f"metrics.{k}" for k in metrics]
+    rows = []
+    for i, run_id in enumerate(table.base["run_id"]):
+        start, end = table.base["start_time"][i], table.base["end_time"][i]
+        rows.append([run_id, format_cell(table.base["name"][i]), table.base["status"][i],
+                     "" if end is None else f"{end - start:.2f}s"]
+                    + [format_cell(table.params[k][i]) for k in params]
+                    + [format_cell(table.metrics[k][i]) for k in metrics])
+    widths = [min(max([len(h)] + [len(r[j]) for r in rows]), 40) for j, h in enumerate(headers)]
+    line = lambda cells: "  ".join(c[:w].ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    lines = [line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    if differ:
+        lines.append(f"* differs across these {len(rows)} runs")
+    return "\n".join(lines)
+
+
+def html_table(table: RunTable, only_differences: bool = False, wide: bool = False) -> str:
+    """A self-contained HTML table (every value escaped; differing params highlighted)."""
+    params, metrics = _columns(table, only_differences, wide)
+    differ = set(differing_params(table))
+    esc = html.escape
+    head = "".join(
+        f'<th style="background:#fff3cd">{esc(k)}</th>' if k in differ else f"<th>{esc(k)}</th>"
+        for k in params)
+    head = ("<tr><th>run</th><th>name</th><th>status</th><th>duration</th>" + head +
+            "".join(f"<th>{esc(k)}</th>" for k in metrics) + "</tr>")
+    body = []
+    for i, run_id in enumerate(table.base["run_id"]):
+        start, end = table.base["start_time"][i], table.base["end_time"][i]
+        cells = [f"<td><code>{esc(run_id)}</code></td>",
+                 f"<td>{esc(format_cell(table.base['name'][i]))}</td>",
+                 f"<td>{esc(table.base['status'][i])}</td>",
+                 f"<td>{'' if end is None else f'{end - start:.2f} s'}</td>"]
+        cells += [f'<td style="background:#fff3cd">{esc(format_cell(table.params[k][i]))}</td>'
+                  if k in differ else f"<td>{esc(format_cell(table.params[k][i]))}</td>"
+                  for k in params]
+        cells += [f"<td>{esc(format_cell(table.metrics[k][i]))}</td>" for k in metrics]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return ('<table class="nbtrack-compare" style="border-collapse:collapse;font-size:12px">'
+            f"<thead>{head}</thead><tbody>{''.join(body)}</tbody></table>")

@@ -1,0 +1,71 @@
+"""compare: selection, differing params, static HTML + PNG fallback, terminal table."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pytest
+
+import nbtrack
+from nbtrack.cli import main
+
+
+@pytest.fixture
+def sweep():
+    ids = []
+    for C, model in ((0.1, "lr"), (1.0, "lr"), (10.0, "rf")):
+        with nbtrack.start_run(name=f"C={C}", params={"C": C, "model": model, "seed": 0}) as run:
+            for epoch in range(3):
+                nbtrack.log_metric("loss", 1.0 / (epoch + 1) / C)
+            nbtrack.log_metric("acc", 0.8 + C / 100)
+        ids.append(run.run_id)
+    with nbtrack.start_run(name="<img src=x onerror=alert(1)>", params={"C": 5.0}):
+        nbtrack.log_metric("acc", 0.5)
+    return ids
+
+
+def test_selection_by_ids_prefixes_dataframe_and_filter(sweep):
+    assert sorted(nbtrack.compare(sweep[:2]).run_ids) == sorted(sweep[:2])
+    assert nbtrack.compare([sweep[2][:12]]).run_ids == [sweep[2]]
+    frame = nbtrack.runs(filter="params.model = 'lr'")
+    assert sorted(nbtrack.compare(frame).run_ids) == sorted(sweep[:2])
+    newest = nbtrack.runs(filter="params.C = 5").run_id[0]
+    assert sorted(nbtrack.compare("params.C >= 1 and params.C < 6").run_ids) == sorted(
+        [sweep[1], newest])
+    assert len(nbtrack.compare().run_ids) == 4
+
+
+def test_differing_params_are_found(sweep):
+    view = nbtrack.compare(sweep)
+    assert view.differing_params() == ["C", "model"]
+    assert nbtrack.compare(sweep[:2]).differing_params() == ["C"]
+
+
+def test_static_fallback_holds_table_values_and_valid_pngs(sweep):
+    html = nbtrack.compare(sweep)._repr_mimebundle_()["text/html"]
+    for run_id in sweep:
+        assert run_id in html
+    assert "0.9" in html and "0.801" in html and "rf" in html
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    assert len(images) == 2, "a history chart for loss and a bar chart for acc"
+    for data in images:
+        png = base64.b64decode(data)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2000
+
+
+def test_html_is_escaped(sweep):
+    html = nbtrack.compare()._repr_mimebundle_()["text/html"]
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_cli_compare_marks_differences(sweep, capsys):
+    assert main(["compare", *sweep, "--only-differences"]) == 0
+    out = capsys.readouterr().out
+    header = out.splitlines()[0]
+    assert "*params.C" in header and "*params.model" in header and "seed" not in header
+    assert "* differs across these 3 runs" in out
+    assert main(["compare", "--filter", "params.model = 'lr'", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["differing_params"] == ["C"] and len(data["runs"]) == 2
