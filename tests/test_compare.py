@@ -69,3 +69,24 @@ def test_cli_compare_marks_differences(sweep, capsys):
     assert main(["compare", "--filter", "params.model = 'lr'", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["differing_params"] == ["C"] and len(data["runs"]) == 2
+
+
+@pytest.mark.slow
+def test_nbconvert_html_shows_the_comparison_as_visible_text(tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in (
+        "import nbtrack",
+        "for C in (0.5, 2.0):\n    with nbtrack.start_run(name=f'visible-{C}', params={'C': C}):\n"
+        "        nbtrack.log_metric('acc', C / 4)",
+        "nbtrack.compare()")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    page, _ = HTMLExporter().from_notebook_node(nb)
+    scripts_removed = re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    assert "visible-0.5" in scripts_removed and "visible-2.0" in scripts_removed
+    assert 'class="nbtrack-compare"' in scripts_removed
+    assert "data:image/png;base64," in scripts_removed
