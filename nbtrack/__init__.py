@@ -180,14 +180,16 @@ def compare(runs: Any = None, filter: str | None = None) -> Any:
 
     Returns
     -------
-    StaticComparison
-        Shows as HTML with PNG charts (readable without a kernel) and as a text table.
+    CompareView
+        In a notebook: a live widget (sort, filter, pages, selection charts) and a static
+        HTML/PNG copy that renderers without widgets show; elsewhere a text table.
     """
-    from .views.compare import StaticComparison
-    from .views.selection import select_runs
+    from .views.compare import CompareView
+    from .views.selection import selection
 
     t = tracker()
-    return StaticComparison(t.store, select_runs(t.store, runs, filter, t.experiment))
+    where, experiment = selection(t.store, runs, filter, t.experiment)
+    return CompareView(t.store, where, experiment)
 
 
 def export(run: str, path: str) -> Any:

@@ -44,7 +44,7 @@ def test_differing_params_are_found(sweep):
 
 
 def test_static_fallback_holds_table_values_and_valid_pngs(sweep):
-    html = nbtrack.compare(sweep)._repr_mimebundle_()["text/html"]
+    html = nbtrack.compare(sweep).static._repr_mimebundle_()["text/html"]
     for run_id in sweep:
         assert run_id in html
     assert "0.9" in html and "0.801" in html and "rf" in html
@@ -56,7 +56,7 @@ def test_static_fallback_holds_table_values_and_valid_pngs(sweep):
 
 
 def test_html_is_escaped(sweep):
-    html = nbtrack.compare()._repr_mimebundle_()["text/html"]
+    html = nbtrack.compare().static._repr_mimebundle_()["text/html"]
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
 
 

@@ -96,7 +96,7 @@ def test_compare_shows_the_runs_side_by_side(ip):
     cell(ip, "other = 5", cell_id="elsewhere")
     view = ip.run_line_magic("track", "compare --cell sweep")
     assert len(view.run_ids) == 2 and view.differing_params() == ["C"]
-    bundle = view._repr_mimebundle_()
+    bundle = view.static._repr_mimebundle_()
     assert "nbtrack-compare" in bundle["text/html"] and "*params.C" in bundle["text/plain"]
 
 

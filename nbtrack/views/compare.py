@@ -10,7 +10,7 @@ from ..store.base import RunTable
 from .charts import bar_png, history_png
 from .table import differing_params, html_table, text_table
 
-__all__ = ["StaticComparison"]
+__all__ = ["StaticComparison", "CompareView"]
 
 
 class StaticComparison:
@@ -74,3 +74,50 @@ class StaticComparison:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return {"text/plain": str(self), "text/html": self.html()}
+
+
+class CompareView:
+    """What ``nbtrack.compare()`` returns: the live widget plus its static copy.
+
+    Displayed in a notebook it leaves two outputs: the static HTML/PNG comparison
+    (what GitHub, nbviewer and nbconvert show) and the widget, which hides the static
+    copy once its JavaScript runs, so a live user sees one comparison.
+    """
+
+    def __init__(self, store: Any, where: Any, experiment: str | None) -> None:
+        self.store = store
+        self.where = where
+        self.experiment = experiment
+        self.static = StaticComparison(store, store.search(where, (), experiment))
+        self._widget: Any = None
+
+    @property
+    def widget(self) -> Any:
+        """The live :class:`~nbtrack.views.widget.CompareWidget` (built on first use)."""
+        if self._widget is None:
+            from .widget import CompareWidget
+
+            self._widget = CompareWidget(self.store, self.experiment, self.where)
+        return self._widget
+
+    @property
+    def run_ids(self) -> list[str]:
+        """Ids of the runs compared."""
+        return self.static.run_ids
+
+    def differing_params(self) -> list[str]:
+        """Params whose values differ across the runs."""
+        return self.static.differing_params()
+
+    def __repr__(self) -> str:
+        return str(self.static)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.static)
+        try:
+            widget = self.widget
+        except ImportError:  # no anywidget: the static comparison is all there is
+            return
+        display(widget)

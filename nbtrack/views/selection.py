@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..filters import Comparison, parse_filter, parse_order_by
+from ..filters import BoolOp, Comparison, parse_filter, parse_order_by
 from ..store.base import RunTable
 
-__all__ = ["select_runs"]
+__all__ = ["select_runs", "selection"]
 
 
-def select_runs(store: Any, runs: Any = None, filter: str | None = None,
-                experiment: str | None = None, order_by: str | None = None,
-                limit: int | None = None) -> RunTable:
-    """The runs to compare, as a :class:`RunTable`.
+def selection(store: Any, runs: Any = None, filter: str | None = None,
+              experiment: str | None = None) -> tuple[Any, str | None]:
+    """The filter tree and experiment that select the runs to compare.
 
     Parameters
     ----------
@@ -24,7 +23,7 @@ def select_runs(store: Any, runs: Any = None, filter: str | None = None,
     filter : str, optional
         Filter applied on top (MLflow syntax).
     experiment : str, optional
-        Used when ``runs`` is None.
+        Used when ``runs`` is not a list of runs.
     """
     where = parse_filter(filter) if filter else None
     ids: list[str] | None = None
@@ -41,10 +40,16 @@ def select_runs(store: Any, runs: Any = None, filter: str | None = None,
         full = tuple(store.resolve_id(i) if hasattr(store, "resolve_id") else i for i in ids)
         selector = Comparison("attributes", "run_id", "IN", full) if full else \
             Comparison("attributes", "run_id", "=", "")
-        from ..filters import BoolOp
-
         where = selector if where is None else BoolOp("AND", (selector, where))
         experiment = None
+    return where, experiment
+
+
+def select_runs(store: Any, runs: Any = None, filter: str | None = None,
+                experiment: str | None = None, order_by: str | None = None,
+                limit: int | None = None) -> RunTable:
+    """The runs to compare, as a :class:`RunTable` (see :func:`selection`)."""
+    where, experiment = selection(store, runs, filter, experiment)
     return store.search(where, parse_order_by(order_by), experiment, limit)
 
 

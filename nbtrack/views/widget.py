@@ -1,0 +1,129 @@
+"""The live compare widget: a sortable, filterable, paged table of runs and a chart of
+the selected runs. State lives in synced traits; the store answers every query."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..errors import NbtrackError
+from ..filters import Comparison, parse_filter, parse_order_by
+from ..report import format_cell
+from .charts import bar_png, history_png
+from .table import differing_params
+
+__all__ = ["CompareWidget"]
+
+_STATIC = Path(__file__).with_name("static")
+
+
+class CompareWidget(anywidget.AnyWidget):
+    """Runs side by side, live: sort by any column, filter with the runs() syntax, page
+    through thousands of runs, select rows to chart them.
+
+    Parameters
+    ----------
+    store : Store
+    experiment : str, optional
+        Only this experiment's runs.
+    base_filter : str, optional
+        Restricts every query (e.g. the runs chosen with ``compare(runs=...)``).
+    """
+
+    _esm = _STATIC / "compare.js"
+    _css = _STATIC / "compare.css"
+
+    columns = traitlets.List(traitlets.Unicode(), help="column keys shown").tag(sync=True)
+    rows = traitlets.List(traitlets.Dict(), help="the current page, display strings").tag(
+        sync=True)
+    total = traitlets.Int(0, help="runs matching the filter").tag(sync=True)
+    page = traitlets.Int(0, help="page number, from 0").tag(sync=True)
+    page_size = traitlets.Int(50, help="rows per page").tag(sync=True)
+    sort = traitlets.Unicode("", help="order, e.g. 'metrics.acc DESC'").tag(sync=True)
+    filter = traitlets.Unicode("", help="filter typed in the box").tag(sync=True)
+    error = traitlets.Unicode("", help="why the last filter or sort failed").tag(sync=True)
+    differing = traitlets.List(traitlets.Unicode(), help="params that differ").tag(sync=True)
+    only_differences = traitlets.Bool(False, help="hide params equal in every row").tag(
+        sync=True)
+    selected = traitlets.List(traitlets.Unicode(), help="selected run ids").tag(sync=True)
+    metrics = traitlets.List(traitlets.Unicode(), help="metric keys on this page").tag(sync=True)
+    chart_metric = traitlets.Unicode("", help="metric charted for the selection").tag(sync=True)
+    chart_png = traitlets.Unicode("", help="base64 PNG of the chart").tag(sync=True)
+
+    def __init__(self, store: Any, experiment: str | None = None,
+                 base_filter: Any = None, **kwargs: Any) -> None:
+        self._store = store
+        self._experiment = experiment
+        self._base = base_filter
+        super().__init__(**kwargs)
+        self.refresh()
+
+    def _where(self) -> Any:
+        from ..filters import BoolOp
+
+        typed = parse_filter(self.filter) if self.filter.strip() else None
+        parts = [p for p in (self._base, typed) if p is not None]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else BoolOp("AND", tuple(parts))
+
+    @traitlets.observe("sort", "filter", "page", "page_size", "only_differences")
+    def _on_query(self, change: dict[str, Any]) -> None:
+        if change["name"] in ("sort", "filter", "page_size") and self.page != 0:
+            self.page = 0  # triggers another refresh
+            return
+        self.refresh()
+
+    @traitlets.observe("selected", "chart_metric")
+    def _on_selection(self, change: dict[str, Any]) -> None:
+        self._chart()
+
+    def refresh(self) -> None:
+        """Run the current query and publish the page."""
+        try:
+            where = self._where()
+            order = parse_order_by(self.sort or None)
+            total = self._store.count(where, self._experiment)
+            table = self._store.search(where, order, self._experiment, self.page_size,
+                                       self.page * self.page_size)
+        except NbtrackError as exc:
+            self.error = str(exc)
+            return
+        self.error = ""
+        differ = differing_params(table)
+        params = [k for k in sorted(table.params) if "." not in k]
+        if self.only_differences:
+            params = [k for k in params if k in differ]
+        metric_keys = sorted(table.metrics)
+        rows = []
+        for i, run_id in enumerate(table.base["run_id"]):
+            start, end = table.base["start_time"][i], table.base["end_time"][i]
+            row = {"run_id": run_id, "name": table.base["name"][i] or "",
+                   "status": table.base["status"][i],
+                   "duration": "" if end is None else f"{end - start:.2f} s"}
+            row.update({f"params.{k}": format_cell(table.params[k][i]) for k in params})
+            row.update({f"metrics.{k}": format_cell(table.metrics[k][i]) for k in metric_keys})
+            rows.append(row)
+        self.total = total
+        self.differing = differ
+        self.metrics = metric_keys
+        self.columns = ["run_id", "name", "status", "duration"] + \
+            [f"params.{k}" for k in params] + [f"metrics.{k}" for k in metric_keys]
+        self.rows = rows
+        if not self.chart_metric and metric_keys:
+            self.chart_metric = metric_keys[0]
+
+    def _chart(self) -> None:
+        if not self.selected or not self.chart_metric:
+            self.chart_png = ""
+            return
+        table = self._store.search(Comparison("attributes", "run_id", "IN",
+                                              tuple(self.selected)))
+        key = self.chart_metric
+        stepped = any(len(self._store.metric_history(r, key)) > 1 for r in table.base["run_id"])
+        png = history_png(self._store, table, key) if stepped else bar_png(table, key)
+        self.chart_png = base64.b64encode(png).decode()
