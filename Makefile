@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench clean
+.PHONY: demo test test-fast bench clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,15 @@ demo: $(STAMP)
 	cd notebooks && ../$(VENV)/bin/nbtrack runs --experiment digits-sgd --limit 3
 	@echo "executed notebooks: notebooks/executed/; exported reproduction: notebooks/repro/"
 
-## test: the whole test suite
-test: $(STAMP)
+## test: the whole test suite (installs Debian's chromium for the browser tests if missing)
+test: $(STAMP) chromium
 	$(PY) -m pytest
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
 ## test-fast: skip the multi-process and crash tests
 test-fast: $(STAMP)

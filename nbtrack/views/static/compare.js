@@ -10,9 +10,19 @@ function el(tag, attrs = {}, text = "") {
 function render({ model, el: root }) {
   // a static copy of this comparison sits in the output just before the widget, for
   // renderers without widgets; a live view makes it redundant, so hide it
-  const area = root.closest(".jp-OutputArea-child, .output_area");
-  const previous = area && area.previousElementSibling;
-  if (previous && previous.querySelector(".nbtrack-static")) previous.style.display = "none";
+  // (the view may be attached to the page only after render returns: try a few times)
+  function hideStaticCopy() {
+    const area = root.closest(".jp-OutputArea-child, .output_area");
+    const previous = area && area.previousElementSibling;
+    if (previous && previous.querySelector(".nbtrack-static")) {
+      previous.style.display = "none";
+      return true;
+    }
+    return false;
+  }
+  if (!hideStaticCopy()) {
+    for (const delay of [0, 50, 200, 500, 1500, 4000]) setTimeout(hideStaticCopy, delay);
+  }
 
   const box = el("div", { class: "nbtrack-cmp" });
   const bar = el("div", { class: "bar" });

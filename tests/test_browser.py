@@ -1,0 +1,182 @@
+"""The compare widget in a real JupyterLab, driven by Playwright on Debian's chromium.
+
+The server runs on a free loopback port with a random token; the test executes a
+notebook, checks the table renders the runs, sorts by a column, selects two rows
+and sees the chart. A screenshot is saved when a check fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+KERNEL_READY = """() => {
+  const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const context = widget && widget.sessionContext;
+  const kernel = context && context.session && context.session.kernel;
+  return !!(context && context.isReady && kernel && kernel.connectionStatus === 'connected'
+            && kernel.status === 'idle');
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_settings(folder: Path) -> None:
+    for plugin, values in (("apputils-extension/notification", {"fetchNews": "false"}),
+                           ("notebook-extension/tracker", {"autoStartDefaultKernel": True})):
+        path = folder / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed (make test installs it with apt-get)")
+    root = tmp_path_factory.mktemp("lab")
+    port, token = _free_port(), secrets.token_hex(16)
+    _write_settings(root / "settings")
+    env = dict(os.environ, NBTRACK_STORE=str(root / ".nbtrack"),
+               JUPYTERLAB_SETTINGS_DIR=str(root / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces"),
+               JUPYTER_RUNTIME_DIR=str(root / "runtime"))
+    args = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+            "--LabApp.expose_app_in_browser=True"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--allow-root")
+    log = open(root / "lab.log", "w")
+    server = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.terminate()
+        pytest.fail("JupyterLab did not start: " + (root / "lab.log").read_text()[-2000:])
+    yield {"url": url, "token": token, "root": root}
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+        "--disable-dev-shm-usage"])
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+def _notebook(lab, name: str, sources: list[str]) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, lab["root"] / name)
+
+
+def test_compare_widget_sorts_and_charts_the_selection(lab, browser, tmp_path):
+    _notebook(lab, "compare.ipynb", [
+        "import nbtrack\n"
+        "for C, acc in ((0.1, 0.71), (1.0, 0.93), (10.0, 0.88)):\n"
+        "    with nbtrack.start_run(name=f'C={C}', params={'C': C}):\n"
+        "        for step in range(3):\n"
+        "            nbtrack.log_metric('loss', 1 / (step + 1) / C)\n"
+        "        nbtrack.log_metric('acc', acc)",
+        "nbtrack.compare()"])
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    try:
+        page.goto(f"{lab['url']}/lab/tree/compare.ipynb?token={lab['token']}")
+        page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
+        page.wait_for_function(KERNEL_READY, timeout=90_000)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        rows = page.locator(".nbtrack-cmp tbody tr")
+        rows.nth(2).wait_for(timeout=60_000)
+        assert rows.count() == 3
+        assert not page.locator(".nbtrack-static").first.is_visible(), \
+            "the live widget hides its static copy"
+        names = lambda: [rows.nth(i).locator("td").nth(1).inner_text() for i in range(3)]  # noqa: E731
+        assert sorted(names()) == ["C=0.1", "C=1.0", "C=10.0"]
+        page.locator('.nbtrack-cmp th[data-column="metrics.acc"]').click()
+        page.wait_for_function(
+            "() => document.querySelector('.nbtrack-cmp tbody tr td:nth-child(2)')"
+            ".textContent === 'C=0.1'", timeout=30_000)
+        assert names() == ["C=0.1", "C=10.0", "C=1.0"]
+        page.locator('.nbtrack-cmp th[data-column="metrics.acc"]').click()
+        page.wait_for_function(
+            "() => document.querySelector('.nbtrack-cmp tbody tr td:nth-child(2)')"
+            ".textContent === 'C=1.0'", timeout=30_000)
+        rows.nth(0).click()
+        rows.nth(1).click()
+        page.locator(".nbtrack-cmp .chart img").wait_for(timeout=30_000)
+        assert page.locator(".nbtrack-cmp tr.selected").count() == 2
+        if os.environ.get("NBTRACK_SCREENSHOTS"):
+            page.screenshot(path=os.path.join(os.environ["NBTRACK_SCREENSHOTS"],
+                                              "compare-widget.png"), full_page=True)
+    except Exception:
+        shot = tmp_path / "compare-failure.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot: {shot}")
+        raise
+    finally:
+        page.context.close()
+
+
+def test_nbconvert_html_shows_run_names_in_chromium(lab, browser, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in (
+        "import nbtrack\nfor C in (0.5, 2.0):\n"
+        "    with nbtrack.start_run(name=f'static-{C}', params={'C': C}):\n"
+        "        nbtrack.log_metric('acc', C / 4)",
+        "nbtrack.compare(filter=\"name LIKE 'static-%'\")")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    page_html, _ = HTMLExporter().from_notebook_node(nb)
+    path = tmp_path / "compare.html"
+    path.write_text(page_html)
+    page = browser.new_context().new_page()
+    try:
+        page.goto(path.as_uri())
+        table = page.locator("table.nbtrack-compare")
+        table.wait_for(timeout=30_000)
+        text = table.inner_text()
+        assert "static-0.5" in text and "static-2.0" in text
+        assert page.locator("img[alt='acc']").first.is_visible()
+    finally:
+        page.context.close()
