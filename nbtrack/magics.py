@@ -80,6 +80,7 @@ class TrackMagics(Magics):
               "(repeatable)")
     @argument("--quiet", "-q", action="store_true", help="no summary line")
     @argument("--parent", help="run this one re-creates (set by exported notebooks)")
+    @argument("--no-live", action="store_true", help="no live chart of stepped metrics")
     @argument("command", nargs="*", help="with %%track (line): experiment, runs, show, log, "
               "status, compare, export, reproduce; see %%track <command> --help")
     @line_cell_magic
@@ -104,7 +105,7 @@ class TrackMagics(Magics):
                               params=_names(args.params), metrics=_names(args.metrics),
                               models=not args.no_models, inputs=not args.no_inputs,
                               tags=_key_values(args.tag, "--tag"), quiet=args.quiet,
-                              parent=args.parent)
+                              parent=args.parent, live=not args.no_live)
         summary = track_cell(self.shell, self.tracker, options, cell,
                              frontend_cell_id=self.state.cell_id,
                              executed=self.state.executed)

@@ -150,6 +150,8 @@ class Tracker:
         self.experiment: str | None = None
         #: The run that ended last in this process (what a check cell compares).
         self.last_run_id: str | None = None
+        #: Called as ``listener(run_id, key, value, step)`` after each logged metric point.
+        self.metric_listeners: list[Any] = []
 
     @property
     def store(self) -> Any:
@@ -280,6 +282,9 @@ class Tracker:
             step = to_step(step)
         target._next_step[key] = step + 1
         self.store.log_metric_point(target.run_id, key, number, step, time.time())
+        if self.metric_listeners:
+            for listener in self.metric_listeners:
+                listener(target.run_id, key, number, step)
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None,
                     run: ActiveRun | None = None) -> None:

@@ -20,6 +20,7 @@ from .context import (ResourceMeter, cell_identity, execution_history, notebook_
                       papermill_parameters)
 from .estimators import estimator_params, is_fitted_estimator, signature_for
 from .inputs import fingerprint, is_data
+from .live import LiveChart
 from .runner import run_body, user_traceback
 from .summary import Summary
 from ..repro.slicing import dependency_slice
@@ -44,6 +45,7 @@ class CellOptions:
     tags: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
     parent: str | None = None
+    live: bool = True
 
 
 def _warn(what: str, exc: BaseException) -> None:
@@ -122,6 +124,9 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
 
     filename = None
     status, error, error_type = RunStatus.FINISHED, None, None
+    live = LiveChart(run.run_id) if options.live else None
+    if live is not None:
+        tracker.metric_listeners.append(live)
     try:
         filename = run_body(shell, body, count)
     except BaseException as exc:
@@ -129,11 +134,21 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
         error_type = type(exc).__name__
         tb = user_traceback(exc.__traceback__, filename)
         error = "".join(traceback.format_exception(type(exc), exc, tb))
+        _stop_live(tracker, live)
         _finish(shell, tracker, run, options, analysis, before, injected, meter, status, error,
                 error_type, previous_id, previous_metrics, display, sorted(hidden))
         raise
+    _stop_live(tracker, live)
     return _finish(shell, tracker, run, options, analysis, before, injected, meter, status,
                    error, error_type, previous_id, previous_metrics, display, sorted(hidden))
+
+
+def _stop_live(tracker: Any, live: LiveChart | None) -> None:
+    if live is None:
+        return
+    if live in tracker.metric_listeners:
+        tracker.metric_listeners.remove(live)
+    _guard("draw the live chart", live.close)
 
 
 def _finish(shell: Any, tracker: Any, run: Any, options: CellOptions, analysis: Any,

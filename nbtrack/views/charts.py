@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 from ..store.base import RunTable
 
-__all__ = ["history_png", "bar_png", "label_for"]
+__all__ = ["history_png", "bar_png", "label_for", "series_png"]
 
 _MAX_LINES = 20
 
@@ -64,4 +64,18 @@ def bar_png(table: RunTable, key: str, rows: Sequence[int] | None = None) -> byt
     ax.set_xlabel(key)
     ax.set_title(f"{key} by run")
     ax.grid(axis="x", alpha=0.3)
+    return _png(fig)
+
+
+def series_png(series: dict[str, tuple[list[int], list[float]]]) -> bytes:
+    """One small panel per metric: its values against their steps (the live chart)."""
+    count = max(1, len(series))
+    fig = _figure(min(3.2 * count, 9.6), 2.6)
+    for i, (key, (steps, values)) in enumerate(series.items()):
+        ax = fig.add_subplot(1, count, i + 1)
+        ax.plot(steps, values, color="#4c72b0")
+        ax.set_title(f"{key} = {values[-1]:.4g}", fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
     return _png(fig)
