@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "__version__", "start_run", "end_run", "active_run", "set_experiment", "set_store",
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "log_artifact",
-    "log_model", "runs", "get_run", "compare", "export", "reproduce", "load_ipython_extension",
+    "log_model", "log_confusion_matrix", "runs", "get_run", "compare", "export", "reproduce", "load_ipython_extension",
     "unload_ipython_extension",
 ]
 
@@ -135,6 +135,12 @@ def log_artifact(path: str, name: str | None = None) -> list[Artifact]:
 def log_model(model: Any, name: str = "model") -> Artifact:
     """Save a fitted model safely (skops) with the active run."""
     return tracker().log_model(model, name)
+
+
+def log_confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None,
+                         name: str = "confusion_matrix") -> Artifact:
+    """Record a confusion matrix of the active run; ``compare`` draws it."""
+    return tracker().log_confusion_matrix(y_true, y_pred, labels, name)
 
 
 def runs(experiment: str | None = None, filter: str | None = None,

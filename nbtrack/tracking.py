@@ -337,6 +337,25 @@ class Tracker:
         return self.store.add_artifact(target.run_id, Artifact(name, "", 0, "model", meta),
                                        data=data)
 
+    def log_confusion_matrix(self, y_true: Any, y_pred: Any, labels: Any = None,
+                             name: str = "confusion_matrix",
+                             run: ActiveRun | None = None) -> Artifact:
+        """Record a confusion matrix (shown by ``compare``) as a small JSON artifact."""
+        import json
+
+        from sklearn.metrics import confusion_matrix
+
+        target = self._target(run, "log a confusion matrix")
+        plain = lambda v: v.item() if hasattr(v, "item") else v  # noqa: E731
+        if labels is None:
+            labels = sorted({plain(v) for v in list(y_true) + list(y_pred)}, key=str)
+        labels = [plain(v) for v in labels]
+        matrix = confusion_matrix(list(y_true), list(y_pred), labels=labels).tolist()
+        data = json.dumps({"labels": labels, "matrix": matrix}).encode()
+        return self.store.add_artifact(
+            target.run_id, Artifact(name, "", 0, "confusion_matrix", {"labels": labels}),
+            data=data)
+
     # ------------------------------------------------------------- reads
     def get_run(self, run_id: str) -> Run:
         """A run by id or unique prefix (4+ characters)."""

@@ -49,7 +49,8 @@ def test_static_fallback_holds_table_values_and_valid_pngs(sweep):
         assert run_id in html
     assert "0.9" in html and "0.801" in html and "rf" in html
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    assert len(images) == 2, "a history chart for loss and a bar chart for acc"
+    alts = re.findall(r'<img alt="([^"]+)"', html)
+    assert alts == ["acc", "loss", "acc vs C"], "bar for acc, history for loss, a scatter"
     for data in images:
         png = base64.b64decode(data)
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2000
@@ -90,3 +91,18 @@ def test_nbconvert_html_shows_the_comparison_as_visible_text(tmp_path):
     assert "visible-0.5" in scripts_removed and "visible-2.0" in scripts_removed
     assert 'class="nbtrack-compare"' in scripts_removed
     assert "data:image/png;base64," in scripts_removed
+
+
+def test_parallel_coordinates_and_confusion_matrix(tmp_path):
+    for i, (lr, depth) in enumerate(((0.1, 3), (0.01, 5), (0.001, 8))):
+        with nbtrack.start_run(name=f"grid{i}", params={"lr": lr, "depth": depth}):
+            nbtrack.log_metric("acc", 0.7 + i / 10)
+            if i == 0:
+                nbtrack.log_confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2])
+    html = nbtrack.compare().static.html()
+    alts = re.findall(r'<img alt="([^"]+)"', html)
+    assert "parallel coordinates" in alts and "acc vs depth" in alts
+    assert any(a.startswith("confusion_matrix of r-") for a in alts)
+    run = nbtrack.get_run(nbtrack.runs(filter="name = 'grid0'").run_id[0])
+    data = json.loads(nbtrack.tracker().store.read_artifact(run.run_id, "confusion_matrix"))
+    assert data == {"labels": [0, 1, 2], "matrix": [[1, 0, 0], [0, 1, 1], [0, 0, 1]]}

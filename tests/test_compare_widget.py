@@ -81,3 +81,24 @@ def test_display_leaves_a_static_copy_before_the_widget(many, ip):
     mimes = [sorted(d) for d in published]
     assert mimes[0] == ["text/html", "text/plain"] and "nbtrack-static" in published[0]["text/html"]
     assert "application/vnd.jupyter.widget-view+json" in published[1]
+
+
+@pytest.mark.parametrize("kind", ["scatter", "parallel"])
+def test_scatter_and_parallel_charts_use_the_query_when_little_is_selected(many, kind):
+    w = nbtrack.compare().widget
+    w.chart_kind = kind
+    assert base64.b64decode(w.chart_png)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert w.numeric_params == ["depth", "lr"]
+    if kind == "scatter":
+        before = w.chart_png
+        w.chart_x = "lr"
+        assert w.chart_png != before
+
+
+def test_confusion_matrix_chart(many):
+    with nbtrack.start_run(name="cm", experiment="grid") as run:
+        nbtrack.log_confusion_matrix(["a", "b", "b"], ["a", "b", "a"])
+    w = nbtrack.compare().widget
+    w.chart_kind = "confusion"
+    w.selected = [run.run_id]
+    assert base64.b64decode(w.chart_png)[:8] == b"\x89PNG\r\n\x1a\n"

@@ -7,7 +7,8 @@ from typing import Any, Sequence
 
 from ..store.base import RunTable
 
-__all__ = ["history_png", "bar_png", "label_for", "series_png"]
+__all__ = ["history_png", "bar_png", "label_for", "series_png", "scatter_png", "parallel_png",
+           "numeric_params", "confusion_png"]
 
 _MAX_LINES = 20
 
@@ -78,4 +79,91 @@ def series_png(series: dict[str, tuple[list[int], list[float]]]) -> bytes:
         ax.set_xlabel("step", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def numeric_params(table: RunTable, rows: Sequence[int] | None = None) -> list[str]:
+    """Params with a number in every given row (and not the same number everywhere)."""
+    indices = list(rows if rows is not None else range(len(table)))
+    out = []
+    for key, values in sorted(table.params.items()):
+        picked = [values[i] for i in indices]
+        if picked and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                          for v in picked) and len(set(picked)) > 1:
+            out.append(key)
+    return out
+
+
+def scatter_png(table: RunTable, param: str, metric: str,
+                rows: Sequence[int] | None = None) -> bytes:
+    """One point per run: a param against a metric (log x axis for wide positive ranges)."""
+    indices = [i for i in (rows if rows is not None else range(len(table)))
+               if table.params.get(param, [None] * len(table))[i] is not None
+               and table.metrics.get(metric, [None] * len(table))[i] is not None]
+    xs = [float(table.params[param][i]) for i in indices]
+    ys = [table.metrics[metric][i] for i in indices]
+    fig = _figure(5.6, 3.6)
+    ax = fig.add_subplot()
+    ax.scatter(xs, ys, color="#4c72b0")
+    if xs and min(xs) > 0 and max(xs) / min(xs) >= 100:
+        ax.set_xscale("log")
+    if len(indices) <= 12:
+        for x, y, i in zip(xs, ys, indices):
+            ax.annotate(label_for(table, i), (x, y), fontsize=6, xytext=(3, 3),
+                        textcoords="offset points")
+    ax.set_xlabel(param)
+    ax.set_ylabel(metric)
+    ax.set_title(f"{metric} vs {param}")
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def parallel_png(table: RunTable, params: Sequence[str], metric: str,
+                 rows: Sequence[int] | None = None) -> bytes:
+    """Parallel coordinates: one line per run across numeric params, ending at the metric
+    (each axis scaled to its own range; colour follows the metric)."""
+    from matplotlib import colormaps
+
+    axes = list(params)[:8] + [metric]
+    columns = [table.params.get(k) or [] for k in params[:8]] + [table.metrics.get(metric) or []]
+    indices = [i for i in (rows if rows is not None else range(len(table)))
+               if all(len(c) > i and c[i] is not None for c in columns)][:300]
+    fig = _figure(max(4.0, 1.3 * len(axes)), 3.6)
+    ax = fig.add_subplot()
+    lows = [min(float(c[i]) for i in indices) if indices else 0.0 for c in columns]
+    highs = [max(float(c[i]) for i in indices) if indices else 1.0 for c in columns]
+    scores = [float(columns[-1][i]) for i in indices]
+    low, high = (min(scores), max(scores)) if scores else (0.0, 1.0)
+    cmap = colormaps["viridis"]
+    for i, score in zip(indices, scores):
+        ys = [(float(c[i]) - lo) / (hi - lo) if hi > lo else 0.5
+              for c, lo, hi in zip(columns, lows, highs)]
+        ax.plot(range(len(axes)), ys, color=cmap((score - low) / (high - low) if high > low
+                                                  else 0.5), alpha=0.8)
+    ax.set_xticks(range(len(axes)), axes, fontsize=8)
+    for x, (lo, hi) in enumerate(zip(lows, highs)):
+        ax.annotate(f"{hi:.3g}", (x, 1.0), fontsize=6, xytext=(2, 2), textcoords="offset points")
+        ax.annotate(f"{lo:.3g}", (x, 0.0), fontsize=6, xytext=(2, -8), textcoords="offset points")
+        ax.axvline(x, color="#999", linewidth=0.8)
+    ax.set_yticks([])
+    ax.set_title(f"parallel coordinates, coloured by {metric}")
+    return _png(fig)
+
+
+def confusion_png(labels: Sequence[Any], matrix: Sequence[Sequence[float]], title: str) -> bytes:
+    """A confusion matrix as a heat map with counts."""
+    fig = _figure(3.8, 3.4)
+    ax = fig.add_subplot()
+    ax.imshow(matrix, cmap="Blues")
+    names = [str(label) for label in labels]
+    ax.set_xticks(range(len(names)), names, fontsize=7)
+    ax.set_yticks(range(len(names)), names, fontsize=7)
+    peak = max((max(row) for row in matrix), default=0)
+    for r, row in enumerate(matrix):
+        for c, value in enumerate(row):
+            ax.text(c, r, f"{value:g}", ha="center", va="center", fontsize=7,
+                    color="white" if peak and value > peak / 2 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=9)
     return _png(fig)

@@ -7,7 +7,9 @@ import html
 from typing import Any
 
 from ..store.base import RunTable
-from .charts import bar_png, history_png
+from .artifacts import confusion_matrices
+from .charts import (bar_png, confusion_png, history_png, numeric_params, parallel_png,
+                     scatter_png)
 from .table import differing_params, html_table, text_table
 
 __all__ = ["StaticComparison", "CompareView"]
@@ -45,11 +47,20 @@ class StaticComparison:
         out: dict[str, bytes] = {}
         if not len(self.table):
             return out
-        for key in sorted(self.table.metrics)[:6]:
+        metrics = sorted(self.table.metrics)
+        for key in metrics[:6]:
             stepped = any(len(self.store.metric_history(run_id, key)) > 1
                           for run_id in self.run_ids[:20])
             out[key] = history_png(self.store, self.table, key) if stepped \
                 else bar_png(self.table, key)
+        numeric = [k for k in numeric_params(self.table) if "." not in k]
+        if metrics and numeric and len(self.table) >= 3:
+            out[f"{metrics[0]} vs {numeric[0]}"] = scatter_png(self.table, numeric[0], metrics[0])
+        if metrics and len(numeric) >= 2 and len(self.table) >= 3:
+            out["parallel coordinates"] = parallel_png(self.table, numeric, metrics[0])
+        for run_id, name, data in confusion_matrices(self.store, self.run_ids[:20]):
+            out[f"{name} of {run_id[:10]}"] = confusion_png(
+                data["labels"], data["matrix"], f"{name} · {run_id[:10]}")
         return out
 
     def html(self) -> str:

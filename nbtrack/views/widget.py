@@ -13,7 +13,9 @@ import traitlets
 from ..errors import NbtrackError
 from ..filters import Comparison, parse_filter, parse_order_by
 from ..report import format_cell
-from .charts import bar_png, history_png
+from .artifacts import confusion_matrices
+from .charts import (bar_png, confusion_png, history_png, numeric_params, parallel_png,
+                     scatter_png)
 from .table import differing_params
 
 __all__ = ["CompareWidget"]
@@ -52,6 +54,11 @@ class CompareWidget(anywidget.AnyWidget):
     selected = traitlets.List(traitlets.Unicode(), help="selected run ids").tag(sync=True)
     metrics = traitlets.List(traitlets.Unicode(), help="metric keys on this page").tag(sync=True)
     chart_metric = traitlets.Unicode("", help="metric charted for the selection").tag(sync=True)
+    chart_kind = traitlets.Unicode("auto", help="auto (history or bars), scatter, parallel or "
+                                   "confusion").tag(sync=True)
+    chart_x = traitlets.Unicode("", help="param on the scatter's x axis").tag(sync=True)
+    numeric_params = traitlets.List(traitlets.Unicode(), help="params a scatter can use").tag(
+        sync=True)
     chart_png = traitlets.Unicode("", help="base64 PNG of the chart").tag(sync=True)
 
     def __init__(self, store: Any, experiment: str | None = None,
@@ -78,7 +85,7 @@ class CompareWidget(anywidget.AnyWidget):
             return
         self.refresh()
 
-    @traitlets.observe("selected", "chart_metric")
+    @traitlets.observe("selected", "chart_metric", "chart_kind", "chart_x")
     def _on_selection(self, change: dict[str, Any]) -> None:
         self._chart()
 
@@ -118,12 +125,32 @@ class CompareWidget(anywidget.AnyWidget):
             self.chart_metric = metric_keys[0]
 
     def _chart(self) -> None:
-        if not self.selected or not self.chart_metric:
+        """Draw the chart for the selection (scatter and parallel: the current query's runs
+        when fewer than three are selected)."""
+        key, kind = self.chart_metric, self.chart_kind
+        if kind in ("scatter", "parallel") and len(self.selected) < 3:
+            table = self._store.search(self._where(), (), self._experiment, 2000)
+        elif self.selected:
+            table = self._store.search(Comparison("attributes", "run_id", "IN",
+                                                  tuple(self.selected)))
+        else:
             self.chart_png = ""
             return
-        table = self._store.search(Comparison("attributes", "run_id", "IN",
-                                              tuple(self.selected)))
-        key = self.chart_metric
-        stepped = any(len(self._store.metric_history(r, key)) > 1 for r in table.base["run_id"])
-        png = history_png(self._store, table, key) if stepped else bar_png(table, key)
-        self.chart_png = base64.b64encode(png).decode()
+        numeric = [k for k in numeric_params(table) if "." not in k]
+        self.numeric_params = numeric
+        png = b""
+        if kind == "confusion":
+            found = confusion_matrices(self._store, table.base["run_id"], limit=1)
+            if found:
+                run_id, name, data = found[0]
+                png = confusion_png(data["labels"], data["matrix"], f"{name} · {run_id[:10]}")
+        elif kind == "scatter" and key and numeric:
+            x = self.chart_x if self.chart_x in numeric else numeric[0]
+            png = scatter_png(table, x, key)
+        elif kind == "parallel" and key and numeric:
+            png = parallel_png(table, numeric, key)
+        elif key:
+            stepped = any(len(self._store.metric_history(r, key)) > 1
+                          for r in table.base["run_id"])
+            png = history_png(self._store, table, key) if stepped else bar_png(table, key)
+        self.chart_png = base64.b64encode(png).decode() if png else ""

@@ -40,8 +40,13 @@ function render({ model, el: root }) {
   const error = el("div", { class: "error" });
   const table = el("table");
   const chartBar = el("div", { class: "bar" });
-  const metric = el("select");
-  chartBar.append("chart: ", metric);
+  const metric = el("select", { class: "metric" });
+  const kind = el("select", { class: "kind" });
+  for (const [value, label] of [["auto", "history / bars"], ["scatter", "scatter"], ["parallel", "parallel coordinates"], ["confusion", "confusion matrix"]]) {
+    kind.append(el("option", { value }, label));
+  }
+  const xParam = el("select", { class: "x" });
+  chartBar.append("chart ", kind, " of ", metric, " x: ", xParam);
   const chart = el("div", { class: "chart" });
   box.append(bar, error, table, chartBar, chart);
   root.append(box);
@@ -56,6 +61,8 @@ function render({ model, el: root }) {
     model.set("page", Math.min(last, model.get("page") + 1)); model.save_changes();
   });
   metric.addEventListener("change", () => { model.set("chart_metric", metric.value); model.save_changes(); });
+  kind.addEventListener("change", () => { model.set("chart_kind", kind.value); model.save_changes(); });
+  xParam.addEventListener("change", () => { model.set("chart_x", xParam.value); model.save_changes(); });
 
   function sortBy(column) {
     const [current, direction] = model.get("sort").split(" ");
@@ -102,6 +109,10 @@ function render({ model, el: root }) {
     diffBox.checked = model.get("only_differences");
     metric.replaceChildren(...model.get("metrics").map((key) => el("option", { value: key }, key)));
     metric.value = model.get("chart_metric");
+    kind.value = model.get("chart_kind");
+    xParam.replaceChildren(...model.get("numeric_params").map((key) => el("option", { value: key }, key)));
+    xParam.value = model.get("chart_x") || model.get("numeric_params")[0] || "";
+    xParam.style.display = model.get("chart_kind") === "scatter" ? "" : "none";
   }
 
   function drawChart() {
@@ -110,7 +121,7 @@ function render({ model, el: root }) {
     if (png) chart.append(el("img", { src: `data:image/png;base64,${png}`, alt: "chart of the selected runs" }));
   }
 
-  for (const name of ["rows", "columns", "differing", "selected", "sort", "total", "page", "error", "metrics", "chart_metric", "only_differences"]) {
+  for (const name of ["rows", "columns", "differing", "selected", "sort", "total", "page", "error", "metrics", "chart_metric", "only_differences", "chart_kind", "chart_x", "numeric_params"]) {
     model.on(`change:${name}`, draw);
   }
   model.on("change:chart_png", drawChart);
