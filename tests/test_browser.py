@@ -180,3 +180,35 @@ def test_nbconvert_html_shows_run_names_in_chromium(lab, browser, tmp_path):
         assert page.locator("img[alt='acc']").first.is_visible()
     finally:
         page.context.close()
+
+
+def test_summary_button_compares_the_runs_of_the_cell(lab, browser, tmp_path):
+    _notebook(lab, "cell.ipynb", ["%load_ext nbtrack", "%%track\nC = 1\nacc = C / 2 + 0.1"])
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    try:
+        page.goto(f"{lab['url']}/lab/tree/cell.ipynb?token={lab['token']}")
+        page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
+        page.wait_for_function(KERNEL_READY, timeout=90_000)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.locator(".nbtrack-summary").first.wait_for(timeout=60_000)
+        page.wait_for_function(KERNEL_READY, timeout=60_000)
+        # run the tracked cell again: the same Jupyter cell id links both runs
+        page.locator(".jp-Cell").nth(1).click()
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-cell')")
+        button = page.locator("button.nbtrack-cell-compare")
+        button.wait_for(timeout=60_000)
+        assert button.inner_text() == "compare the 2 runs of this cell"
+        assert "vs r-" in page.locator(".nbtrack-summary").first.inner_text()
+        button.click()
+        page.locator(".nbtrack-cmp tbody tr").nth(1).wait_for(timeout=60_000)
+        assert page.locator(".nbtrack-cmp tbody tr").count() == 2
+        if os.environ.get("NBTRACK_SCREENSHOTS"):
+            page.screenshot(path=os.path.join(os.environ["NBTRACK_SCREENSHOTS"],
+                                              "cell-compare.png"), full_page=True)
+    except Exception:
+        shot = tmp_path / "cell-compare-failure.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot: {shot}")
+        raise
+    finally:
+        page.context.close()

@@ -102,3 +102,22 @@ def test_confusion_matrix_chart(many):
     w.chart_kind = "confusion"
     w.selected = [run.run_id]
     assert base64.b64decode(w.chart_png)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_cell_compare_button_opens_the_runs_of_its_cell():
+    from nbtrack.views.cell_compare import cell_compare_box
+
+    for acc in (0.5, 0.7):
+        with nbtrack.tracker().start_run(name=f"acc={acc}", cell_id="cell-x"):
+            nbtrack.log_metric("acc", acc)
+    with nbtrack.tracker().start_run(name="other cell", cell_id="cell-y"):
+        nbtrack.log_metric("acc", 0.1)
+    store = nbtrack.tracker().store
+    box = cell_compare_box(store, "cell-x", 2)
+    button, output = box.children
+    assert button.label == "compare the 2 runs of this cell" and output.outputs == ()
+    button.clicks += 1
+    assert len(output.outputs) == 2
+    assert "nbtrack-static" in output.outputs[0]["data"]["text/html"]
+    assert "other cell" not in output.outputs[0]["data"]["text/html"]
+    assert "application/vnd.jupyter.widget-view+json" in output.outputs[1]["data"]

@@ -186,7 +186,17 @@ def _finish(shell: Any, tracker: Any, run: Any, options: CellOptions, analysis: 
 
             display = ipy_display
         _guard("show the summary", lambda: display(summary))
+        if previous_id is not None and getattr(shell, "kernel", None) is not None:
+            _guard("offer a comparison", lambda: _offer_compare(tracker, run, display))
     return summary
+
+
+def _offer_compare(tracker: Any, run: Any, display: Callable[[Any], None]) -> None:
+    from ..filters import Comparison
+    from ..views.cell_compare import cell_compare_box
+
+    count = tracker.store.count(Comparison("attributes", "cell_id", "=", run.cell_id))
+    display(cell_compare_box(tracker.store, run.cell_id, count))
 
 
 def _record_values(tracker: Any, run: Any, captured: Captured) -> None:
