@@ -240,6 +240,11 @@ def reproduce(run: str, tolerance: float = 1e-9) -> Any:
     return reproduce_run(tracker().store, run, tolerance)
 
 
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """Where jupyter_server finds the server extension."""
+    return [{"module": "nbtrack.server"}]
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """Called by ``%load_ext nbtrack``."""
     from .extension import load_ipython_extension as load

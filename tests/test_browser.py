@@ -7,85 +7,27 @@ and sees the chart. A screenshot is saved when a check fails.
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-KERNEL_READY = """() => {
+KERNEL_READY = """(name) => {
   const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
   const context = widget && widget.sessionContext;
   const kernel = context && context.session && context.session.kernel;
-  return !!(context && context.isReady && kernel && kernel.connectionStatus === 'connected'
-            && kernel.status === 'idle');
+  return !!(widget && widget.context && widget.context.path === name && context.isReady && kernel
+            && kernel.connectionStatus === 'connected' && kernel.status === 'idle');
 }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _write_settings(folder: Path) -> None:
-    for plugin, values in (("apputils-extension/notification", {"fetchNews": "false"}),
-                           ("notebook-extension/tracker", {"autoStartDefaultKernel": True})):
-        path = folder / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed (make test installs it with apt-get)")
-    root = tmp_path_factory.mktemp("lab")
-    port, token = _free_port(), secrets.token_hex(16)
-    _write_settings(root / "settings")
-    env = dict(os.environ, NBTRACK_STORE=str(root / ".nbtrack"),
-               JUPYTERLAB_SETTINGS_DIR=str(root / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces"),
-               JUPYTER_RUNTIME_DIR=str(root / "runtime"))
-    args = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-            "--LabApp.expose_app_in_browser=True"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        args.append("--allow-root")
-    log = open(root / "lab.log", "w")
-    server = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        server.terminate()
-        pytest.fail("JupyterLab did not start: " + (root / "lab.log").read_text()[-2000:])
-    yield {"url": url, "token": token, "root": root}
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed (make test installs it with apt-get)")
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
@@ -118,9 +60,9 @@ def test_compare_widget_sorts_and_charts_the_selection(lab, browser, tmp_path):
         "nbtrack.compare()"])
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     try:
-        page.goto(f"{lab['url']}/lab/tree/compare.ipynb?token={lab['token']}")
+        page.goto(f"{lab['url']}/lab/workspaces/compare/tree/compare.ipynb?token={lab['token']}")
         page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
-        page.wait_for_function(KERNEL_READY, timeout=90_000)
+        page.wait_for_function(KERNEL_READY, arg="compare.ipynb", timeout=90_000)
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         rows = page.locator(".nbtrack-cmp tbody tr")
         rows.nth(2).wait_for(timeout=60_000)
@@ -186,15 +128,18 @@ def test_summary_button_compares_the_runs_of_the_cell(lab, browser, tmp_path):
     _notebook(lab, "cell.ipynb", ["%load_ext nbtrack", "%%track\nC = 1\nacc = C / 2 + 0.1"])
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     try:
-        page.goto(f"{lab['url']}/lab/tree/cell.ipynb?token={lab['token']}")
+        page.goto(f"{lab['url']}/lab/workspaces/cell/tree/cell.ipynb?token={lab['token']}")
         page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
-        page.wait_for_function(KERNEL_READY, timeout=90_000)
+        page.wait_for_function(KERNEL_READY, arg="cell.ipynb", timeout=90_000)
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         page.locator(".nbtrack-summary").first.wait_for(timeout=60_000)
-        page.wait_for_function(KERNEL_READY, timeout=60_000)
+        page.wait_for_function(KERNEL_READY, arg="cell.ipynb", timeout=60_000)
         # run the tracked cell again: the same Jupyter cell id links both runs
-        page.locator(".jp-Cell").nth(1).click()
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-cell')")
+        page.evaluate("""() => {
+            const panel = window.jupyterapp.shell.currentWidget;
+            panel.content.activeCellIndex = 1;
+            return window.jupyterapp.commands.execute('notebook:run-cell');
+        }""")
         button = page.locator("button.nbtrack-cell-compare")
         button.wait_for(timeout=60_000)
         assert button.inner_text() == "compare the 2 runs of this cell"

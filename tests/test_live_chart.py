@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 
-import pytest
 
 from nbtrack.capture import live as live_module
 from nbtrack.capture.live import LiveChart

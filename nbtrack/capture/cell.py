@@ -136,11 +136,13 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
         error = "".join(traceback.format_exception(type(exc), exc, tb))
         _stop_live(tracker, live)
         _finish(shell, tracker, run, options, analysis, before, injected, meter, status, error,
-                error_type, previous_id, previous_metrics, display, sorted(hidden))
+                error_type, previous_id, previous_metrics, display, sorted(hidden),
+                frontend_cell_id)
         raise
     _stop_live(tracker, live)
     return _finish(shell, tracker, run, options, analysis, before, injected, meter, status,
-                   error, error_type, previous_id, previous_metrics, display, sorted(hidden))
+                   error, error_type, previous_id, previous_metrics, display, sorted(hidden),
+                   frontend_cell_id)
 
 
 def _stop_live(tracker: Any, live: LiveChart | None) -> None:
@@ -155,7 +157,8 @@ def _finish(shell: Any, tracker: Any, run: Any, options: CellOptions, analysis: 
             before: dict[str, int], injected: dict[str, Any], meter: ResourceMeter,
             status: RunStatus, error: str | None, error_type: str | None,
             previous_id: str | None, previous_metrics: dict[str, float],
-            display: Callable[[Any], None] | None, hidden: list[str]) -> Summary | None:
+            display: Callable[[Any], None] | None, hidden: list[str],
+            frontend_cell_id: str | None = None) -> Summary | None:
     namespace = shell.user_ns
     rebound = {k for k, v in namespace.items() if before.get(k) != id(v)}
     captured: Captured = _guard("classify the cell's variables", lambda: classify(
@@ -186,7 +189,10 @@ def _finish(shell: Any, tracker: Any, run: Any, options: CellOptions, analysis: 
 
             display = ipy_display
         _guard("show the summary", lambda: display(summary))
-        if previous_id is not None and getattr(shell, "kernel", None) is not None:
+        # only a live frontend sends a cell id; batch runs (nbclient, papermill) get no
+        # button they could never click
+        if previous_id is not None and frontend_cell_id and \
+                getattr(shell, "kernel", None) is not None:
             _guard("offer a comparison", lambda: _offer_compare(tracker, run, display))
     return summary
 

@@ -1,0 +1,104 @@
+"""The server extension's endpoints, on a real Jupyter server with authentication on."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from nbtrack.store import open_store
+from nbtrack.tracking import Tracker
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def runs(lab):
+    tracker = Tracker(open_store(str(lab["root"] / ".nbtrack")))
+    ids = []
+    for i, (model, acc) in enumerate((("rf", 0.9), ("lr", 0.8), ("rf", 0.95))):
+        with tracker.start_run(name=f"run{i}", params={"model": model},
+                               cell_id=f"cell-{i % 2}") as run:
+            for step in range(3):
+                tracker.log_metric("loss", 1.0 / (step + 1))
+            tracker.log_metric("acc", acc)
+        ids.append(run.run_id)
+    tracker.store.flush()
+    return ids
+
+
+def call(lab, route, token=True, method="GET", body=None):
+    url = f"{lab['url']}/nbtrack/api/{route}"
+    headers = {"Authorization": f"token {lab['token']}"} if token else {}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        text = error.read().decode()
+        return error.code, json.loads(text) if text.startswith("{") else text
+
+
+def test_every_endpoint_needs_the_token(lab, runs):
+    for route, method in (("runs", "GET"), (f"runs/{runs[0]}", "GET"),
+                          (f"runs/{runs[0]}/metrics/loss", "GET"),
+                          (f"runs/{runs[0]}/export", "POST")):
+        status, _ = call(lab, route, token=False, method=method,
+                         body={} if method == "POST" else None)
+        assert status == 403, route
+
+
+def test_runs_with_filter_sort_and_paging(lab, runs):
+    status, data = call(lab, "runs?sort=metrics.acc%20DESC")
+    assert status == 200 and data["total"] == 3
+    assert [r["run_id"] for r in data["runs"]] == [runs[2], runs[0], runs[1]]
+    assert data["runs"][0]["metrics"] == {"acc": 0.95, "loss": 1 / 3}
+    assert data["differing_params"] == ["model"]
+    status, data = call(lab, "runs?filter=params.model%20%3D%20%27rf%27&limit=1&offset=1"
+                             "&sort=metrics.acc")
+    assert data["total"] == 2 and [r["run_id"] for r in data["runs"]] == [runs[2]]
+
+
+def test_one_run_and_its_history(lab, runs):
+    status, data = call(lab, f"runs/{runs[1][:10]}")
+    assert status == 200 and data["run_id"] == runs[1]
+    assert data["params"] == {"model": "lr"} and data["cell_id"] == "cell-1"
+    assert data["status"] == "FINISHED"
+    status, data = call(lab, f"runs/{runs[1]}/metrics/loss")
+    assert [p["step"] for p in data["points"]] == [0, 1, 2]
+
+
+def test_errors_are_json_without_tracebacks(lab, runs):
+    status, data = call(lab, "runs?filter=metrics.acc%20%3E")
+    assert status == 400 and "bad filter" in data["message"]
+    assert "Traceback" not in json.dumps(data)
+    status, data = call(lab, "runs/r-zzzzzzzz")
+    assert status == 404 and "no run matches" in data["message"]
+    status, data = call(lab, "runs?path=../..")
+    assert status == 403
+
+
+def test_export_writes_beside_the_notebook(lab, runs):
+    (lab["root"] / "notebooks").mkdir(exist_ok=True)
+    status, data = call(lab, f"runs/{runs[0]}/export", method="POST",
+                        body={"path": "notebooks/analysis.ipynb", "name": "exported.ipynb"})
+    assert status == 409, "a run not made by a %%track cell has no code to export"
+    tracker = Tracker(open_store(str(lab["root"] / ".nbtrack")))
+    with tracker.start_run(cell_id="c", context={"source": "x = 1\ny = x + 1",
+                                                 "history": []}) as run:
+        tracker.log_metric("y", 2.0)
+    tracker.store.flush()
+    status, data = call(lab, f"runs/{run.run_id}/export", method="POST",
+                        body={"path": "notebooks/analysis.ipynb", "name": "exported.ipynb"})
+    assert status == 201 and data["path"] == "notebooks/exported.ipynb"
+    assert (lab["root"] / "notebooks" / "exported.ipynb").exists()
+    for body in ({"path": "../../etc", "name": "x.ipynb"},
+                 {"path": "notebooks", "name": "../escape.ipynb"}):
+        status, _ = call(lab, f"runs/{run.run_id}/export", method="POST", body=body)
+        assert status in (400, 403)
