@@ -158,15 +158,25 @@ class TrackMagics(Magics):
         args = _parse(self._cmd_runs, line)
         if args is None:
             return None
-        text = args.filter or ""
-        if args.cell is not None:
-            cell_id = args.cell or self._last_cell_id()
-            clause = "attributes.cell_id = '" + cell_id.replace("'", "''") + "'"
-            text = f"({text}) and {clause}" if text else clause
+        text = self._with_cell(args.filter, args.cell)
         tracker = self.tracker
         experiment = None if args.all or args.cell is not None else tracker.experiment
         return tracker.runs(experiment=experiment, filter=text or None, order_by=args.sort,
                             limit=args.limit)
+
+    def _run_or_last(self, run_id: str | None) -> str:
+        run_id = run_id or self.state.last_run_id
+        if not run_id:
+            raise UsageError("no run given and none made in this session")
+        return run_id
+
+    def _with_cell(self, text: str | None, cell: str | None) -> str | None:
+        """Add ``--cell`` (the last tracked cell, or the id given) to a filter."""
+        if cell is None:
+            return text
+        cell_id = cell or self._last_cell_id()
+        clause = "attributes.cell_id = '" + cell_id.replace("'", "''") + "'"
+        return f"({text}) and {clause}" if text else clause
 
     def _last_cell_id(self) -> str:
         if not self.state.last_run_id:
@@ -183,9 +193,7 @@ class TrackMagics(Magics):
             return None
         from .report import describe_run
 
-        run_id = args.run or self.state.last_run_id
-        if not run_id:
-            raise UsageError("no run given and none made in this session")
+        run_id = self._run_or_last(args.run)
         store = self.tracker.store
         run = store.get_run(run_id)
         print(describe_run(run, store.get_context(run.run_id)))
@@ -223,12 +231,7 @@ class TrackMagics(Magics):
             return None
         import nbtrack
 
-        text = args.filter
-        if args.cell is not None:
-            cell_id = args.cell or self._last_cell_id()
-            clause = "attributes.cell_id = '" + cell_id.replace("'", "''") + "'"
-            text = f"({text}) and {clause}" if text else clause
-        return nbtrack.compare(args.runs or None, filter=text)
+        return nbtrack.compare(args.runs or None, filter=self._with_cell(args.filter, args.cell))
 
     @magic_arguments()
     @argument("run", help="run id or unique prefix")
@@ -254,10 +257,7 @@ class TrackMagics(Magics):
             return None
         from .repro.rerun import reproduce_run
 
-        run_id = args.run or self.state.last_run_id
-        if not run_id:
-            raise UsageError("no run given and none made in this session")
-        return reproduce_run(self.tracker.store, run_id, args.tolerance)
+        return reproduce_run(self.tracker.store, self._run_or_last(args.run), args.tolerance)
 
     def _cmd_status(self, line: str) -> None:
         """Store, run count and active experiment."""

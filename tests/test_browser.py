@@ -40,6 +40,15 @@ def browser():
     playwright.stop()
 
 
+def _open_and_run(page, lab, name: str) -> None:
+    """Open a notebook in its own workspace, wait for its kernel, run every cell."""
+    page.goto(f"{lab['url']}/lab/workspaces/{name.split('.')[0]}/tree/{name}"
+              f"?token={lab['token']}")
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
+    page.wait_for_function(KERNEL_READY, arg=name, timeout=90_000)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
 def _notebook(lab, name: str, sources: list[str]) -> None:
     import nbformat
 
@@ -60,10 +69,7 @@ def test_compare_widget_sorts_and_charts_the_selection(lab, browser, tmp_path):
         "nbtrack.compare()"])
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     try:
-        page.goto(f"{lab['url']}/lab/workspaces/compare/tree/compare.ipynb?token={lab['token']}")
-        page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
-        page.wait_for_function(KERNEL_READY, arg="compare.ipynb", timeout=90_000)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        _open_and_run(page, lab, "compare.ipynb")
         rows = page.locator(".nbtrack-cmp tbody tr")
         rows.nth(2).wait_for(timeout=60_000)
         assert rows.count() == 3
@@ -128,10 +134,7 @@ def test_summary_button_compares_the_runs_of_the_cell(lab, browser, tmp_path):
     _notebook(lab, "cell.ipynb", ["%load_ext nbtrack", "%%track\nC = 1\nacc = C / 2 + 0.1"])
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     try:
-        page.goto(f"{lab['url']}/lab/workspaces/cell/tree/cell.ipynb?token={lab['token']}")
-        page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
-        page.wait_for_function(KERNEL_READY, arg="cell.ipynb", timeout=90_000)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        _open_and_run(page, lab, "cell.ipynb")
         page.locator(".nbtrack-summary").first.wait_for(timeout=60_000)
         page.wait_for_function(KERNEL_READY, arg="cell.ipynb", timeout=60_000)
         # run the tracked cell again: the same Jupyter cell id links both runs
