@@ -122,10 +122,14 @@ def _watch_exit(tracker: Tracker) -> None:
 
 
 def _end_runs_at_exit() -> None:
+    from .store.base import EXIT_WAIT
+
     error = _exit_state["error"]
     status = RunStatus.FINISHED if error is None else RunStatus.FAILED
     for tracker in _exit_state["watching"]:
         try:
+            if tracker._store is not None:
+                tracker._store.bound_waits(EXIT_WAIT)
             tracker.end_open_runs(status, error)
         except Exception as exc:  # exit must go on whatever the store says
             import sys

@@ -56,3 +56,28 @@ def test_sigkill_keeps_everything_flushed_a_second_before(tmp_path, python_env, 
     assert len(steps) <= len(logged)
     integrity = store._read(lambda c: c.execute("PRAGMA integrity_check").fetchone()[0])
     assert integrity == "ok"
+
+
+def test_exit_with_a_locked_store_is_bounded_and_says_what_was_lost(tmp_path, python_env):
+    """Another process holds the database; the logging process still exits within seconds."""
+    import sqlite3
+
+    store_dir = tmp_path / ".nbtrack"
+    python_env["NBTRACK_STORE"] = str(store_dir)
+    code = ("import sys, nbtrack\nrun = nbtrack.start_run(name='late')\n"
+            "nbtrack.log_metric('m', 1.0)\nprint('ready', flush=True)\nsys.stdin.readline()\n")
+    child = subprocess.Popen([sys.executable, "-c", code], env=python_env, text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    assert child.stdout.readline().strip() == "ready"
+    holder = sqlite3.connect(store_dir / "nbtrack.db", isolation_level=None, timeout=30)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.time()
+        _, err = child.communicate("go\n", timeout=60)
+        elapsed = time.time() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert elapsed < 20, f"exit took {elapsed:.1f} s"
+    assert "could not be saved at exit" in err and "Traceback" not in err

@@ -37,6 +37,10 @@ class CellAnalysis:
         Names whose value the cell mutates with ``.append`` / ``.extend`` / ``+=``.
     reads : set
         Names the cell loads anywhere (including inside functions it defines).
+    unconditional : set
+        Names bound by statements that run whenever the cell runs to its end
+        (top-level statements and the bodies of top-level ``with`` blocks, not
+        branches, loops or ``try`` blocks).
     """
 
     literals: dict[str, Any] = field(default_factory=dict)
@@ -44,6 +48,7 @@ class CellAnalysis:
     loop_targets: set[str] = field(default_factory=set)
     appended: set[str] = field(default_factory=set)
     reads: set[str] = field(default_factory=set)
+    unconditional: set[str] = field(default_factory=set)
 
 
 def _literal(node: ast.AST) -> Any:
@@ -62,6 +67,30 @@ def _target_names(target: ast.AST) -> list[str]:
     if isinstance(target, ast.Starred):
         return _target_names(target.value)
     return []
+
+
+def _unpacks_elementwise(target: ast.AST, value: ast.AST) -> bool:
+    """``a, b = x, y``: plain names on the left, as many expressions on the right."""
+    return (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List))
+            and len(target.elts) == len(value.elts)
+            and all(isinstance(e, ast.Name) for e in target.elts)
+            and not any(isinstance(e, ast.Starred) for e in value.elts))
+
+
+def _unconditional_names(statements: list[ast.stmt]) -> set[str]:
+    """Names bound by statements that cannot be skipped once the cell runs to its end."""
+    names: set[str] = set()
+    for statement in statements:
+        if isinstance(statement, (ast.With, ast.AsyncWith)):
+            names |= _unconditional_names(statement.body)
+            continue
+        if isinstance(statement, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try)) or \
+                type(statement).__name__ in ("Match", "TryStar"):
+            continue
+        probe = CellAnalysis()
+        _Binder(probe).visit(statement)
+        names |= probe.bound
+    return names
 
 
 class _Binder(ast.NodeVisitor):
@@ -89,8 +118,14 @@ class _Binder(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         value = _literal(node.value)
         for target in node.targets:
-            single = isinstance(target, ast.Name)
-            self._bind(_target_names(target), value if single else NOT_LITERAL)
+            if isinstance(target, ast.Name):
+                self._bind([target.id], value)
+            elif _unpacks_elementwise(target, node.value):
+                # ``a, b = 1, 2`` sets two knobs, exactly like two literal lines
+                for element, source in zip(target.elts, node.value.elts):  # type: ignore
+                    self._bind([element.id], _literal(source))  # type: ignore[attr-defined]
+            else:
+                self._bind(_target_names(target), NOT_LITERAL)
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
@@ -162,6 +197,7 @@ def analyze(code: str) -> CellAnalysis:
     binder = _Binder(result)
     for statement in tree.body:
         binder.visit(statement)
+    result.unconditional = _unconditional_names(tree.body)
     result.reads = global_reads(code)
     return result
 

@@ -27,6 +27,8 @@ FLUSH_INTERVAL = 1.0
 HEARTBEAT_INTERVAL = 10.0
 #: A running run whose heartbeat is older than this is considered dead (seconds).
 STALE_AFTER = 120.0
+#: How long the interpreter's exit may wait for a locked store (seconds).
+EXIT_WAIT = 5.0
 
 
 @dataclass
@@ -94,12 +96,7 @@ def _ensure_flusher() -> None:
 @atexit.register
 def _flush_all_at_exit() -> None:
     for store in list(_OPEN_STORES):
-        try:
-            store.flush()
-        except Exception as exc:  # exit must not hang or crash on a broken store
-            import sys
-
-            print(f"nbtrack: could not save buffered records at exit: {exc}", file=sys.stderr)
+        store.save_at_exit()
 
 
 class Store(abc.ABC):
@@ -225,6 +222,20 @@ class Store(abc.ABC):
 
     def _idle(self) -> None:
         """Backend housekeeping run by the background thread (default: none)."""
+
+    def save_at_exit(self) -> None:
+        """Flush with waits bounded by :data:`EXIT_WAIT`; say what was lost, never hang."""
+        self.bound_waits(EXIT_WAIT)
+        try:
+            self.flush()
+        except Exception as exc:  # exit must not hang or crash on a broken store
+            import sys
+
+            print(f"nbtrack: {len(self._pending)} buffered record(s) could not be saved at "
+                  f"exit: {exc}", file=sys.stderr)
+
+    def bound_waits(self, seconds: float) -> None:
+        """Wait at most ``seconds`` for a busy store from now on (backends override)."""
 
     def close(self) -> None:
         """Flush and release the backend's resources."""

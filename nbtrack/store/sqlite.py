@@ -74,6 +74,7 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
             self.content = LocalContent(self.folder / "artifacts")
             path = str(self.folder / DB_NAME)
         self._db_lock = threading.RLock()
+        self._retry_for = _RETRY_FOR
         self._host = socket.gethostname()
         self._experiment_ids: dict[str, int] = {}
         self._commits = 0
@@ -108,7 +109,7 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
         c.execute("PRAGMA cache_size = -32000")
 
     def _retrying(self, fn: Callable[[], T]) -> T:
-        deadline = time.monotonic() + _RETRY_FOR
+        deadline = time.monotonic() + self._retry_for
         delay = 0.005
         while True:
             try:
@@ -119,7 +120,7 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
                     raise StoreError(f"store {self.uri} failed: {exc}; run `nbtrack fsck` "
                                      "to check it") from None
                 if time.monotonic() > deadline:
-                    raise StoreError(f"store {self.uri} stayed locked for {_RETRY_FOR:.0f} s "
+                    raise StoreError(f"store {self.uri} stayed locked for {self._retry_for:.0f} s "
                                      f"({exc}); another process holds it, try again") from None
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.5)
@@ -166,6 +167,15 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
         if row is not None and row[0] == LATEST_VERSION:
             return
         self._transaction(body)
+
+    def bound_waits(self, seconds: float) -> None:
+        """Wait at most ``seconds`` for a lock held by another process from now on."""
+        self._retry_for = seconds
+        try:
+            with self._db_lock:
+                self._conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+        except sqlite3.Error:
+            pass
 
     def _idle(self) -> None:
         if self.folder is None or self._commits - self._checkpointed < _CHECKPOINT_EVERY:
