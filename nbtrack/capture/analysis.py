@@ -41,6 +41,9 @@ class CellAnalysis:
         Names bound by statements that run whenever the cell runs to its end
         (top-level statements and the bodies of top-level ``with`` blocks, not
         branches, loops or ``try`` blocks).
+    fitted : set
+        Names the cell calls ``.fit`` / ``.partial_fit`` / ``.fit_transform`` /
+        ``.fit_predict`` on (the estimator may have been made by an earlier cell).
     """
 
     literals: dict[str, Any] = field(default_factory=dict)
@@ -49,6 +52,10 @@ class CellAnalysis:
     appended: set[str] = field(default_factory=set)
     reads: set[str] = field(default_factory=set)
     unconditional: set[str] = field(default_factory=set)
+    fitted: set[str] = field(default_factory=set)
+
+
+_FIT_METHODS = ("fit", "partial_fit", "fit_transform", "fit_predict")
 
 
 def _literal(node: ast.AST) -> Any:
@@ -82,6 +89,9 @@ def _unconditional_names(statements: list[ast.stmt]) -> set[str]:
     names: set[str] = set()
     for statement in statements:
         if isinstance(statement, (ast.With, ast.AsyncWith)):
+            for item in statement.items:
+                if item.optional_vars is not None:
+                    names.update(_target_names(item.optional_vars))
             names |= _unconditional_names(statement.body)
             continue
         if isinstance(statement, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try)) or \
@@ -170,6 +180,9 @@ class _Binder(ast.NodeVisitor):
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
                 func.attr in ("append", "extend", "insert"):
             self.r.appended.add(func.value.id)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+                func.attr in _FIT_METHODS:
+            self.r.fitted.add(func.value.id)
         self.generic_visit(node)
 
     def visit_ListComp(self, node: ast.AST) -> None:

@@ -163,11 +163,11 @@ def _finish(shell: Any, tracker: Any, run: Any, options: CellOptions, analysis: 
     rebound = {k for k, v in namespace.items() if before.get(k) != id(v)}
     captured: Captured = _guard("classify the cell's variables", lambda: classify(
         analysis, namespace, rebound, params=options.params, metrics=options.metrics,
-        injected=injected), Captured())
+        injected=injected, completed=status is RunStatus.FINISHED), Captured())
     for name, why in captured.skipped.items():
         warnings.warn(f"nbtrack did not record {name!r}: {why}", NbtrackWarning, stacklevel=2)
     _record_values(tracker, run, captured)
-    models = _record_models(tracker, run, namespace, rebound) \
+    models = _record_models(tracker, run, namespace, rebound | analysis.fitted) \
         if options.models and status is RunStatus.FINISHED else []
     if options.inputs:
         _guard("fingerprint the cell's inputs", lambda: _record_inputs(

@@ -76,7 +76,7 @@ def _same_literal(value: Any, literal: Any) -> bool:
 
 def classify(analysis: CellAnalysis, namespace: Mapping[str, Any], rebound: Iterable[str],
              *, params: Iterable[str] | None = None, metrics: Iterable[str] | None = None,
-             injected: Mapping[str, Any] | None = None) -> Captured:
+             injected: Mapping[str, Any] | None = None, completed: bool = True) -> Captured:
     """Apply the capture rules.
 
     Parameters
@@ -92,6 +92,10 @@ def classify(analysis: CellAnalysis, namespace: Mapping[str, Any], rebound: Iter
         automatic rule for that kind.
     injected : mapping, optional
         Names defined by a papermill parameters cell (they become params when read).
+    completed : bool
+        Whether the cell ran to its end; only then are names bound by its
+        unconditional statements known to be its own even when their object is
+        unchanged (``n = len(x)`` giving the same small int as before).
     """
     out = Captured()
     rebound = set(rebound)
@@ -131,8 +135,10 @@ def classify(analysis: CellAnalysis, namespace: Mapping[str, Any], rebound: Iter
             continue
         if name in analysis.loop_targets:
             continue  # a loop counter's last value is not a result
-        if name not in rebound and name not in analysis.appended:
-            continue  # not touched by this cell (e.g. its assignment was skipped)
+        touched = name in rebound or name in analysis.appended or (
+            completed and name in analysis.unconditional)
+        if not touched:
+            continue  # not bound by this cell (e.g. its assignment was skipped)
         value = namespace[name]
         if is_number(value) and analysis.literals.get(name, NOT_LITERAL) is NOT_LITERAL:
             out.metrics[name] = float(value)

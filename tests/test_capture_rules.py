@@ -1,0 +1,151 @@
+"""The capture rules: static analysis of a cell and classification of the names it leaves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nbtrack
+from nbtrack.capture.analysis import NOT_LITERAL, analyze
+from nbtrack.capture.classify import classify
+
+
+def rules(code, namespace, rebound=None, **options):
+    """Classify ``namespace`` as left by ``code`` (every bound name rebound by default)."""
+    analysis = analyze(code)
+    return classify(analysis, namespace, analysis.bound if rebound is None else rebound,
+                    **options)
+
+
+def last_run():
+    table = nbtrack.tracker().store.search(limit=1)
+    return nbtrack.get_run(table.base["run_id"][0])
+
+
+@pytest.mark.parametrize("code, literal", [
+    ("x = 3", 3), ("x = -2.5", -2.5), ("x = 'rbf'", "rbf"), ("x = None", None),
+    ("x = True", True), ("x = (1, 'a')", (1, "a")), ("x = {'a': [1, 2]}", {"a": [1, 2]}),
+    ("x: int = 4", 4), ("x = 1\nx = 2", 2)])
+def test_literal_assignments(code, literal):
+    assert analyze(code).literals["x"] == literal
+
+
+@pytest.mark.parametrize("code", ["x = 2 ** 3", "x = f(1)", "x = 1\nx += 1", "x = y = [a]",
+                                  "for x in range(3): pass", "import x", "(x := 5)"])
+def test_computed_bindings_are_not_literals(code):
+    assert analyze(code).literals["x"] is NOT_LITERAL
+
+
+def test_tuple_unpacking_of_literals_sets_each_name():
+    analysis = analyze("a, b = 1, 'two'\nc, d = f()\n[e, g] = [0.5, h]")
+    assert analysis.literals["a"] == 1 and analysis.literals["b"] == "two"
+    assert analysis.literals["c"] is NOT_LITERAL and analysis.literals["d"] is NOT_LITERAL
+    assert analysis.literals["e"] == 0.5 and analysis.literals["g"] is NOT_LITERAL
+
+
+def test_unconditional_bindings_leave_out_branches_loops_and_try():
+    analysis = analyze("a = f()\nwith open(p) as fh:\n    b = g(fh)\nif c0:\n    c = 1\n"
+                       "for i in r:\n    d = i\ntry:\n    e = 1\nexcept E:\n    pass\n"
+                       "def h():\n    inner = 1\n")
+    assert analysis.unconditional == {"a", "fh", "b", "h"}
+    assert {"c", "d", "e", "i"} <= analysis.bound
+
+
+def test_reads_fits_and_appends():
+    analysis = analyze("model.fit(X, y)\nscaler.fit_transform(X)\nlosses.append(1)\n"
+                       "def f(a):\n    return a + k\n")
+    assert analysis.fitted == {"model", "scaler"}
+    assert analysis.appended == {"losses"}
+    assert {"model", "X", "y", "scaler", "losses", "k"} <= analysis.reads
+    assert "a" not in analysis.reads
+
+
+def test_param_reassigned_from_a_computation_is_a_metric():
+    out = rules("lr = 0.1\nlr = lr * 0.5", {"lr": 0.05})
+    assert out.params == {} and out.metrics == {"lr": 0.05}
+
+
+def test_literal_whose_value_changed_in_place_is_not_a_param():
+    out = rules("sizes = [1, 2]\nsizes.append(3)", {"sizes": [1, 2, 3]})
+    assert out.params == {} and out.histories == {"sizes": [1.0, 2.0, 3.0]}
+
+
+def test_bools_are_neither_params_from_computation_nor_metrics():
+    out = rules("ok = a > b\nflag = np.bool_(1)", {"ok": True, "flag": np.bool_(True)})
+    assert out.params == {} and out.metrics == {} and out.histories == {}
+
+
+def test_numpy_scalars_are_metrics_and_numpy_params_are_plain():
+    out = rules("m = f()\nn = g()", {"m": np.float32(0.5), "n": np.int64(7)})
+    assert out.metrics == {"m": 0.5, "n": 7.0}
+    assert all(type(v) is float for v in out.metrics.values())
+    explicit = rules("m = f()", {"m": np.float64(0.5)}, params=["m"])
+    assert explicit.params == {"m": 0.5} and type(explicit.params["m"]) is float
+
+
+def test_non_numeric_and_nested_lists_are_not_histories():
+    out = rules("words = f()\nmixed = g()\nnested = h()\nflags = k()\nempty = e()",
+                {"words": ["a", "b"], "mixed": [1, "x"], "nested": [[1.0], [2.0]],
+                 "flags": [True, False], "empty": []})
+    assert out.histories == {} and out.metrics == {}
+
+
+def test_arrays_are_not_histories_unless_named():
+    ns = {"pred": np.array([0.1, 0.2])}
+    assert rules("pred = f()", ns).histories == {}
+    assert rules("pred = f()", ns, metrics=["pred"]).histories == {"pred": [0.1, 0.2]}
+
+
+def test_loop_counters_are_not_metrics():
+    out = rules("for epoch in range(3):\n    last = epoch * 2", {"epoch": 2, "last": 4})
+    assert out.metrics == {"last": 4.0}
+
+
+def test_names_the_cell_did_not_bind_are_ignored():
+    out = rules("if False:\n    acc = 1.0", {"acc": 0.5}, rebound=set())
+    assert out.metrics == {}
+
+
+def test_unchanged_small_ints_still_count_when_the_cell_ran_to_its_end():
+    # ``n = len(x)`` can leave the very same int object as the previous run did
+    out = rules("n = len(x)", {"n": 3, "x": [1, 2, 3]}, rebound=set())
+    assert out.metrics == {"n": 3.0}
+    failed = rules("n = len(x)", {"n": 3, "x": [1, 2, 3]}, rebound=set(), completed=False)
+    assert failed.metrics == {}
+
+
+def test_explicit_options_replace_the_rules():
+    ns = {"C": 0.5, "acc": 0.9, "other": 2.0, "missing_ok": 1}
+    out = rules("C = 0.5\nacc = f()\nother = g()", ns, params=["acc"], metrics=["C", "nope"])
+    assert out.params == {"acc": 0.9} and out.metrics == {"C": 0.5}
+    assert "nope" in out.skipped
+
+
+def test_injected_parameters_read_by_the_cell_are_params():
+    out = rules("score = alpha * 2", {"alpha": 0.4, "score": 0.8, "beta": 1},
+                injected={"alpha": 0.4, "beta": 1})
+    assert out.params == {"alpha": 0.4} and out.metrics == {"score": 0.8}
+
+
+def test_rerunning_an_identical_cell_records_the_same_metrics(ip):
+    for _ in range(2):
+        ip.run_cell("%%track --quiet\nx = [1, 2, 3]\ntotal = sum(x)\nn = len(x)",
+                    store_history=True)
+        assert last_run().metrics == {"total": 6.0, "n": 3.0}
+
+
+def test_tuple_unpacked_literals_are_params_in_a_cell(ip):
+    ip.run_cell("%%track --quiet\nC, gamma = 0.5, 'scale'\nscore = C * 2", store_history=True)
+    run = last_run()
+    assert run.params == {"C": 0.5, "gamma": "scale"} and run.metrics == {"score": 1.0}
+
+
+def test_estimator_made_earlier_and_fitted_by_the_cell_is_saved(ip):
+    ip.run_cell("from sklearn.linear_model import LinearRegression\nreg = LinearRegression()",
+                store_history=True)
+    ip.run_cell("%%track --quiet\nreg.fit([[0.0], [1.0], [2.0]], [0.0, 2.0, 4.0])\n"
+                "slope = float(reg.coef_[0])", store_history=True)
+    run = last_run()
+    assert [a.name for a in run.artifacts] == ["reg"]
+    assert run.params["reg.fit_intercept"] is True
+    assert run.metrics["slope"] == pytest.approx(2.0)
