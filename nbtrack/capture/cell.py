@@ -21,7 +21,7 @@ from .context import (ResourceMeter, cell_identity, execution_history, notebook_
 from .estimators import estimator_params, is_fitted_estimator, signature_for
 from .inputs import fingerprint, is_data
 from .live import LiveChart
-from .runner import run_body, user_traceback
+from .runner import run_body, show_from_cell, user_traceback
 from .summary import Summary
 from ..repro.slicing import dependency_slice
 
@@ -122,22 +122,23 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
         run_body(shell, body, count)
         return None
 
-    filename = None
+    ran_as: list[str] = []
     status, error, error_type = RunStatus.FINISHED, None, None
     live = LiveChart(run.run_id) if options.live else None
     if live is not None:
         tracker.metric_listeners.append(live)
     try:
-        filename = run_body(shell, body, count)
+        run_body(shell, body, count, ran_as)
     except BaseException as exc:
         status = RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
         error_type = type(exc).__name__
-        tb = user_traceback(exc.__traceback__, filename)
+        tb = user_traceback(exc.__traceback__, ran_as[0] if ran_as else None)
         error = "".join(traceback.format_exception(type(exc), exc, tb))
         _stop_live(tracker, live)
         _finish(shell, tracker, run, options, analysis, before, injected, meter, status, error,
                 error_type, previous_id, previous_metrics, display, sorted(hidden),
                 frontend_cell_id)
+        _guard("shorten the traceback", lambda: show_from_cell(exc, tb))
         raise
     _stop_live(tracker, live)
     return _finish(shell, tracker, run, options, analysis, before, injected, meter, status,

@@ -12,10 +12,11 @@ import ast
 from types import TracebackType
 from typing import Any
 
-__all__ = ["run_body", "user_traceback"]
+__all__ = ["run_body", "user_traceback", "show_from_cell"]
 
 
-def run_body(shell: Any, body: str, execution_count: int) -> str:
+def run_body(shell: Any, body: str, execution_count: int,
+             ran_as: list[str] | None = None) -> str:
     """Execute ``body`` in ``shell.user_ns``; return the filename it ran under.
 
     Parameters
@@ -25,6 +26,9 @@ def run_body(shell: Any, body: str, execution_count: int) -> str:
         The cell without its ``%%track`` line.
     execution_count : int
         The cell's number, so tracebacks name it like any other cell.
+    ran_as : list of str, optional
+        Receives the filename before the code runs, so a caller that catches the
+        cell's exception can still find the cell's frames in its traceback.
     """
     # everything above this frame (IPython's magic machinery and nbtrack) is
     # left out of the traceback the user sees
@@ -33,6 +37,8 @@ def run_body(shell: Any, body: str, execution_count: int) -> str:
     # one blank line stands for the %%track line, so line numbers match the cell
     source = "\n" + code
     filename = shell.compile.cache(source, execution_count, raw_code=source)
+    if ran_as is not None:
+        ran_as.append(filename)
     tree = shell.compile.ast_parse(source, filename=filename)
     tree = shell.transform_ast(tree)
     last = None
@@ -54,3 +60,42 @@ def user_traceback(tb: TracebackType | None, filename: str | None) -> TracebackT
             return current
         current = current.tb_next
     return tb
+
+
+class _FromCell:
+    """``_render_traceback_`` that starts an exception's traceback at the user's cell.
+
+    IPython (and ipykernel's error reply, which nbclient and papermill report)
+    render an exception through this hook when it has one, so the user sees the
+    traceback they would see without the magic: no ``run_cell_magic`` line, no
+    "skipping hidden frames" note.
+    """
+
+    def __init__(self, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.exc, self.tb = exc, tb
+
+    def __call__(self) -> list[str]:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        exc = self.exc
+        if exc is None or shell is None:
+            # unpickled copy: the frames are gone, keep the message
+            return [f"{type(exc).__name__}: {exc}" if exc is not None else "(no traceback)"]
+        return list(shell.InteractiveTB.structured_traceback(type(exc), exc, self.tb,
+                                                             tb_offset=0))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # an exception keeps its attributes when pickled; tracebacks cannot be
+        return (_FromCell, (None, None))
+
+
+def show_from_cell(exc: BaseException, tb: TracebackType | None) -> None:
+    """Make IPython show ``exc`` from ``tb`` (the user's first frame) on.
+
+    Leaves exceptions alone that render themselves already, and those whose
+    traceback could not be cut at the cell.
+    """
+    if tb is None or tb is exc.__traceback__ or hasattr(exc, "_render_traceback_"):
+        return
+    exc._render_traceback_ = _FromCell(exc, tb)  # type: ignore[attr-defined]
