@@ -136,8 +136,11 @@ def dependency_slice(history: Sequence[dict[str, Any]], source: str,
     """
     result = Slice()
     own = uses_of(source)
-    needed = set(own.reads - own.binds) | (own.reads & own.mutates)
-    needed |= (own.reads & own.binds) - _bound_before_read(source)
+    # a name the cell binds before reading it is its own, even if it then changes it
+    # in place (``clf = SGD(); clf.partial_fit(...)``, ``losses = []; losses.append(...)``)
+    own_first = _bound_before_read(source)
+    needed = set(own.reads - own.binds) | ((own.reads & own.mutates) - own_first)
+    needed |= (own.reads & own.binds) - own_first
     needed -= exclude
     chosen: list[dict[str, Any]] = []
     magic_cells = []
@@ -174,8 +177,32 @@ def _bound_before_read(source: str) -> set[str]:
         return set()
     bound: set[str] = set()
     read: set[str] = set()
-    for statement in tree.body:
-        text = ast.unparse(statement)
-        read |= global_reads(text) - bound
-        bound |= analyze(text).bound - read
+
+    def reads(node: ast.AST) -> set[str]:
+        text = ast.unparse(node)
+        # ``n += 1`` and ``xs.append(x)`` read the old value first
+        return (global_reads(text) | analyze(text).appended) - bound
+
+    def binds(target: ast.AST) -> set[str]:
+        return analyze(ast.unparse(target) + " = None").bound - read
+
+    def visit(statements: list[ast.stmt]) -> None:
+        nonlocal bound, read
+        for statement in statements:
+            # a loop or with target is bound before the body that reads it runs
+            if isinstance(statement, (ast.For, ast.AsyncFor)):
+                read |= reads(statement.iter)
+                bound |= binds(statement.target)
+                visit(statement.body + statement.orelse)
+            elif isinstance(statement, (ast.With, ast.AsyncWith)):
+                for item in statement.items:
+                    read |= reads(item.context_expr)
+                    if item.optional_vars is not None:
+                        bound |= binds(item.optional_vars)
+                visit(statement.body)
+            else:
+                read |= reads(statement)
+                bound |= analyze(ast.unparse(statement)).bound - read
+
+    visit(tree.body)
     return bound
