@@ -259,9 +259,12 @@ class TrackMagics(Magics):
 
         return reproduce_run(self.tracker.store, self._run_or_last(args.run), args.tolerance)
 
+    @magic_arguments()
+    @_named("track status")
     def _cmd_status(self, line: str) -> None:
         """Store, run count and active experiment."""
-        self._status(line)
+        if _parse(self._cmd_status, line) is not None:
+            self._status(line)
 
     def _status(self, line: str) -> None:
         from .extension import status_line
