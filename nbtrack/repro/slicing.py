@@ -168,13 +168,14 @@ def dependency_slice(history: Sequence[dict[str, Any]], source: str,
     return result
 
 
-def _bound_before_read(source: str) -> set[str]:
+@functools.lru_cache(maxsize=1024)
+def _bound_before_read(source: str) -> frozenset[str]:
     """Names the cell binds at top level before any statement reads them."""
     code = python_source(strip_track_line(source))
     try:
         tree = ast.parse(code)
     except SyntaxError:
-        return set()
+        return frozenset()
     bound: set[str] = set()
     read: set[str] = set()
 
@@ -205,4 +206,4 @@ def _bound_before_read(source: str) -> set[str]:
                 bound |= analyze(ast.unparse(statement)).bound - read
 
     visit(tree.body)
-    return bound
+    return frozenset(bound)
