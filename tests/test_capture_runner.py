@@ -81,6 +81,25 @@ def test_a_name_read_before_the_cell_binds_it_is_still_hidden_state(ip, capsys):
     assert "hidden state: counter_from_nowhere" in capsys.readouterr().out
 
 
+def test_interrupt_while_nbtrack_saves_a_model_leaves_no_run_open(ip):
+    ip.run_cell("from sklearn.base import BaseEstimator\n"
+                "class SlowToSave(BaseEstimator):\n"
+                "    def fit(self, X=None, y=None):\n        self.done_ = True\n"
+                "        return self\n"
+                "    def __getstate__(self):\n        raise KeyboardInterrupt\n",
+                store_history=True)
+    result = ip.run_cell("%%track --quiet\nm = SlowToSave().fit()\nacc = 0.5 + 0.25",
+                         store_history=True)
+    assert isinstance(result.error_in_exec, KeyboardInterrupt)
+    assert ip.user_ns["acc"] == 0.75, "the cell itself had finished"
+    interrupted = last_run()
+    assert interrupted.status is RunStatus.INTERRUPTED and interrupted.metrics == {"acc": 0.75}
+    assert nbtrack.active_run() is None
+    ip.run_cell("%%track --quiet\nz = 1", store_history=True)
+    after = last_run()
+    assert after.parent_run_id is None and after.status is RunStatus.FINISHED
+
+
 @pytest.mark.slow
 def test_kernel_error_reply_carries_the_plain_traceback(tmp_path):
     from nbclient import NotebookClient

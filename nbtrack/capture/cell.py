@@ -7,10 +7,11 @@ re-raised unchanged after the run is recorded as FAILED (or INTERRUPTED).
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..entities import RunStatus
 from ..filters import Comparison
@@ -134,16 +135,40 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
         error_type = type(exc).__name__
         tb = user_traceback(exc.__traceback__, ran_as[0] if ran_as else None)
         error = "".join(traceback.format_exception(type(exc), exc, tb))
-        _stop_live(tracker, live)
-        _finish(shell, tracker, run, options, analysis, before, injected, meter, status, error,
-                error_type, previous_id, previous_metrics, display, sorted(hidden),
-                frontend_cell_id)
+        with _closed_on_escape(tracker, run, status, error):
+            _stop_live(tracker, live)
+            _finish(shell, tracker, run, options, analysis, before, injected, meter, status,
+                    error, error_type, previous_id, previous_metrics, display, sorted(hidden),
+                    frontend_cell_id)
         _guard("shorten the traceback", lambda: show_from_cell(exc, tb))
         raise
-    _stop_live(tracker, live)
-    return _finish(shell, tracker, run, options, analysis, before, injected, meter, status,
-                   error, error_type, previous_id, previous_metrics, display, sorted(hidden),
-                   frontend_cell_id)
+    with _closed_on_escape(tracker, run, status, error):
+        _stop_live(tracker, live)
+        return _finish(shell, tracker, run, options, analysis, before, injected, meter, status,
+                       error, error_type, previous_id, previous_metrics, display,
+                       sorted(hidden), frontend_cell_id)
+
+
+@contextlib.contextmanager
+def _closed_on_escape(tracker: Any, run: Any, status: RunStatus,
+                      error: str | None) -> Iterator[None]:
+    """End the run if anything escapes nbtrack's own recording of it.
+
+    Only an interrupt (or another BaseException) can: a kernel interrupt while a
+    large model is being saved must not leave the run open into the next cell.
+    """
+    try:
+        yield
+    except BaseException as exc:
+        if status is RunStatus.FINISHED:
+            status = RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt) \
+                else RunStatus.FAILED
+            error = f"{type(exc).__name__} while nbtrack was recording the run"
+        try:
+            tracker.end_run(run, status, error)
+        except Exception:
+            pass  # the store's own problem; the escaping exception says more
+        raise
 
 
 def _stop_live(tracker: Any, live: LiveChart | None) -> None:
