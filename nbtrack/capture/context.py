@@ -41,10 +41,15 @@ def execution_history(inputs: Sequence[str], current: int) -> list[dict[str, Any
 
 
 def notebook_path(namespace: Mapping[str, Any]) -> str | None:
-    """The notebook's path when the frontend told the kernel (JupyterLab does)."""
-    session = namespace.get("__session__") or os.environ.get("JPY_SESSION_NAME")
-    if session and str(session).endswith(".ipynb"):
-        return str(session)
+    """The notebook's path when the frontend told the kernel.
+
+    JupyterLab and Notebook 7 do (``__session__``, from ``JPY_SESSION_NAME``), and
+    so does VS Code (``__vsc_ipynb_file__``); nbclient, nbconvert and papermill do not.
+    """
+    for session in (namespace.get("__session__"), namespace.get("__vsc_ipynb_file__"),
+                    os.environ.get("JPY_SESSION_NAME")):
+        if session and str(session).endswith(".ipynb"):
+            return str(session)
     return None
 
 
