@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 import nbtrack
+from nbtrack.capture.cell import NbtrackWarning
 from nbtrack.entities import RunStatus
 
 
@@ -98,6 +99,14 @@ def test_interrupt_while_nbtrack_saves_a_model_leaves_no_run_open(ip):
     ip.run_cell("%%track --quiet\nz = 1", store_history=True)
     after = last_run()
     assert after.parent_run_id is None and after.status is RunStatus.FINISHED
+
+
+def test_nbtrack_warnings_point_at_nothing_internal(ip):
+    with pytest.warns(NbtrackWarning) as caught:
+        assert ip.run_cell("%%track --quiet --params missing\nq = 1", store_history=True).success
+    assert [w.filename for w in caught] == ["nbtrack"]
+    assert str(caught[0].message) == "nbtrack did not record 'missing': not defined when the " \
+        "cell ended"
 
 
 @pytest.mark.slow

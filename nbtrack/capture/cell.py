@@ -49,9 +49,15 @@ class CellOptions:
     live: bool = True
 
 
+def _tell(message: str) -> None:
+    """Show an nbtrack warning in the cell output."""
+    # no file and line: they would point into nbtrack, not at anything the user can change
+    warnings.warn_explicit(message, NbtrackWarning, filename="nbtrack", lineno=0,
+                           module=__name__)
+
+
 def _warn(what: str, exc: BaseException) -> None:
-    warnings.warn(f"nbtrack could not {what}: {type(exc).__name__}: {exc}", NbtrackWarning,
-                  stacklevel=2)
+    _tell(f"nbtrack could not {what}: {type(exc).__name__}: {exc}")
 
 
 def _guard(what: str, fn: Callable[[], Any], default: Any = None) -> Any:
@@ -191,7 +197,7 @@ def _finish(shell: Any, tracker: Any, run: Any, options: CellOptions, analysis: 
         analysis, namespace, rebound, params=options.params, metrics=options.metrics,
         injected=injected, completed=status is RunStatus.FINISHED), Captured())
     for name, why in captured.skipped.items():
-        warnings.warn(f"nbtrack did not record {name!r}: {why}", NbtrackWarning, stacklevel=2)
+        _tell(f"nbtrack did not record {name!r}: {why}")
     _record_values(tracker, run, captured)
     models = _record_models(tracker, run, namespace, rebound | analysis.fitted) \
         if options.models and status is RunStatus.FINISHED else []
