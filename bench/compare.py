@@ -1,8 +1,14 @@
-"""Run every workload for nbtrack and MLflow in fresh processes and print the ratio table.
+"""nbtrack next to MLflow: every workload in fresh processes, then a ratio table.
 
-Usage (from the repository root): ``make bench`` or ``bash bench/run.sh [--repeats N]
-[--only a,b] [--quick] [--markdown FILE]``. Ratios are MLflow time / nbtrack time on
-medians across processes; absolute times on a shared machine are noise.
+Usage (with a Python that has both packages; ``bash bench/run.sh`` makes one)::
+
+    python bench/compare.py [--repeats N] [--quick] [--only a,b] [--markdown FILE]
+
+Each workload runs in ``--repeats`` fresh processes per system (``run_one.py``,
+one JSON line each), the systems taking turns. The ratio is MLflow's median
+time / nbtrack's median time. Absolute times on a shared machine are noise; the
+ratios are the result. Workload names for ``--only``: import, log_metric,
+many_runs, search, log_model, million.
 """
 
 from __future__ import annotations
@@ -10,50 +16,170 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
-#: (label, workload, field, target ratio, absolute limit for nbtrack in seconds)
+SYSTEMS = ("nbtrack", "mlflow")
+WORKLOAD_NAMES = ("import", "log_metric", "many_runs", "search", "log_model", "million")
+IMPORT_PROCESSES = 5
+TIMEOUT = 1800  # seconds for one process
+
+Results = dict[tuple[str, str], list[dict[str, Any]]]
+"""(workload, system) -> one record per process."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table.
+
+    Parameters
+    ----------
+    label : str
+        What the line measures.
+    workload, field : str
+        Where the number comes from in the records.
+    target : float or None
+        Least ratio MLflow / nbtrack that passes (None: no ratio target).
+    limit : float or None
+        Most seconds nbtrack may take (None: no absolute target).
+    """
+
+    label: str
+    workload: str
+    field: str
+    target: float | None = None
+    limit: float | None = None
+
+    @property
+    def has_target(self) -> bool:
+        """Whether the row is judged PASS/MISS (else it is information only)."""
+        return self.target is not None or self.limit is not None
+
+
 ROWS = [
-    ("import (in-process)", "import", "seconds", 40, 0.060),
-    ("log_metric, per call (2,000 calls)", "log_metric", "per_call", 1000, None),
-    ("1,000 runs x (10 params + 5 metrics)", "many_runs", "total", 100, None),
-    ("filtered + sorted search, 1,000 runs, first call", "search", "filtered_cold", 100, None),
-    ("filtered + sorted search, 1,000 runs, repeated", "search", "filtered_warm", 100, None),
-    ("full listing, 1,000 runs, first call", "search", "full_cold", 100, None),
-    ("full listing, 1,000 runs, repeated", "search", "full_warm", 100, None),
-    ("log_model LogisticRegression, first call", "log_model", "first", 100, None),
-    ("log_model LogisticRegression, later calls", "log_model", "later", 100, None),
+    Row("`import` (wall time of `python -c \"import X\"`)", "import", "wall", 40, 0.060),
+    Row("log_metric, per call (2,000 calls, end-of-run flush included)", "log_metric",
+        "per_call", 1000),
+    Row("  ↳ per call, the calls alone", "log_metric", "per_call_calls_only"),
+    Row("  ↳ end of run (nbtrack: flush of the 2,000 points)", "log_metric", "end_run"),
+    Row("1,000 runs × (10 params + 5 metrics), each its own run", "many_runs", "total", 100),
+    Row("filtered + sorted search, 1,000 runs → DataFrame, cold", "search", "filtered_cold", 100),
+    Row("filtered + sorted search, 1,000 runs → DataFrame, warm", "search", "filtered_warm", 100),
+    Row("  ↳ warm, another threshold each call", "search", "filtered_new"),
+    Row("full listing, 1,000 runs → DataFrame, cold", "search", "full_cold", 100),
+    Row("full listing, 1,000 runs → DataFrame, warm", "search", "full_warm", 100),
+    Row("run with log_model (LogisticRegression, iris), first in process", "log_model",
+        "first", 100),
+    Row("run with log_model (LogisticRegression, iris), later", "log_model", "later", 100),
+    Row("{big} runs: filtered + sorted search, top 100 → DataFrame, cold",
+        "million_search", "cold", None, 0.100),
+    Row("{big} runs: same search, warm", "million_search", "warm", None, 0.100),
+    Row("  ↳ warm, another threshold each call", "million_search", "new"),
 ]
 
 
-def run_one(system: str, workload: str) -> dict:
-    out = subprocess.run([sys.executable, str(HERE / "one.py"), system, workload],
-                         capture_output=True, text=True, cwd=HERE, check=False)
+# ------------------------------------------------------------------ processes
+def child_env(folder: str) -> dict[str, str]:
+    """Environment of a measured process: telemetry off, no inherited store."""
+    env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true",
+               NBTRACK_STORE=os.path.join(folder, ".nbtrack"))
+    return env
+
+
+def run_workload(system: str, workload: str, folder: str | None = None,
+                 n: int | None = None) -> dict[str, Any]:
+    """One fresh process running ``run_one.py``; its JSON record (or an ``error`` one)."""
+    command = [sys.executable, str(HERE / "run_one.py"), system, workload]
+    if folder is not None:
+        command += ["--folder", folder]
+    if n is not None:
+        command += ["--n", str(n)]
+    with tempfile.TemporaryDirectory(prefix="nbtrack-bench-") as scratch:
+        out = subprocess.run(command, capture_output=True, text=True, cwd=scratch,
+                             env=child_env(scratch), timeout=TIMEOUT, check=False)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 or not lines:
+        return {"system": system, "workload": workload,
+                "error": (out.stderr or out.stdout).strip()[-2000:]}
+    return json.loads(lines[-1])
+
+
+def time_import(system: str) -> dict[str, Any]:
+    """Wall time of a fresh ``python -c "import <system>"``, as a user's shell sees it."""
+    with tempfile.TemporaryDirectory(prefix="nbtrack-bench-") as scratch:
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", f"import {system}"], cwd=scratch,
+                             env=child_env(scratch), capture_output=True, text=True,
+                             timeout=TIMEOUT, check=False)
+        wall = time.perf_counter() - start
     if out.returncode != 0:
-        raise SystemExit(f"{system} {workload} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        return {"system": system, "workload": "import", "error": out.stderr.strip()[-2000:]}
+    return {"system": system, "workload": "import", "wall": wall}
 
 
-def time_import(module: str) -> dict:
-    code = ("import time; t = time.perf_counter(); import " + module +
-            "; print(time.perf_counter() - t)")
-    t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env=dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true"))
-    wall = time.perf_counter() - t
-    return {"seconds": float(out.stdout.strip()), "process": wall}
+def progress(message: str) -> None:
+    """A progress line on stderr (stdout carries only the table)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def median_of(results: list[dict], field: str) -> float:
-    return statistics.median(r[field] for r in results)
+def collect(wanted: list[str], repeats: int,
+            big: int = 1_000_000) -> tuple[Results, dict[str, Any]]:
+    """Run the wanted workloads; return every record and facts for the notes."""
+    results: Results = {}
+    facts: dict[str, Any] = {}
+
+    def add(record: dict[str, Any]) -> None:
+        results.setdefault((record["workload"], record["system"]), []).append(record)
+        if "error" in record:
+            progress(f"  {record['system']} {record['workload']} FAILED")
+
+    if "import" in wanted:
+        progress(f"import: 1 untimed + {IMPORT_PROCESSES} timed processes per system")
+        for system in SYSTEMS:
+            time_import(system)  # byte-compiles on a first run; not counted
+        baseline = []
+        for _ in range(IMPORT_PROCESSES):
+            for system in SYSTEMS:
+                add(time_import(system))
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", "pass"], check=True)
+            baseline.append(time.perf_counter() - start)
+        facts["python_startup"] = statistics.median(baseline)
+    for workload in ("log_metric", "many_runs", "search", "log_model"):
+        if workload in wanted:
+            for i in range(repeats):
+                for system in SYSTEMS:
+                    progress(f"{workload}: {system} process {i + 1}/{repeats}")
+                    add(run_workload(system, workload))
+    if "million" in wanted:
+        folder = tempfile.mkdtemp(prefix="nbtrack-bench-million-")
+        try:
+            progress(f"million: nbtrack bulk build of {big:,} runs")
+            add(run_workload("nbtrack", "million_build", folder, big))
+            if "error" not in results[("million_build", "nbtrack")][0]:
+                for i in range(repeats):
+                    progress(f"million: nbtrack search process {i + 1}/{repeats}")
+                    add(run_workload("nbtrack", "million_search", folder))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    facts["big"] = big
+    return results, facts
 
 
-def fmt(seconds: float) -> str:
+# ------------------------------------------------------------------ table
+def fmt(seconds: float | None) -> str:
+    """Seconds in a readable unit."""
+    if seconds is None:
+        return "—"
     if seconds < 1e-3:
         return f"{seconds * 1e6:.1f} µs"
     if seconds < 1:
@@ -61,61 +187,131 @@ def fmt(seconds: float) -> str:
     return f"{seconds:.2f} s"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=3, help="fresh processes per system")
-    parser.add_argument("--only", help="comma-separated workloads: import, log_metric, "
-                        "many_runs, search, log_model, million")
-    parser.add_argument("--quick", action="store_true", help="one process each")
-    parser.add_argument("--markdown", help="also write the table to this file")
-    args = parser.parse_args()
-    repeats = 1 if args.quick else args.repeats
-    wanted = set(args.only.split(",")) if args.only else None
-    results: dict[tuple[str, str], list[dict]] = {}
-    for workload in ("import", "log_metric", "many_runs", "search", "log_model"):
-        if wanted and workload not in wanted:
-            continue
-        for system in ("nbtrack", "mlflow"):
-            n = 5 if workload == "import" else repeats
-            print(f"  {workload:<10} {system:<8} x{n}", file=sys.stderr, flush=True)
-            results[(workload, system)] = [
-                time_import(system) if workload == "import" else run_one(system, workload)
-                for _ in range(n)]
-    import mlflow  # noqa: F401  (for the version line only)
+def median(results: Results, workload: str, system: str, field: str) -> float | None:
+    """Median of ``field`` over the successful processes, or None."""
+    values = [r[field] for r in results.get((workload, system), []) if field in r]
+    return statistics.median(values) if values else None
 
-    import nbtrack
 
-    lines = [f"nbtrack {nbtrack.__version__} vs MLflow {sys.modules['mlflow'].__version__}, "
-             f"Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')}; medians of "
-             f"{repeats} fresh processes per system (import: 5)", "",
-             "| workload | nbtrack | MLflow | ratio | target | met |", "|---|---:|---:|---:|---:|:-:|"]
-    for label, workload, field, target, limit in ROWS:
-        if (workload, "nbtrack") not in results:
+def judge(row: Row, ours: float | None, theirs: float | None) -> tuple[str, str, str]:
+    """Ratio text, target text and PASS/MISS for one row."""
+    ratio = theirs / ours if ours and theirs else None
+    goals = []
+    if row.target is not None:
+        goals.append(f"≥ {row.target:,.0f}×")
+    if row.limit is not None:
+        goals.append(f"nbtrack ≤ {fmt(row.limit)}")
+    if not row.has_target:
+        verdict = ""
+    elif ours is None or (row.target is not None and ratio is None):
+        verdict = "n/a"
+    else:
+        ok = (row.target is None or ratio >= row.target) and \
+             (row.limit is None or ours <= row.limit)
+        verdict = "PASS" if ok else "**MISS**"
+    ratio_text = f"{ratio:,.0f}×" if ratio is not None and ratio >= 10 else (
+        f"{ratio:.1f}×" if ratio is not None else "—")
+    return ratio_text, ", ".join(goals) or "—", verdict
+
+
+def table(results: Results, facts: dict[str, Any], repeats: int) -> str:
+    """The Markdown report: a header line, the table and notes."""
+    versions = {s: next((r["version"] for (w, sy), rs in results.items() if sy == s
+                         for r in rs if "version" in r), _installed(s)) for s in SYSTEMS}
+    lines = [f"{time.strftime('%Y-%m-%d')} · nbtrack {versions['nbtrack']} · MLflow "
+             f"{versions['mlflow']} · Python {sys.version.split()[0]} · {os.cpu_count()} "
+             f"cores · medians of {repeats} fresh process(es) per system "
+             f"(import: {IMPORT_PROCESSES})", "",
+             "| workload | nbtrack | MLflow | MLflow / nbtrack | target | result |",
+             "|---|---:|---:|---:|---|:-:|"]
+    for row in ROWS:
+        if not any(w == row.workload for w, _ in results):
             continue
-        ours = median_of(results[(workload, "nbtrack")], field)
-        theirs = median_of(results[(workload, "mlflow")], field)
-        ratio = theirs / ours
-        met = ratio >= target and (limit is None or ours <= limit)
-        goal = f"≥ {target}×" + (f", ≤ {fmt(limit)}" if limit else "")
-        lines.append(f"| {label} | {fmt(ours)} | {fmt(theirs)} | {ratio:,.0f}× | {goal} | "
-                     f"{'yes' if met else 'no'} |")
+        ours = median(results, row.workload, "nbtrack", row.field)
+        theirs = median(results, row.workload, "mlflow", row.field)
+        ratio, goal, verdict = judge(row, ours, theirs)
+        label = row.label.format(big=f"{facts.get('big', 0):,}")
+        lines.append(f"| {label} | {fmt(ours)} | {fmt(theirs)} | {ratio} | {goal} | "
+                     f"{verdict} |")
+    lines += ["", *notes(results, facts)]
+    return "\n".join(lines) + "\n"
+
+
+def notes(results: Results, facts: dict[str, Any]) -> list[str]:
+    """Facts under the table: row counts, the large store, failures."""
+    out = []
+    if "python_startup" in facts:
+        out.append(f"- `python -c pass` takes {fmt(facts['python_startup'])} here; the import "
+                   f"row includes it on both sides.")
     if ("search", "nbtrack") in results:
-        rows = results[("search", "nbtrack")][0]["rows"], results[("search", "mlflow")][0]["rows"]
-        lines.append(f"\nfiltered search returned {rows[0]} rows (nbtrack) and {rows[1]} (MLflow)")
-    if wanted is None or "million" in wanted:
-        print("  million    nbtrack x1", file=sys.stderr, flush=True)
-        big = run_one("nbtrack", "million")
-        lines.append(f"\n1,000,000 runs (nbtrack only): built with the bulk path in "
-                     f"{big['build']:.0f} s, store {big['size_mb']:.0f} MB; filtered + sorted "
-                     f"search (`metrics.acc > 0.999 and params.model = 'rf'`, top 100 by acc): "
-                     f"first {fmt(big['search_first'])}, then {fmt(big['search'])} "
-                     f"({big['rows']} rows; target ≤ 100 ms: "
-                     f"{'met' if big['search'] <= 0.1 else 'missed'})")
-    table = "\n".join(lines)
-    print(table)
+        rows = {s: median(results, "search", s, "rows") for s in SYSTEMS}
+        full = {s: median(results, "search", s, "full_rows") for s in SYSTEMS}
+        out.append(f"- filtered search rows: nbtrack {rows['nbtrack']}, MLflow {rows['mlflow']}; "
+                   f"full listing rows: nbtrack {full['nbtrack']}, MLflow {full['mlflow']}.")
+    build = results.get(("million_build", "nbtrack"), [{}])[0]
+    if "build" in build:
+        out.append(f"- {build['runs']:,}-run store (3 params + 2 metrics per run) built through "
+                   f"`bulk_import` in {fmt(build['build'])} "
+                   f"({build['runs'] / build['build']:,.0f} runs/s); "
+                   f"{build['store_bytes'] / 2**20:,.0f} MiB on disk.")
+    if ("million_search", "nbtrack") in results:
+        unlimited = median(results, "million_search", "nbtrack", "unlimited")
+        rows = median(results, "million_search", "nbtrack", "unlimited_rows")
+        out.append(f"- the same search over {facts['big']:,} runs without a limit returns {rows:,.0f} "
+                   f"rows in {fmt(unlimited)}.")
+    for (workload, system), records in sorted(results.items()):
+        for record in records:
+            if "error" in record:
+                last = record["error"].strip().splitlines()[-1:] or ["?"]
+                out.append(f"- {system} {workload} failed: `{last[0]}`")
+    return out
+
+
+def _installed(package: str) -> str:
+    """Installed version of ``package`` (without importing it)."""
+    try:
+        return version(package)
+    except Exception:  # noqa: BLE001 - any metadata problem means "unknown"
+        return "?"
+
+
+def save_raw(results: Results) -> Path:
+    """Every record as JSON lines in bench/results/raw/ (kept out of git)."""
+    folder = HERE / "results" / "raw"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for rs in results.values() for r in rs))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, run, print (and optionally write) the table."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3, help="fresh processes per system "
+                        "and workload (default 3)")
+    parser.add_argument("--quick", action="store_true", help="one process each (--repeats 1)")
+    parser.add_argument("--only", help="comma-separated workloads: " + ", ".join(WORKLOAD_NAMES))
+    parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    parser.add_argument("--million-runs", type=int, default=1_000_000, metavar="N",
+                        help="size of the large nbtrack store (default 1,000,000)")
+    args = parser.parse_args(argv)
+    repeats = 1 if args.quick else max(1, args.repeats)
+    wanted = args.only.split(",") if args.only else list(WORKLOAD_NAMES)
+    unknown = sorted(set(wanted) - set(WORKLOAD_NAMES))
+    if unknown:
+        parser.error(f"unknown workload(s) {', '.join(unknown)}; "
+                     f"choose from {', '.join(WORKLOAD_NAMES)}")
+    started = time.perf_counter()
+    results, facts = collect(wanted, repeats, args.million_runs)
+    progress(f"done in {time.perf_counter() - started:.0f} s; raw records: {save_raw(results)}")
+    report = table(results, facts, repeats)
+    print(report)
     if args.markdown:
-        Path(args.markdown).write_text(table + "\n")
+        args.markdown.write_text(report)
+    failed = any("error" in r for rs in results.values() for r in rs)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Set up bench/.venv (MLflow lives only here) and run a benchmark:
-#   bash bench/run.sh [compare] [--repeats N] [--only a,b] [--quick] [--markdown FILE]
-#   bash bench/run.sh cells [REPEATS]      # %%track overhead in a real kernel vs MLflow autolog
+# Benchmarks of nbtrack next to MLflow. MLflow is installed only in bench/.venv,
+# which this script creates on first use (python3 -m venv).
+#   bash bench/run.sh [compare] [--repeats N] [--quick] [--only a,b] [--markdown FILE]
+#   bash bench/run.sh cells [REPEATS]   # %%track overhead in a real kernel vs MLflow autolog
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-if [ ! -x "$here/.venv/bin/python" ] || ! "$here/.venv/bin/python" -c "import mlflow, nbtrack, ipykernel" 2>/dev/null; then
+root="$(dirname "$here")"
+py="$here/.venv/bin/python"
+if [ ! -x "$py" ] || ! "$py" -c "import mlflow, nbtrack, sklearn, pandas, skops, ipykernel" 2>/dev/null; then
   python3 -m venv "$here/.venv"
-  "$here/.venv/bin/pip" install --quiet --upgrade pip
-  "$here/.venv/bin/pip" install --quiet mlflow scikit-learn pandas skops ipykernel jupyter_client
-  "$here/.venv/bin/pip" install --quiet -e "$here/.."
+  "$py" -m pip install --quiet --upgrade pip
+  "$py" -m pip install --quiet mlflow scikit-learn pandas skops ipykernel jupyter_client
+  "$py" -m pip install --quiet -e "$root"
 fi
 export MLFLOW_DISABLE_TELEMETRY=true
 script=compare.py
@@ -16,4 +19,4 @@ case "${1:-}" in
   cells) script=cell_overhead.py; shift ;;
   compare) shift ;;
 esac
-exec "$here/.venv/bin/python" "$here/$script" "$@"
+exec "$py" "$here/$script" "$@"

@@ -1,7 +1,9 @@
-"""Workloads, each run by ``one.py`` in a fresh process; every one returns a dict of timings.
+"""Tracker-neutral workloads; ``run_one.py`` runs one of them in a fresh process.
 
-MLflow's filter language compares params as strings, so the filter used for both
-systems compares a string param; the data is seeded so both stores hold the same runs.
+Every workload takes a tracker adapter (``adapter_nbtrack.NbtrackAdapter`` or
+``adapter_mlflow.MlflowAdapter``), does its untimed set-up, times only the
+operation it is named after, and returns a flat dict of numbers (seconds unless
+the key says otherwise). The data is seeded, so both systems hold the same runs.
 """
 
 from __future__ import annotations
@@ -9,133 +11,208 @@ from __future__ import annotations
 import random
 import statistics
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Protocol
 
-FILTER = "metrics.acc > 0.6 and params.model = 'rf'"  # ~13 % of runs, as in the baseline study
+RunData = tuple[dict[str, Any], dict[str, float]]
+"""One run's (params, metrics)."""
+
+#: The filtered search of the 1,000-run and 1,000,000-run workloads. MLflow compares
+#: params as strings, so the filter's param is a string one on both sides.
+FILTER = "metrics.acc > 0.9 and params.model = 'rf'"
 ORDER = "metrics.acc DESC"
+MODELS = ("rf", "lr", "svm")
 
 
-def sweep_data(n: int, seed: int = 0) -> list[tuple[dict[str, Any], dict[str, float]]]:
-    """n runs of 10 params and 5 metrics (deterministic)."""
+class Tracker(Protocol):
+    """What a workload needs from a tracking system (one adapter per system)."""
+
+    name: str
+
+    def version(self) -> str:
+        """The system's version string."""
+
+    def prepare(self) -> None:
+        """Create the store and whatever a first run needs; never timed."""
+
+    def start_run(self) -> Any:
+        """Start a run and make it the active one."""
+
+    def end_run(self, run: Any) -> None:
+        """End the active run."""
+
+    def log_metric(self, key: str, value: float, step: int) -> None:
+        """One metric point of the active run."""
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        """Several params of the active run."""
+
+    def log_metrics(self, metrics: dict[str, float]) -> None:
+        """Several metric values of the active run."""
+
+    def log_model(self, model: Any) -> None:
+        """Save a fitted model with the active run."""
+
+    def populate(self, runs: Iterator[RunData]) -> None:
+        """Record finished runs by the system's fastest ordinary means; never timed."""
+
+    def search(self, filter_text: str | None, order_by: str | None,
+               limit: int | None = None) -> Any:
+        """Matching runs as a pandas DataFrame."""
+
+
+# ------------------------------------------------------------------ data
+def sweep(n: int, seed: int = 0) -> Iterator[RunData]:
+    """``n`` runs of a hyper-parameter sweep: 10 params and 5 metrics each.
+
+    Parameters
+    ----------
+    n : int
+        Number of runs.
+    seed : int
+        Seed of the random generator (the same seed gives the same runs).
+
+    Yields
+    ------
+    tuple of (dict, dict)
+        Params (``model`` in {rf, lr, svm} and nine others of mixed types) and
+        metrics (``acc`` uniform on [0, 1) and four others).
+    """
     rng = random.Random(seed)
-    runs = []
     for i in range(n):
-        params = {"model": rng.choice(["rf", "lr", "svm"]), "seed": i}
-        params.update({f"p{j}": round(rng.random(), 6) for j in range(8)})
+        params = {"model": rng.choice(MODELS), "seed": i, "C": rng.choice([0.01, 0.1, 1.0, 10.0]),
+                  "max_depth": rng.randint(2, 32), "n_estimators": rng.choice([50, 100, 200]),
+                  "lr": round(rng.uniform(1e-4, 1e-1), 6), "batch_size": rng.choice([32, 64, 128]),
+                  "optimizer": rng.choice(["adam", "sgd"]), "dropout": round(rng.random() / 2, 3),
+                  "layers": rng.randint(1, 8)}
         metrics = {"acc": rng.random(), "loss": rng.random(), "f1": rng.random(),
                    "precision": rng.random(), "recall": rng.random()}
-        runs.append((params, metrics))
-    return runs
+        yield params, metrics
 
 
-def log_metric_loop(a: Any, n: int = 2000) -> dict[str, float]:
-    """n single log_metric calls in one run; per-call median and the closing flush."""
-    a.warm_up()
-    run = a.start_run()
-    times = []
+def small_sweep(n: int, seed: int = 1) -> Iterator[RunData]:
+    """``n`` runs of 3 params (model, seed, C) and 2 metrics (acc, loss), for large stores."""
+    rng = random.Random(seed)
     for i in range(n):
-        t = time.perf_counter()
-        a.log_metric("loss", 1.0 / (i + 1), i)
-        times.append(time.perf_counter() - t)
-    t = time.perf_counter()
-    a.end_run(run)
-    end = time.perf_counter() - t
-    return {"per_call": statistics.median(times), "total": sum(times) + end, "end_run": end}
+        yield ({"model": rng.choice(MODELS), "seed": i, "C": rng.choice([0.01, 0.1, 1.0, 10.0])},
+               {"acc": rng.random(), "loss": rng.random()})
 
 
-def many_runs(a: Any, n: int = 1000) -> dict[str, float]:
-    """n runs, each with 10 params and 5 metrics, through the ordinary API."""
-    a.warm_up()
-    data = sweep_data(n)
-    t = time.perf_counter()
+def _timed(call: Callable[[], Any]) -> tuple[float, Any]:
+    """Seconds ``call`` took, and what it returned."""
+    start = time.perf_counter()
+    result = call()
+    return time.perf_counter() - start, result
+
+
+# ------------------------------------------------------------------ workloads
+def log_metric(t: Tracker, n: int = 2000) -> dict[str, float]:
+    """``n`` single ``log_metric(key, value, step)`` calls inside one run.
+
+    The loop is timed as a whole, then the run's end (for nbtrack: the flush that
+    commits every buffered point). ``per_call`` is (loop + end) / n.
+    """
+    t.prepare()
+    run = t.start_run()
+    start = time.perf_counter()
+    for step in range(n):
+        t.log_metric("loss", 1.0 / (step + 1), step)
+    loop = time.perf_counter() - start
+    end, _ = _timed(lambda: t.end_run(run))
+    return {"per_call": (loop + end) / n, "per_call_calls_only": loop / n, "end_run": end,
+            "total": loop + end, "calls": n}
+
+
+def many_runs(t: Tracker, n: int = 1000) -> dict[str, float]:
+    """``n`` runs through the ordinary API, each: start, 10 params, 5 metrics, end."""
+    t.prepare()
+    data = list(sweep(n))
+    start = time.perf_counter()
     for params, metrics in data:
-        run = a.start_run()
-        a.log_params(params)
-        a.log_metrics(metrics)
-        a.end_run(run)
-    total = time.perf_counter() - t
-    return {"total": total, "per_run": total / n}
+        run = t.start_run()
+        t.log_params(params)
+        t.log_metrics(metrics)
+        t.end_run(run)
+    total = time.perf_counter() - start
+    return {"total": total, "per_run": total / n, "runs": n}
 
 
-def search(a: Any, n: int = 1000, repeats: int = 4) -> dict[str, float]:
-    """Filtered+sorted search and full listing over n runs, to a DataFrame."""
-    import pandas  # noqa: F401  (MLflow imports pandas at import; so must the other side)
+def search(t: Tracker, n: int = 1000, repeats: int = 5) -> dict[str, float]:
+    """Filtered + sorted search and full listing over ``n`` runs, each to a DataFrame.
 
-    a.warm_up()
-    a.populate(sweep_data(n))
+    The store is populated in this process first (not timed). ``*_cold`` is the first
+    call in the process, ``*_warm`` the median of ``repeats`` identical later calls,
+    and ``filtered_new`` the median of ``repeats`` calls whose threshold changes each
+    time (so no answer of an earlier call can be reused).
+    """
+    import pandas  # noqa: F401  (a notebook has it; MLflow imports it at import time)
 
-    def timed(fn: Callable[[], Any]) -> tuple[float, int]:
-        t = time.perf_counter()
-        frame = fn()
-        return time.perf_counter() - t, len(frame)
-
-    filtered_cold, rows = timed(lambda: a.search(FILTER, ORDER))
-    full_cold, full_rows = timed(lambda: a.search(None, None))
-    filtered_warm = statistics.median(timed(lambda: a.search(FILTER, ORDER))[0]
+    t.prepare()
+    t.populate(sweep(n))
+    filtered_cold, frame = _timed(lambda: t.search(FILTER, ORDER))
+    rows = len(frame)
+    full_cold, full = _timed(lambda: t.search(None, None))
+    full_rows = len(full)
+    filtered_warm = statistics.median(_timed(lambda: t.search(FILTER, ORDER))[0]
                                       for _ in range(repeats))
-    full_warm = statistics.median(timed(lambda: a.search(None, None))[0] for _ in range(repeats))
+    full_warm = statistics.median(_timed(lambda: t.search(None, None))[0]
+                                  for _ in range(repeats))
+    new = [FILTER.replace("0.9", f"{0.9 + (i + 1) * 1e-4:.4f}") for i in range(repeats)]
+    filtered_new = statistics.median(_timed(lambda f=f: t.search(f, ORDER))[0] for f in new)
     return {"filtered_cold": filtered_cold, "filtered_warm": filtered_warm,
-            "full_cold": full_cold, "full_warm": full_warm, "rows": rows,
-            "full_rows": full_rows}
+            "filtered_new": filtered_new, "full_cold": full_cold, "full_warm": full_warm,
+            "rows": rows, "full_rows": full_rows}
 
 
-def log_model(a: Any, later: int = 3) -> dict[str, float]:
-    """log_model of a fitted LogisticRegression (environment captured), first and later calls."""
+def log_model(t: Tracker, later: int = 3) -> dict[str, float]:
+    """A run that logs a fitted LogisticRegression (iris): first run in the process, later runs.
+
+    Each timing covers start_run + log_model + end_run, so the environment capture
+    is counted wherever a system does it (nbtrack at start, MLflow in log_model).
+    """
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
 
-    a.warm_up()
-    X, y = load_iris(return_X_y=True)
-    model = LogisticRegression(max_iter=500).fit(X, y)
-    times = []
-    for _ in range(1 + later):
-        run = a.start_run()
-        t = time.perf_counter()
-        a.log_model(model)
-        times.append(time.perf_counter() - t)
-        a.end_run(run)
+    t.prepare()
+    features, labels = load_iris(return_X_y=True)
+    model = LogisticRegression(max_iter=500).fit(features, labels)
+
+    def one() -> None:
+        run = t.start_run()
+        t.log_model(model)
+        t.end_run(run)
+
+    times = [_timed(one)[0] for _ in range(1 + later)]
     return {"first": times[0], "later": statistics.median(times[1:])}
 
 
-def million(a: Any, n: int = 1_000_000) -> dict[str, float]:
-    """nbtrack only: build a store of n runs with the bulk path, then search it."""
-    import os
-
-    from nbtrack.entities import Run, RunStatus
-    from nbtrack.filters import parse_filter, parse_order_by
-    from nbtrack.ids import new_run_id
-
-    a.warm_up()
-    store = a.nb.tracker().store
-    rng = random.Random(1)
-    start = time.time() - n
-
-    def runs():
-        for i in range(n):
-            yield Run(new_run_id(start + i), experiment="bulk", status=RunStatus.FINISHED,
-                      start_time=start + i, end_time=start + i + 1,
-                      params={"model": rng.choice(["rf", "lr", "svm"]), "seed": i,
-                              "C": rng.choice([0.01, 0.1, 1, 10])},
-                      metrics={"acc": rng.random(), "loss": rng.random()})
-
-    t = time.perf_counter()
-    store.bulk_import(runs())
-    build = time.perf_counter() - t
-    store.flush()
-    folder = os.path.dirname(store.content.root)
-    size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder)
-               if os.path.isfile(os.path.join(folder, f)))
-    where = parse_filter("metrics.acc > 0.999 and params.model = 'rf'")
-    order = parse_order_by(ORDER)
-    times = []
-    for _ in range(5):
-        store._search_cache = None  # measure the query, not the repeat cache
-        t = time.perf_counter()
-        table = store.search(where, order, limit=100)
-        times.append(time.perf_counter() - t)
-    return {"build": build, "size_mb": size / 2**20, "search_first": times[0],
-            "search": statistics.median(times[1:]), "rows": len(table)}
+def million_build(t: Any, n: int = 1_000_000) -> dict[str, float]:
+    """nbtrack only: write ``n`` runs (3 params, 2 metrics) through the store's bulk path."""
+    t.prepare()
+    seconds, count = _timed(lambda: t.bulk_populate(small_sweep(n)))
+    return {"build": seconds, "runs": count, "store_bytes": t.store_bytes()}
 
 
-WORKLOADS = {"log_metric": log_metric_loop, "many_runs": many_runs, "search": search,
-             "log_model": log_model, "million": million}
+def million_search(t: Tracker, repeats: int = 5, limit: int = 100) -> dict[str, float]:
+    """Filtered + sorted search (top ``limit``) over an existing large store, to a DataFrame.
+
+    ``cold`` is the first call in the process (the store is opened before, untimed),
+    ``warm`` the median of identical later calls, ``new`` the median of calls with a
+    different threshold each time; ``unlimited`` fetches every matching run once.
+    """
+    import pandas  # noqa: F401
+
+    t.prepare()
+    cold, frame = _timed(lambda: t.search(FILTER, ORDER, limit))
+    warm = statistics.median(_timed(lambda: t.search(FILTER, ORDER, limit))[0]
+                             for _ in range(repeats))
+    new = [FILTER.replace("0.9", f"{0.9 + (i + 1) * 1e-4:.4f}") for i in range(repeats)]
+    fresh = statistics.median(_timed(lambda f=f: t.search(f, ORDER, limit))[0] for f in new)
+    unlimited, everything = _timed(lambda: t.search(FILTER, ORDER))
+    return {"cold": cold, "warm": warm, "new": fresh, "rows": len(frame),
+            "unlimited": unlimited, "unlimited_rows": len(everything)}
+
+
+WORKLOADS: dict[str, Callable[..., dict[str, float]]] = {
+    "log_metric": log_metric, "many_runs": many_runs, "search": search,
+    "log_model": log_model, "million_build": million_build, "million_search": million_search,
+}
