@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from workloads import RunData
 
@@ -38,7 +39,7 @@ class NbtrackAdapter:
 
     def prepare(self) -> None:
         """Open (and if new, create) the store; schema creation is not measured."""
-        self.nb.tracker().store
+        _ = self.nb.tracker().store
 
     def start_run(self) -> Any:
         """Start a run and make it the active one."""

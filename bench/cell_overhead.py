@@ -55,9 +55,9 @@ def main() -> None:
     variants = {
         "untracked": ("", ""),
         "%%track": ("%load_ext nbtrack", "%%track\n"),
-        "mlflow autolog": ("import mlflow, mlflow.sklearn\n"
-                           "mlflow.set_tracking_uri('sqlite:///FOLDER/mlflow.db')\n"
-                           "mlflow.sklearn.autolog()", ""),
+        "mlflow autolog": (("import mlflow, mlflow.sklearn\n"
+                            "mlflow.set_tracking_uri('sqlite:///FOLDER/mlflow.db')\n"
+                            "mlflow.sklearn.autolog()"), ""),
     }
     rows = {}
     for label, (prelude, prefix) in variants.items():

@@ -218,10 +218,11 @@ def table(results: Results, facts: dict[str, Any], repeats: int) -> str:
     """The Markdown report: a header line, the table and notes."""
     versions = {s: next((r["version"] for (w, sy), rs in results.items() if sy == s
                          for r in rs if "version" in r), _installed(s)) for s in SYSTEMS}
-    lines = [f"{time.strftime('%Y-%m-%d')} · nbtrack {versions['nbtrack']} · MLflow "
-             f"{versions['mlflow']} · Python {sys.version.split()[0]} · {os.cpu_count()} "
-             f"cores · medians of {repeats} fresh process(es) per system "
-             f"(import: {IMPORT_PROCESSES})", "",
+    header = (f"{time.strftime('%Y-%m-%d')} · nbtrack {versions['nbtrack']} · MLflow "
+              f"{versions['mlflow']} · Python {sys.version.split()[0]} · {os.cpu_count()} "
+              f"cores · medians of {repeats} fresh process(es) per system "
+              f"(import: {IMPORT_PROCESSES})")
+    lines = [header, "",
              "| workload | nbtrack | MLflow | MLflow / nbtrack | target | result |",
              "|---|---:|---:|---:|---|:-:|"]
     for row in ROWS:

@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from workloads import WORKLOADS  # noqa: E402
+from workloads import WORKLOADS
 
 ADAPTERS = {"nbtrack": ("adapter_nbtrack", "NbtrackAdapter"),
             "mlflow": ("adapter_mlflow", "MlflowAdapter")}
