@@ -1,9 +1,10 @@
-"""HTTP handlers: runs (filter, sort, paging), one run, a metric's history, export.
+"""HTTP handlers: runs (filter, sort, paging), one run, a metric's history, the latest
+run of each cell of a notebook, export.
 
 Every handler requires Jupyter's authentication and authorization. The store is
 found from the notebook's folder exactly as a kernel started there finds it
-(``NBTRACK_STORE``, else the nearest ``.nbtrack``). Errors are mapped to HTTP in one
-place and never carry a traceback.
+(``NBTRACK_STORE``, else the nearest ``.nbtrack``); reading never creates one. Errors
+are mapped to HTTP in one place and never carry a traceback.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ __all__ = ["setup_routes"]
 
 AUTH_RESOURCE = "nbtrack"
 _MAX_PAGE = 1000
+_MAX_CELLS = 2000
+#: A run's tag naming the metric its badge and list row show first.
+HEADLINE_TAG = "headline"
 
 
 def _clean(value: Any) -> Any:
@@ -38,13 +42,44 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def headline(metrics: dict[str, Any], tags: dict[str, Any]) -> str | None:
+    """The metric a run is summed up by: the one its ``headline`` tag names, else the
+    first in the run's summary line (metric names in order)."""
+    named = tags.get(HEADLINE_TAG)
+    if named in metrics:
+        return str(named)
+    return min(metrics) if metrics else None
+
+
+def _local_folder(uri: str) -> Path | None:
+    """The folder of a store on this machine's disk (None for other kinds)."""
+    if uri.startswith("sqlite://"):
+        return Path(uri[len("sqlite://"):])
+    scheme = uri.split(":", 1)[0]
+    return None if ":" in uri and len(scheme) > 1 and "/" not in scheme else Path(uri)
+
+
+def _rows(table: Any) -> list[dict[str, Any]]:
+    """One JSON-ready dict per run of a search result."""
+    from ..views.table import records
+
+    rows = records(table)
+    for i, row in enumerate(rows):
+        for column in ("experiment", "start_time", "cell_id"):
+            row[column] = table.base[column][i]
+        tags = {k: v[i] for k, v in table.tags.items() if v[i] is not None}
+        row["headline"] = headline(row["metrics"], tags)
+    return rows
+
+
 class NbtrackHandler(APIHandler):
     """Shared plumbing: store lookup, safe paths, one error-to-HTTP mapping."""
 
     auth_resource = AUTH_RESOURCE
 
-    def initialize(self, root_dir: str) -> None:
+    def initialize(self, root_dir: str, stores: dict[str, Any]) -> None:
         self.root_dir = Path(root_dir).resolve()
+        self._stores = stores
 
     def folder(self) -> Path:
         """The notebook's folder (``path`` argument, relative to the server root)."""
@@ -56,11 +91,26 @@ class NbtrackHandler(APIHandler):
             folder = folder.parent
         return folder
 
-    def store(self) -> Any:
+    def store_uri(self) -> str:
         from ..config import find_store_uri
+
+        return find_store_uri(self.folder())
+
+    def store(self, required: bool = True) -> Any:
+        """The store beside the notebook, opened once per server; None when there is
+        none yet and ``required`` is false (a read must not create one)."""
         from ..store import open_store
 
-        store = open_store(find_store_uri(self.folder()))
+        uri = self.store_uri()
+        store = self._stores.get(uri)
+        if store is None:
+            folder = _local_folder(uri)
+            if folder is not None and not folder.is_dir():
+                if not required:
+                    return None
+                raise RunNotFoundError(f"no nbtrack store at {uri} yet; run a %%track cell "
+                                       "in a notebook of this folder first")
+            store = self._stores[uri] = open_store(uri)
         return store
 
     def reply(self, data: Any) -> None:
@@ -95,24 +145,51 @@ class RunsHandler(NbtrackHandler):
     @authorized
     def get(self) -> None:
         from ..filters import parse_filter, parse_order_by
-        from ..views.table import differing_params, records
+        from ..views.table import differing_params
 
         text = self.get_argument("filter", "")
         where = parse_filter(text) if text.strip() else None
-        order = parse_order_by(self.get_argument("sort", "") or None)
+        order = parse_order_by(self.get_argument("sort", "") or "start_time DESC")
         try:
             limit = min(int(self.get_argument("limit", "100")), _MAX_PAGE)
             offset = max(int(self.get_argument("offset", "0")), 0)
         except ValueError:
             raise tornado.web.HTTPError(400, reason="limit and offset must be integers")
         experiment = self.get_argument("experiment", "") or None
-        store = self.store()
+        store = self.store(required=False)
+        if store is None:
+            self.reply({"runs": [], "total": 0, "differing_params": [],
+                        "store": self.store_uri(), "exists": False})
+            return
         table = store.search(where, order, experiment, limit, offset)
-        rows = records(table)
-        for row, cell_id in zip(rows, table.base["cell_id"]):
-            row["cell_id"] = cell_id
-        self.reply({"runs": rows, "total": store.count(where, experiment),
-                    "differing_params": differing_params(table), "store": store.uri})
+        self.reply({"runs": _rows(table), "total": store.count(where, experiment),
+                    "differing_params": differing_params(table), "store": store.uri,
+                    "exists": True})
+
+
+class CellsHandler(NbtrackHandler):
+    """``GET /nbtrack/api/cells?path=&ids=a,b``: the latest run and run count of each
+    listed cell id (cells without runs are left out)."""
+
+    @tornado.web.authenticated
+    @authorized
+    def get(self) -> None:
+        from ..filters import Comparison, parse_order_by
+
+        ids = [i for i in self.get_argument("ids", "").split(",") if i.strip()]
+        if len(ids) > _MAX_CELLS:
+            raise tornado.web.HTTPError(400, reason=f"at most {_MAX_CELLS} cell ids per request")
+        store = self.store(required=False)
+        cells: dict[str, Any] = {}
+        if store is not None and ids:
+            newest = parse_order_by("start_time DESC")
+            for cell_id in dict.fromkeys(ids):
+                where = Comparison("attributes", "cell_id", "=", cell_id)
+                table = store.search(where, newest, None, 1, 0)
+                if len(table):
+                    cells[cell_id] = {"latest": _rows(table)[0],
+                                      "count": store.count(where)}
+        self.reply({"cells": cells, "store": self.store_uri()})
 
 
 class RunHandler(NbtrackHandler):
@@ -127,6 +204,7 @@ class RunHandler(NbtrackHandler):
         context = store.get_context(run.run_id)
         data["context"] = {k: context.get(k) for k in ("notebook", "hidden_state", "system",
                                                        "previous_run_id", "source")}
+        data["headline"] = headline(run.metrics, run.tags)
         self.reply(data)
 
 
@@ -164,13 +242,10 @@ class ExportHandler(NbtrackHandler):
         if "/" in name or "\\" in name or not name.endswith(".ipynb") or name.startswith("."):
             raise tornado.web.HTTPError(400, reason="name must be a plain file name ending "
                                         "in .ipynb")
-        from ..config import find_store_uri
-        from ..store import open_store
-
         target = folder / name
         if target.exists():
             raise tornado.web.HTTPError(409, reason=f"{name} already exists; choose another name")
-        result = export_run(open_store(find_store_uri(folder)), run_id, target)
+        result = export_run(self.store(), run_id, target)
         self.set_status(201)
         self.reply({"path": str(target.relative_to(self.root_dir)),
                     "requirements": str(result.requirements.relative_to(self.root_dir)),
@@ -183,9 +258,12 @@ def setup_routes(web_app: Any, root_dir: str) -> None:
     run = r"(r-[0-9a-z]{4,12})"
     handlers = [
         (url_path_join(base, "runs"), RunsHandler),
+        (url_path_join(base, "cells"), CellsHandler),
         (url_path_join(base, "runs", run), RunHandler),
         (url_path_join(base, "runs", run, "metrics", r"([^/]+)"), HistoryHandler),
         (url_path_join(base, "runs", run, "export"), ExportHandler),
     ]
-    web_app.add_handlers(".*$", [(route, cls, {"root_dir": root_dir})
+    stores: dict[str, Any] = {}
+    web_app.settings["nbtrack_stores"] = stores
+    web_app.add_handlers(".*$", [(route, cls, {"root_dir": root_dir, "stores": stores})
                                  for route, cls in handlers])

@@ -1,0 +1,110 @@
+/**
+ * What the compare panel shows, computed from the runs alone: the table's
+ * columns (params that differ first, marked) and the Vega-Lite spec of a
+ * metric's history across runs.
+ */
+import { formatValue, runLabel, shortId } from './format';
+import type { IMetricHistory, IRunRow, ParamValue } from './tokens';
+
+/** One column of the comparison table. */
+export interface IColumn {
+  /** `params.C`, `metrics.acc`, or a fixed column name. */
+  key: string;
+  label: string;
+  /** True for a param whose value is not the same in every run. */
+  differs: boolean;
+}
+
+/** The comparison table: columns and, per run, the text of each cell. */
+export interface IComparisonTable {
+  columns: IColumn[];
+  rows: { run: IRunRow; cells: string[] }[];
+}
+
+function sameValues(values: (ParamValue | undefined)[]): boolean {
+  const first = JSON.stringify(values[0] ?? null);
+  return values.every(value => JSON.stringify(value ?? null) === first) && values[0] !== undefined;
+}
+
+/** Params whose value differs between the runs (a missing value differs), sorted. */
+export function differingParams(runs: IRunRow[]): string[] {
+  const keys = new Set<string>();
+  runs.forEach(run => Object.keys(run.params).forEach(key => keys.add(key)));
+  return [...keys].filter(key => !sameValues(runs.map(run => run.params[key]))).sort();
+}
+
+/** Every metric key of the runs, sorted. */
+export function metricKeys(runs: IRunRow[]): string[] {
+  const keys = new Set<string>();
+  runs.forEach(run => Object.keys(run.metrics).forEach(key => keys.add(key)));
+  return [...keys].sort();
+}
+
+/**
+ * The table of runs side by side: run, status, then the differing params,
+ * the identical params (unless `onlyDifferences`), then every metric.
+ */
+export function comparisonTable(runs: IRunRow[], onlyDifferences = false): IComparisonTable {
+  const differ = differingParams(runs);
+  const allParams = new Set<string>();
+  runs.forEach(run => Object.keys(run.params).forEach(key => allParams.add(key)));
+  const same = [...allParams].filter(key => !differ.includes(key)).sort();
+  const columns: IColumn[] = [
+    { key: 'run', label: 'run', differs: false },
+    { key: 'status', label: 'status', differs: false },
+    ...differ.map(key => ({ key: `params.${key}`, label: key, differs: true })),
+    ...(onlyDifferences ? [] : same).map(key => ({
+      key: `params.${key}`,
+      label: key,
+      differs: false
+    })),
+    ...metricKeys(runs).map(key => ({ key: `metrics.${key}`, label: key, differs: false }))
+  ];
+  const rows = runs.map(run => ({
+    run,
+    cells: columns.map(column => {
+      if (column.key === 'run') {
+        return `${runLabel(run)} (${shortId(run.run_id)})`;
+      }
+      if (column.key === 'status') {
+        return run.status.toLowerCase();
+      }
+      const [kind, ...rest] = column.key.split('.');
+      const key = rest.join('.');
+      return formatValue(kind === 'params' ? run.params[key] : run.metrics[key]);
+    })
+  }));
+  return { columns, rows };
+}
+
+/** A Vega-Lite (v5) spec: one line per run of `key` by step, with tooltips. */
+export function historySpec(
+  key: string,
+  histories: IMetricHistory[],
+  runs: IRunRow[]
+): Record<string, unknown> {
+  const labels = new Map(runs.map(run => [run.run_id, `${runLabel(run)} (${shortId(run.run_id)})`]));
+  const values = histories.flatMap(history =>
+    history.points
+      .filter(point => typeof point.value === 'number')
+      .map(point => ({
+        run: labels.get(history.run_id) ?? history.run_id,
+        step: point.step,
+        [key]: point.value
+      }))
+  );
+  const single = histories.every(history => history.points.length <= 1);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `${key} by step`,
+    width: 'container',
+    height: 260,
+    data: { values },
+    mark: { type: single ? 'point' : 'line', point: !single, tooltip: true },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'step' },
+      y: { field: key, type: 'quantitative', title: key, scale: { zero: false } },
+      color: { field: 'run', type: 'nominal', title: 'run' }
+    }
+  };
+}

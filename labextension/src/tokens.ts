@@ -1,0 +1,110 @@
+/**
+ * The JSON the nbtrack server extension sends, mirrored from
+ * `nbtrack/server/routes.py` (runs come from `views.table.records`).
+ */
+
+/** A run's status, as the store records it. */
+export type RunStatus = 'RUNNING' | 'FINISHED' | 'FAILED' | 'INTERRUPTED' | 'KILLED';
+
+/** A param value: JSON scalars or containers of them. */
+export type ParamValue =
+  | string
+  | number
+  | boolean
+  | null
+  | ParamValue[]
+  | { [key: string]: ParamValue };
+
+/** A metric's latest value; non-finite numbers arrive as the strings "nan", "inf", "-inf". */
+export type MetricValue = number | string;
+
+/** One row of a runs listing. */
+export interface IRunRow {
+  run_id: string;
+  name: string | null;
+  status: RunStatus;
+  experiment: string;
+  start_time: number;
+  duration: number | null;
+  cell_id: string | null;
+  params: Record<string, ParamValue>;
+  metrics: Record<string, MetricValue>;
+  headline: string | null;
+}
+
+/** `GET /nbtrack/api/runs`. */
+export interface IRunsPage {
+  runs: IRunRow[];
+  total: number;
+  differing_params: string[];
+  store: string;
+  exists: boolean;
+}
+
+/** One artifact of a run. */
+export interface IArtifact {
+  name: string;
+  kind?: string;
+  size?: number;
+  [key: string]: unknown;
+}
+
+/** `GET /nbtrack/api/runs/<id>`. */
+export interface IRunDetail extends Omit<IRunRow, 'headline'> {
+  end_time: number | null;
+  tags: Record<string, string>;
+  artifacts: IArtifact[];
+  parent_run_id: string | null;
+  error: string | null;
+  headline: string | null;
+  context: {
+    notebook?: string | null;
+    hidden_state?: string[] | null;
+    previous_run_id?: string | null;
+    source?: string | null;
+    system?: Record<string, unknown> | null;
+  };
+}
+
+/** One point of a metric's history. */
+export interface IMetricPoint {
+  step: number;
+  value: MetricValue;
+  timestamp: number;
+}
+
+/** `GET /nbtrack/api/runs/<id>/metrics/<key>`. */
+export interface IMetricHistory {
+  run_id: string;
+  key: string;
+  points: IMetricPoint[];
+}
+
+/** What the store knows of one notebook cell. */
+export interface ICellRuns {
+  latest: IRunRow;
+  count: number;
+}
+
+/** `GET /nbtrack/api/cells`. */
+export interface ICellsReply {
+  cells: Record<string, ICellRuns>;
+  store: string;
+}
+
+/** `POST /nbtrack/api/runs/<id>/export`. */
+export interface IExportReply {
+  path: string;
+  requirements: string;
+  warnings: string[];
+}
+
+/** A query for the runs listing. */
+export interface IRunsQuery {
+  /** The notebook (or folder) whose store is listed, relative to the server root. */
+  path: string;
+  filter?: string;
+  sort?: string;
+  limit?: number;
+  offset?: number;
+}
