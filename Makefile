@@ -3,14 +3,27 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# the JupyterLab extension's build output, and what it is built from
+LABEXT := nbtrack/labextension/package.json
+LABSRC := $(wildcard labextension/src/*.ts labextension/style/*) labextension/package.json \
+	labextension/tsconfig.json
+# npm scripts call jupyter-builder from the venv
+NPM    := PATH="$(abspath $(VENV))/bin:$$PATH" npm --prefix labextension
 
-.PHONY: demo test test-fast bench clean chromium
+.PHONY: demo test test-fast test-labextension bench clean chromium
 
-$(STAMP): pyproject.toml
+# the editable install runs npm install and builds the extension (Node.js and npm are
+# on the machine); labextension develop links the build into the venv so rebuilds apply
+$(STAMP): pyproject.toml labextension/package.json labextension/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pip install --quiet -e ".[test]"
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
 	touch $(STAMP)
+
+$(LABEXT): $(STAMP) $(LABSRC)
+	$(NPM) run build:prod
+	touch $(LABEXT)
 
 ## demo: execute the example notebooks (quickstart, training loop) in real kernels; the runs
 ## go to the embedded store found from notebooks/ (normally notebooks/.nbtrack); print them
@@ -21,9 +34,13 @@ demo: $(STAMP)
 	cd notebooks && ../$(VENV)/bin/nbtrack runs --experiment digits-sgd --limit 3
 	@echo "executed notebooks: notebooks/executed/; exported reproduction: notebooks/repro/"
 
-## test: the whole test suite (installs Debian's chromium for the browser tests if missing)
-test: $(STAMP) chromium
+## test: the whole test suite: the extension's unit tests (node:test), then pytest
+## (installs Debian's chromium for the browser tests if missing)
+test: $(LABEXT) chromium test-labextension
 	$(PY) -m pytest
+
+test-labextension: $(LABEXT)
+	$(NPM) test
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -32,7 +49,7 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
 ## test-fast: skip the multi-process and crash tests
-test-fast: $(STAMP)
+test-fast: $(LABEXT)
 	$(PY) -m pytest -m "not slow"
 
 ## bench: nbtrack and MLflow side by side (MLflow lives only in bench/.venv)
@@ -40,4 +57,5 @@ bench:
 	bash bench/run.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis labextension/node_modules labextension/lib \
+		labextension/build-test nbtrack/labextension

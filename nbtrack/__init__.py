@@ -240,6 +240,11 @@ def reproduce(run: str, tolerance: float = 1e-9) -> Any:
     return reproduce_run(tracker().store, run, tolerance)
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where ``jupyter labextension develop`` finds the built JupyterLab extension."""
+    return [{"src": "labextension", "dest": "nbtrack"}]
+
+
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
     """Where jupyter_server finds the server extension."""
     return [{"module": "nbtrack.server"}]
