@@ -117,3 +117,11 @@ def lab(tmp_path_factory):
     except subprocess.TimeoutExpired:
         server.kill()
     log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, headless, under Playwright (one per test module)."""
+    from browser import launch_browser
+
+    yield from launch_browser()

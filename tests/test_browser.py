@@ -8,54 +8,12 @@ and sees the chart. A screenshot is saved when a check fails.
 from __future__ import annotations
 
 import os
-import shutil
-from pathlib import Path
 
 import pytest
 
+from browser import KERNEL_READY, open_and_run as _open_and_run, write_notebook as _notebook
+
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-KERNEL_READY = """(name) => {
-  const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const context = widget && widget.sessionContext;
-  const kernel = context && context.session && context.session.kernel;
-  return !!(widget && widget.context && widget.context.path === name && context.isReady && kernel
-            && kernel.connectionStatus === 'connected' && kernel.status === 'idle');
-}"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed (make test installs it with apt-get)")
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-        "--disable-dev-shm-usage"])
-    yield chromium
-    chromium.close()
-    playwright.stop()
-
-
-def _open_and_run(page, lab, name: str) -> None:
-    """Open a notebook in its own workspace, wait for its kernel, run every cell."""
-    page.goto(f"{lab['url']}/lab/workspaces/{name.split('.')[0]}/tree/{name}"
-              f"?token={lab['token']}")
-    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
-    page.wait_for_function(KERNEL_READY, arg=name, timeout=90_000)
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-
-
-def _notebook(lab, name: str, sources: list[str]) -> None:
-    import nbformat
-
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, lab["root"] / name)
 
 
 def test_compare_widget_sorts_and_charts_the_selection(lab, browser, tmp_path):

@@ -64,7 +64,7 @@ export function comparisonTable(runs: IRunRow[], onlyDifferences = false): IComp
     run,
     cells: columns.map(column => {
       if (column.key === 'run') {
-        return `${runLabel(run)} (${shortId(run.run_id)})`;
+        return runTitle(run);
       }
       if (column.key === 'status') {
         return run.status.toLowerCase();
@@ -77,13 +77,22 @@ export function comparisonTable(runs: IRunRow[], onlyDifferences = false): IComp
   return { columns, rows };
 }
 
-/** A Vega-Lite (v5) spec: one line per run of `key` by step, with tooltips. */
+/** `name (r-6fegfw1t)` for a named run, else the short id alone. */
+export function runTitle(run: Pick<IRunRow, 'name' | 'run_id'>): string {
+  return run.name ? `${runLabel(run)} (${shortId(run.run_id)})` : shortId(run.run_id);
+}
+
+/**
+ * A Vega-Lite (v5) spec: one line per run of `key` by step, with tooltips,
+ * `width` pixels wide (Vega cannot measure a container that is still laid out).
+ */
 export function historySpec(
   key: string,
   histories: IMetricHistory[],
-  runs: IRunRow[]
+  runs: IRunRow[],
+  width = 640
 ): Record<string, unknown> {
-  const labels = new Map(runs.map(run => [run.run_id, `${runLabel(run)} (${shortId(run.run_id)})`]));
+  const labels = new Map(runs.map(run => [run.run_id, runTitle(run)]));
   const values = histories.flatMap(history =>
     history.points
       .filter(point => typeof point.value === 'number')
@@ -97,7 +106,7 @@ export function historySpec(
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `${key} by step`,
-    width: 'container',
+    width,
     height: 260,
     data: { values },
     mark: { type: single ? 'point' : 'line', point: !single, tooltip: true },

@@ -112,7 +112,8 @@ export class ComparePanel extends Panel {
     if (key !== this.metricSelect.value) {
       return; // another metric was picked meanwhile
     }
-    const spec = historySpec(key, histories, this.runs);
+    const width = Math.max(320, Math.min(1100, this.node.clientWidth - 180));
+    const spec = historySpec(key, histories, this.runs, width);
     const data = { [VEGA_LITE]: spec as unknown as Record<string, never> };
     if (this.rendermime.preferredMimeType(data, 'any') !== VEGA_LITE) {
       holder.node.textContent = 'Charts need JupyterLab’s Vega-Lite renderer (@jupyterlab/vega5-extension).';

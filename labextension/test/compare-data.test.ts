@@ -22,7 +22,7 @@ test('the table puts differing params first and marks them', () => {
     ['run', 'status', 'params.C', 'params.seed', 'params.model', 'metrics.acc', 'metrics.loss']);
   assert.deepEqual(table.columns.filter(c => c.differs).map(c => c.label), ['C', 'seed']);
   assert.deepEqual(table.rows[0].cells, ['a (r-aaaa0001)', 'finished', '0.1', '1', 'lr', '0.8', '']);
-  assert.equal(table.rows[2].cells[0], 'r-aaaa0003 (r-aaaa0003)');
+  assert.equal(table.rows[2].cells[0], 'r-aaaa0003');
   const only = comparisonTable(runs, true);
   assert.ok(!only.columns.some(c => c.key === 'params.model'));
 });
