@@ -80,16 +80,17 @@ def _write_settings(folder: Path) -> None:
         path.write_text(json.dumps(values))
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """A private JupyterLab (nbtrack server extension on) on a free port with a token."""
-    root = tmp_path_factory.mktemp("lab")
+def _start_lab(root: Path, store_env: str | None):
+    """Run a private JupyterLab (nbtrack server extension on) on a free port with a
+    token; yields its url, token and root."""
     port, token = _free_port(), secrets.token_hex(16)
     _write_settings(root / "settings")
-    env = dict(os.environ, NBTRACK_STORE=str(root / ".nbtrack"),
-               JUPYTERLAB_SETTINGS_DIR=str(root / "settings"),
+    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(root / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces"),
                JUPYTER_RUNTIME_DIR=str(root / "runtime"))
+    env.pop("NBTRACK_STORE", None)
+    if store_env is not None:
+        env["NBTRACK_STORE"] = store_env
     args = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
@@ -117,6 +118,21 @@ def lab(tmp_path_factory):
     except subprocess.TimeoutExpired:
         server.kill()
     log.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A private JupyterLab whose kernels and server share one store (NBTRACK_STORE)."""
+    root = tmp_path_factory.mktemp("lab")
+    yield from _start_lab(root, str(root / ".nbtrack"))
+
+
+@pytest.fixture(scope="module")
+def lab_by_folder(tmp_path_factory):
+    """A private JupyterLab without NBTRACK_STORE: each notebook's folder finds its store
+    as a kernel started there would (the nearest ``.nbtrack``)."""
+    root = tmp_path_factory.mktemp("labfolders")
+    yield from _start_lab(root, None)
 
 
 @pytest.fixture(scope="module")

@@ -140,3 +140,22 @@ def test_the_installed_package_carries_the_extension():
     assert f"v{nbtrack.__version__}" in line and "enabled" in line and "OK" in line
     package = json.loads((Path(__file__).parents[1] / "labextension" / "package.json").read_text())
     assert package["version"] == nbtrack.__version__, "one version for Python and npm"
+
+
+def test_the_wheel_ships_the_built_extension_and_enables_the_server_part(tmp_path):
+    import zipfile
+
+    root = Path(__file__).parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--no-build-isolation", "-w", str(tmp_path), str(root)],
+                   check=True, capture_output=True)
+    wheel = next(tmp_path.glob("nbtrack-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    data = next(n.split("/")[0] for n in names if n.endswith(".data/") or ".data/" in n)
+    labext = f"{data}/data/share/jupyter/labextensions/nbtrack/"
+    assert f"{labext}package.json" in names and f"{labext}install.json" in names
+    assert any(n.startswith(f"{labext}static/remoteEntry.") for n in names)
+    config = f"{data}/data/etc/jupyter/jupyter_server_config.d/nbtrack.json"
+    assert json.loads(zipfile.ZipFile(wheel).read(config)) == {
+        "ServerApp": {"jpserver_extensions": {"nbtrack": True}}}
+    assert not any("node_modules" in n or n.startswith("labextension/") for n in names)

@@ -102,3 +102,55 @@ def test_export_writes_beside_the_notebook(lab, runs):
                  {"path": "notebooks", "name": "../escape.ipynb"}):
         status, _ = call(lab, f"runs/{run.run_id}/export", method="POST", body=body)
         assert status in (400, 403)
+
+
+def test_latest_run_of_each_cell(lab, runs):
+    status, data = call(lab, "cells?ids=cell-0,cell-1,cell-none")
+    assert status == 200 and set(data["cells"]) == {"cell-0", "cell-1"}
+    assert data["cells"]["cell-0"]["count"] == 2
+    assert data["cells"]["cell-0"]["latest"]["run_id"] == runs[2], "the newest run of cell-0"
+    assert data["cells"]["cell-1"]["latest"]["run_id"] == runs[1]
+    assert data["cells"]["cell-0"]["latest"]["headline"] == "acc"
+    assert call(lab, "cells?ids=cell-0", token=False)[0] == 403
+    status, data = call(lab, "cells?ids=" + ",".join(f"c{i}" for i in range(2001)))
+    assert status == 400 and "at most 2000" in data["message"]
+
+
+def test_the_headline_tag_names_the_badge_metric(lab):
+    tracker = Tracker(open_store(str(lab["root"] / ".nbtrack")))
+    with tracker.start_run(cell_id="cell-headline", tags={"headline": "loss"}):
+        tracker.log_metric("acc", 0.5)
+        tracker.log_metric("loss", 0.25)
+    tracker.store.flush()
+    status, data = call(lab, "cells?ids=cell-headline")
+    assert data["cells"]["cell-headline"]["latest"]["headline"] == "loss"
+
+
+def _store_in(folder, name):
+    folder.mkdir(parents=True, exist_ok=True)
+    tracker = Tracker(open_store(str(folder / ".nbtrack")))
+    with tracker.start_run(name=name, cell_id=f"cell-{name}") as run:
+        tracker.log_metric("acc", 0.5)
+    tracker.store.flush()
+    tracker.store.close()
+    return run.run_id
+
+
+def test_each_notebook_folder_reads_its_own_store(lab_by_folder):
+    root = lab_by_folder["root"]
+    in_a = _store_in(root / "a", "in-a")
+    in_b = _store_in(root / "b", "in-b")
+    (root / "a" / "deeper").mkdir()
+    for path, expected in (("a/x.ipynb", in_a), ("a/deeper/y.ipynb", in_a), ("b", in_b)):
+        status, data = call(lab_by_folder, f"runs?path={path}")
+        assert status == 200 and [r["run_id"] for r in data["runs"]] == [expected], path
+    (root / "c").mkdir()
+    status, data = call(lab_by_folder, "runs?path=c/z.ipynb")
+    assert status == 200 and data == {"runs": [], "total": 0, "differing_params": [],
+                                       "store": str(root / "c" / ".nbtrack"), "exists": False}
+    status, data = call(lab_by_folder, "cells?path=c/z.ipynb&ids=x")
+    assert status == 200 and data["cells"] == {}
+    status, data = call(lab_by_folder, f"runs/{in_a}?path=c/z.ipynb")
+    assert status == 404 and "no nbtrack store" in data["message"]
+    assert not (root / "c" / ".nbtrack").exists(), "reading never creates a store"
+    assert not (root / ".nbtrack").exists()
