@@ -95,6 +95,8 @@ def _start_lab(root: Path, store_env: str | None):
             f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
             "--LabApp.expose_app_in_browser=True",
+            # every handler must authenticate by itself, as the issue asks tests to check
+            "--ServerApp.allow_unauthenticated_access=False",
             "--ServerApp.jpserver_extensions={'nbtrack': True}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--allow-root")
