@@ -154,3 +154,17 @@ def test_each_notebook_folder_reads_its_own_store(lab_by_folder):
     assert status == 404 and "no nbtrack store" in data["message"]
     assert not (root / "c" / ".nbtrack").exists(), "reading never creates a store"
     assert not (root / ".nbtrack").exists()
+
+
+def test_export_reads_the_store_of_the_notebooks_folder(lab_by_folder):
+    root = lab_by_folder["root"]
+    folder = root / "exports"
+    folder.mkdir()
+    tracker = Tracker(open_store(str(folder / ".nbtrack")))
+    with tracker.start_run(cell_id="c", context={"source": "x = 1\ny = x + 1",
+                                                 "history": []}) as run:
+        tracker.log_metric("y", 2.0)
+    tracker.store.close()
+    status, data = call(lab_by_folder, f"runs/{run.run_id}/export", method="POST",
+                        body={"path": "exports/analysis.ipynb", "name": "again.ipynb"})
+    assert status == 201 and data["path"] == "exports/again.ipynb"

@@ -91,17 +91,18 @@ class NbtrackHandler(APIHandler):
             folder = folder.parent
         return folder
 
-    def store_uri(self) -> str:
+    def store_uri(self, folder: Path | None = None) -> str:
         from ..config import find_store_uri
 
-        return find_store_uri(self.folder())
+        return find_store_uri(folder or self.folder())
 
-    def store(self, required: bool = True) -> Any:
-        """The store beside the notebook, opened once per server; None when there is
-        none yet and ``required`` is false (a read must not create one)."""
+    def store(self, required: bool = True, folder: Path | None = None) -> Any:
+        """The store for ``folder`` (default: the ``path`` argument's folder), opened once
+        per server; None when there is none yet and ``required`` is false (a read must
+        not create one)."""
         from ..store import open_store
 
-        uri = self.store_uri()
+        uri = self.store_uri(folder)
         store = self._stores.get(uri)
         if store is None:
             folder = _local_folder(uri)
@@ -245,7 +246,7 @@ class ExportHandler(NbtrackHandler):
         target = folder / name
         if target.exists():
             raise tornado.web.HTTPError(409, reason=f"{name} already exists; choose another name")
-        result = export_run(self.store(), run_id, target)
+        result = export_run(self.store(folder=folder), run_id, target)
         self.set_status(201)
         self.reply({"path": str(target.relative_to(self.root_dir)),
                     "requirements": str(result.requirements.relative_to(self.root_dir)),
