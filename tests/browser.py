@@ -56,15 +56,20 @@ def write_notebook(lab, name: str, sources: list[str]) -> None:
     nbformat.write(nb, lab["root"] / name)
 
 
+def screenshot_dir() -> Path | None:
+    """Where passing browser tests save their screenshots (``NBTRACK_SCREENSHOTS``)."""
+    folder = os.environ.get("NBTRACK_SCREENSHOTS")
+    return Path(folder) if folder else None
+
+
 @contextlib.contextmanager
 def screenshot_on_failure(page, tmp_path: Path, name: str) -> Iterator[None]:
     """Save a screenshot when the block fails, and as ``name`` under
     ``NBTRACK_SCREENSHOTS`` when that is set and it passes; close the page."""
     try:
         yield
-        if os.environ.get("NBTRACK_SCREENSHOTS"):
-            page.screenshot(path=os.path.join(os.environ["NBTRACK_SCREENSHOTS"], f"{name}.png"),
-                            full_page=True)
+        if screenshot_dir():
+            page.screenshot(path=str(screenshot_dir() / f"{name}.png"), full_page=True)
     except Exception:
         shot = tmp_path / f"{name}-failure.png"
         page.screenshot(path=str(shot), full_page=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import open_and_run, screenshot_on_failure, write_notebook
+from browser import open_and_run, screenshot_dir, screenshot_on_failure, write_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -79,8 +79,8 @@ def test_runs_sidebar_badges_compare_and_export(lab, browser, tmp_path):
         page.wait_for_function(
             "() => document.querySelectorAll('#nbtrack-runs .jp-nbtrack-run').length === 2",
             timeout=30_000)
-        if _screenshots():
-            page.screenshot(path=str(_screenshots() / "runs-sidebar.png"))
+        if screenshot_dir():
+            page.screenshot(path=str(screenshot_dir() / "runs-sidebar.png"))
 
         # select both runs and compare them
         for i in range(2):
@@ -96,8 +96,8 @@ def test_runs_sidebar_badges_compare_and_export(lab, browser, tmp_path):
         panel.locator("select.jp-nbtrack-metric").select_option("losses")
         chart = panel.locator('.jp-nbtrack-chart[data-metric="losses"]')
         chart.locator("canvas, svg").first.wait_for(timeout=30_000)
-        if _screenshots():
-            page.screenshot(path=str(_screenshots() / "compare-panel.png"))
+        if screenshot_dir():
+            page.screenshot(path=str(screenshot_dir() / "compare-panel.png"))
 
         # export the first run from the sidebar's context menu
         rows.nth(1).click(button="right")
@@ -118,15 +118,8 @@ def test_runs_sidebar_badges_compare_and_export(lab, browser, tmp_path):
         details.locator("h3", has_text="Metrics").wait_for(timeout=30_000)
         assert second_run in details.inner_text()
         assert "acc" in details.inner_text() and "losses" in details.inner_text()
-        if _screenshots():
-            page.screenshot(path=str(_screenshots() / "run-details.png"))
-
-
-def _screenshots() -> Path | None:
-    import os
-
-    folder = os.environ.get("NBTRACK_SCREENSHOTS")
-    return Path(folder) if folder else None
+        if screenshot_dir():
+            page.screenshot(path=str(screenshot_dir() / "run-details.png"))
 
 
 def test_the_installed_package_carries_the_extension():

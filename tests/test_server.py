@@ -84,23 +84,29 @@ def test_errors_are_json_without_tracebacks(lab, runs):
     assert status == 403
 
 
+def _exportable_run(store_folder) -> str:
+    """A run with code to export (as a %%track cell records it), committed to the store."""
+    tracker = Tracker(open_store(str(store_folder)))
+    with tracker.start_run(cell_id="c", context={"source": "x = 1\ny = x + 1",
+                                                 "history": []}) as run:
+        tracker.log_metric("y", 2.0)
+    tracker.store.close()
+    return run.run_id
+
+
 def test_export_writes_beside_the_notebook(lab, runs):
     (lab["root"] / "notebooks").mkdir(exist_ok=True)
     status, data = call(lab, f"runs/{runs[0]}/export", method="POST",
                         body={"path": "notebooks/analysis.ipynb", "name": "exported.ipynb"})
     assert status == 409, "a run not made by a %%track cell has no code to export"
-    tracker = Tracker(open_store(str(lab["root"] / ".nbtrack")))
-    with tracker.start_run(cell_id="c", context={"source": "x = 1\ny = x + 1",
-                                                 "history": []}) as run:
-        tracker.log_metric("y", 2.0)
-    tracker.store.flush()
-    status, data = call(lab, f"runs/{run.run_id}/export", method="POST",
+    run_id = _exportable_run(lab["root"] / ".nbtrack")
+    status, data = call(lab, f"runs/{run_id}/export", method="POST",
                         body={"path": "notebooks/analysis.ipynb", "name": "exported.ipynb"})
     assert status == 201 and data["path"] == "notebooks/exported.ipynb"
     assert (lab["root"] / "notebooks" / "exported.ipynb").exists()
     for body in ({"path": "../../etc", "name": "x.ipynb"},
                  {"path": "notebooks", "name": "../escape.ipynb"}):
-        status, _ = call(lab, f"runs/{run.run_id}/export", method="POST", body=body)
+        status, _ = call(lab, f"runs/{run_id}/export", method="POST", body=body)
         assert status in (400, 403)
 
 
@@ -158,13 +164,8 @@ def test_each_notebook_folder_reads_its_own_store(lab_by_folder):
 
 def test_export_reads_the_store_of_the_notebooks_folder(lab_by_folder):
     root = lab_by_folder["root"]
-    folder = root / "exports"
-    folder.mkdir()
-    tracker = Tracker(open_store(str(folder / ".nbtrack")))
-    with tracker.start_run(cell_id="c", context={"source": "x = 1\ny = x + 1",
-                                                 "history": []}) as run:
-        tracker.log_metric("y", 2.0)
-    tracker.store.close()
-    status, data = call(lab_by_folder, f"runs/{run.run_id}/export", method="POST",
+    (root / "exports").mkdir()
+    run_id = _exportable_run(root / "exports" / ".nbtrack")
+    status, data = call(lab_by_folder, f"runs/{run_id}/export", method="POST",
                         body={"path": "exports/analysis.ipynb", "name": "again.ipynb"})
     assert status == 201 and data["path"] == "exports/again.ipynb"
