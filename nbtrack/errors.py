@@ -168,3 +168,17 @@ class UntrustedModelError(NbtrackError):
 
 class ModelSerializationError(NbtrackError):
     """A model could not be saved safely."""
+
+
+class NotebookCodeError(NbtrackError):
+    """A model needs classes or functions that were defined in a notebook."""
+
+    def __init__(self, name: str, types: list[str]) -> None:
+        self.name, self.types = name, list(types)
+        shown = ", ".join(t.rpartition(".")[2] for t in self.types)
+        super().__init__(
+            f"model {name!r} needs {shown}, defined in the notebook that saved it; run the "
+            f"cell that defines {shown} first (or move it into a module and import it)")
+
+    def __reduce__(self):
+        return (type(self), (self.name, self.types))

@@ -12,9 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from .entities import Artifact
-from .errors import ModelSerializationError, UntrustedModelError
+from .errors import ModelSerializationError, NotebookCodeError, UntrustedModelError
 
-__all__ = ["dump_model", "load_model_artifact", "model_summary"]
+__all__ = ["dump_model", "load_model_artifact", "model_summary", "NOTEBOOK_MODULE"]
+
+#: The module of code typed into a notebook (or a script run as a program).
+NOTEBOOK_MODULE = "__main__"
 
 FORMAT = "skops"
 
@@ -49,6 +52,9 @@ def dump_model(model: Any) -> tuple[bytes, dict[str, Any]]:
             "log a file you wrote yourself with log_artifact instead") from None
     meta = model_summary(model)
     meta.update({"format": FORMAT, "trusted_types": needed})
+    notebook_types = [t for t in needed if t.partition(".")[0] == NOTEBOOK_MODULE]
+    if notebook_types:
+        meta["notebook_types"] = notebook_types
     return data, meta
 
 
@@ -79,4 +85,21 @@ def load_model_artifact(record: Artifact, data: bytes, trusted: bool) -> Any:
     unknown = [t for t in needed if t not in recorded]
     if unknown and not trusted:
         raise UntrustedModelError(record.name, unknown)
+    _check_notebook_types(record)
     return sio.loads(data, trusted=needed)
+
+
+def _check_notebook_types(record: Artifact) -> None:
+    """Refuse early, and say why, when notebook-defined code is not defined here."""
+    import sys
+
+    main = sys.modules.get(NOTEBOOK_MODULE)
+    missing = []
+    for qualified in record.meta.get("notebook_types") or ():
+        target: Any = main
+        for part in qualified.split(".")[1:]:
+            target = getattr(target, part, None)
+        if target is None:
+            missing.append(qualified)
+    if missing:
+        raise NotebookCodeError(record.name, missing)

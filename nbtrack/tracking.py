@@ -341,6 +341,18 @@ class Tracker:
         return self.store.add_artifact(target.run_id, Artifact(name, "", 0, "model", meta),
                                        data=data)
 
+    def log_table(self, table: Any, name: str, run: ActiveRun | None = None) -> Artifact:
+        """Record a pandas DataFrame (a table of scores) as a CSV artifact of the run.
+
+        The index is kept when it carries labels (anything but a plain 0..n-1 range).
+        """
+        target = self._target(run, "log a table")
+        plain_index = type(table.index).__name__ == "RangeIndex"
+        data = table.to_csv(index=not plain_index).encode("utf-8")
+        meta = {"rows": int(len(table)), "columns": [str(c) for c in table.columns]}
+        return self.store.add_artifact(target.run_id, Artifact(name, "", 0, "table", meta),
+                                       data=data)
+
     def log_confusion_matrix(self, y_true: Any, y_pred: Any, labels: Any = None,
                              name: str = "confusion_matrix",
                              run: ActiveRun | None = None) -> Artifact:

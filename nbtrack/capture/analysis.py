@@ -7,7 +7,12 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CellAnalysis", "analyze", "code_key", "NOT_LITERAL"]
+__all__ = ["CellAnalysis", "CellMagic", "analyze", "cell_magic", "code_key", "NOT_LITERAL",
+           "PYTHON_BODY_MAGICS"]
+
+#: Cell magics whose body is Python run in the user's namespace: what the body binds,
+#: the cell binds.
+PYTHON_BODY_MAGICS = frozenset({"track", "time", "capture", "prun"})
 
 
 class _NotLiteral:
@@ -43,7 +48,25 @@ class CellAnalysis:
         branches, loops or ``try`` blocks).
     fitted : set
         Names the cell calls ``.fit`` / ``.partial_fit`` / ``.fit_transform`` /
-        ``.fit_predict`` on (the estimator may have been made by an earlier cell).
+        ``.fit_predict`` on, directly or through a chain
+        (``m.set_params(alpha=0.1).fit(X, y)``); the estimator may have been made by
+        an earlier cell.
+    loop_bound : set
+        Names (re)bound inside a ``for`` / ``while`` body, loop variables included:
+        their value at the end is only the last iteration's.
+    filled : set
+        Names whose items the cell assigns (``scores[i] = ...``, ``results[k] = ...``).
+    timestamps : set
+        Names bound straight from a clock (``t0 = time.time()``).
+    timing : set
+        Names computed from a clock or a timestamp (``elapsed = time.time() - t0``),
+        and lists the cell fills with such values.
+    bookkeeping : set
+        Sizes and plot arithmetic: names bound from ``len(...)`` / ``.shape`` /
+        ``.size`` / ``.ndim``, and names the cell passes to axis and grid makers
+        (``np.arange``, ``np.meshgrid``, ``range``, ``set_xlim``, ...).
+    scored : set
+        Names bound from a call whose function names a score (``cross_val_score``).
     """
 
     literals: dict[str, Any] = field(default_factory=dict)
@@ -53,6 +76,59 @@ class CellAnalysis:
     reads: set[str] = field(default_factory=set)
     unconditional: set[str] = field(default_factory=set)
     fitted: set[str] = field(default_factory=set)
+    loop_bound: set[str] = field(default_factory=set)
+    filled: set[str] = field(default_factory=set)
+    timestamps: set[str] = field(default_factory=set)
+    timing: set[str] = field(default_factory=set)
+    bookkeeping: set[str] = field(default_factory=set)
+    scored: set[str] = field(default_factory=set)
+
+
+#: Functions whose value is the time now (matched on the called name's last part).
+_CLOCKS = frozenset({"time", "perf_counter", "monotonic", "process_time", "time_ns",
+                     "perf_counter_ns", "monotonic_ns", "process_time_ns", "default_timer",
+                     "now", "utcnow", "today"})
+#: Calls whose numeric arguments are axis or grid arithmetic, not results.
+_GRID_MAKERS = frozenset({"arange", "linspace", "logspace", "geomspace", "meshgrid", "range",
+                          "xlim", "ylim", "zlim", "set_xlim", "set_ylim", "set_zlim", "axis",
+                          "xticks", "yticks", "set_xticks", "set_yticks", "set_xbound",
+                          "set_ybound", "set_extent", "figure", "subplots"})
+#: Attributes that give an object's size rather than anything computed from its content.
+_SIZES = frozenset({"shape", "size", "ndim"})
+#: Calls that keep a size a size (``int(0.8 * len(X))``).
+_SIZE_PRESERVING = frozenset({"len", "int", "round", "min", "max", "floor", "ceil"})
+
+
+def _called_name(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _is_clock(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and _called_name(node) in _CLOCKS and not node.args \
+        and not node.keywords
+
+
+def _is_size(node: ast.AST) -> bool:
+    """``len(x)``, ``X.shape[0]``, ``int(0.8 * len(X))``: a size, not a result."""
+    found = False
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            if _called_name(sub) not in _SIZE_PRESERVING:
+                return False
+            found = found or _called_name(sub) == "len"
+        elif isinstance(sub, ast.Attribute) and sub.attr in _SIZES:
+            found = True
+    return found
+
+
+def _chain_root(node: ast.AST) -> str | None:
+    """The name a chain of calls and attributes starts from (``m`` in ``m.a(1).fit()``)."""
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 _FIT_METHODS = ("fit", "partial_fit", "fit_transform", "fit_predict")
@@ -108,6 +184,28 @@ class _Binder(ast.NodeVisitor):
 
     def __init__(self, result: CellAnalysis) -> None:
         self.r = result
+        self.loop_depth = 0
+
+    def _derived_from_clock(self, node: ast.AST) -> bool:
+        timed = self.r.timestamps | self.r.timing
+        return any(_is_clock(sub) or (isinstance(sub, ast.Name) and sub.id in timed)
+                   for sub in ast.walk(node))
+
+    def _judge_value(self, names: list[str], value: ast.AST) -> None:
+        """What kind of number an assignment makes: a timestamp, a timing, a size."""
+        for name in names:
+            self.r.timestamps.discard(name)
+            self.r.timing.discard(name)
+            self.r.bookkeeping.discard(name)
+            self.r.scored.discard(name)
+        if _is_clock(value):
+            self.r.timestamps.update(names)
+        elif self._derived_from_clock(value):
+            self.r.timing.update(names)
+        elif _is_size(value):
+            self.r.bookkeeping.update(names)
+        elif isinstance(value, ast.Call) and "score" in _called_name(value).lower():
+            self.r.scored.update(names)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self.r.bound.add(node.name)
@@ -124,29 +222,64 @@ class _Binder(ast.NodeVisitor):
         for name in names:
             self.r.bound.add(name)
             self.r.literals[name] = value
+            if self.loop_depth:
+                self.r.loop_bound.add(name)
+
+    def _loop(self, node: ast.For | ast.AsyncFor | ast.While) -> None:
+        for part in ("target", "iter", "test"):
+            if getattr(node, part, None) is not None:
+                self.visit(getattr(node, part))
+        self.loop_depth += 1
+        for statement in node.body + node.orelse:
+            self.visit(statement)
+        self.loop_depth -= 1
+
+    def visit_While(self, node: ast.While) -> None:
+        self._loop(node)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         value = _literal(node.value)
         for target in node.targets:
             if isinstance(target, ast.Name):
                 self._bind([target.id], value)
+                self._judge_value([target.id], node.value)
             elif _unpacks_elementwise(target, node.value):
                 # ``a, b = 1, 2`` sets two knobs, exactly like two literal lines
                 for element, source in zip(target.elts, node.value.elts):  # type: ignore
                     self._bind([element.id], _literal(source))  # type: ignore[attr-defined]
+                    self._judge_value([element.id], source)  # type: ignore[attr-defined]
             else:
-                self._bind(_target_names(target), NOT_LITERAL)
+                names = _target_names(target)
+                self._bind(names, NOT_LITERAL)
+                self._judge_value(names, node.value)
+                self._fill(target, node.value)
         self.generic_visit(node)
+
+    def _fill(self, target: ast.AST, value: ast.AST) -> None:
+        """``scores[i] = ...``: the cell fills a container it holds."""
+        if isinstance(target, ast.Subscript):
+            root = _chain_root(target.value)
+            if root is not None and isinstance(target.value, (ast.Name, ast.Subscript)):
+                self.r.filled.add(root)
+                if self._derived_from_clock(value):
+                    self.r.timing.add(root)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._fill(element, value)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
             self._bind(_target_names(node.target), _literal(node.value))
+            self._judge_value(_target_names(node.target), node.value)
         self.generic_visit(node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         for name in _target_names(node.target):
             self.r.appended.add(name)
             self._bind([name], NOT_LITERAL)
+            if self._derived_from_clock(node.value):
+                self.r.timing.add(name)
+        self._fill(node.target, node.value)
         self.generic_visit(node)
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
@@ -156,8 +289,10 @@ class _Binder(ast.NodeVisitor):
     def visit_For(self, node: ast.For) -> None:
         names = _target_names(node.target)
         self.r.loop_targets.update(names)
+        self.loop_depth += 1
         self._bind(names, NOT_LITERAL)
-        self.generic_visit(node)
+        self.loop_depth -= 1
+        self._loop(node)
 
     visit_AsyncFor = visit_For  # type: ignore[assignment]
 
@@ -180,13 +315,64 @@ class _Binder(ast.NodeVisitor):
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
                 func.attr in ("append", "extend", "insert"):
             self.r.appended.add(func.value.id)
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
-                func.attr in _FIT_METHODS:
-            self.r.fitted.add(func.value.id)
+            if any(self._derived_from_clock(arg) for arg in node.args):
+                self.r.timing.add(func.value.id)
+        if isinstance(func, ast.Attribute) and func.attr in _FIT_METHODS:
+            root = _chain_root(func.value)
+            if root is not None:
+                self.r.fitted.add(root)
+        if _called_name(node) in _GRID_MAKERS:
+            for arg in list(node.args) + [k.value for k in node.keywords]:
+                self.r.bookkeeping.update(sub.id for sub in ast.walk(arg)
+                                          if isinstance(sub, ast.Name))
         self.generic_visit(node)
 
     def visit_ListComp(self, node: ast.AST) -> None:
         self.generic_visit(node)
+
+
+@dataclass(frozen=True)
+class CellMagic:
+    """A cell that is one cell magic: ``%%name line`` and its body."""
+
+    name: str
+    line: str
+    body: str
+
+    @property
+    def runs_python(self) -> bool:
+        """Whether the body is Python run in the user's namespace."""
+        return self.name in PYTHON_BODY_MAGICS
+
+
+def cell_magic(source: str) -> CellMagic | None:
+    """The cell magic a cell is, in either the form typed or the form IPython stores.
+
+    The session history (``In``) holds a ``%%track`` cell as
+    ``get_ipython().run_cell_magic('track', '', '<body>')``; the notebook holds it
+    as ``%%track`` + body. Both give the same :class:`CellMagic`.
+    """
+    stripped = source.lstrip()
+    if stripped.startswith("%%"):
+        first, _, body = stripped.partition("\n")
+        name, _, line = first[2:].partition(" ")
+        return CellMagic(name.strip(), line.strip(), body)
+    if "run_cell_magic" not in source:
+        return None
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return None
+    call = tree.body[0].value
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "run_cell_magic" and len(call.args) == 3 and not call.keywords):
+        return None
+    parts = [_literal(arg) for arg in call.args]
+    if not all(isinstance(part, str) for part in parts):
+        return None
+    return CellMagic(*parts)
 
 
 def analyze(code: str) -> CellAnalysis:

@@ -11,7 +11,7 @@ import contextlib
 import traceback
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..entities import RunStatus
 from ..filters import Comparison
@@ -19,12 +19,13 @@ from .analysis import analyze
 from .classify import Captured, classify
 from .context import (ResourceMeter, cell_identity, execution_history, notebook_path,
                       papermill_parameters)
-from .estimators import estimator_params, is_fitted_estimator, signature_for
+from .estimators import LearnedState, estimator_params, fitted_models, signature_for
 from .inputs import fingerprint, is_data
 from .live import LiveChart
+from .output import OutputTee
 from .runner import run_body, show_from_cell, user_traceback
 from .summary import Summary
-from ..repro.slicing import dependency_slice
+from ..repro.slicing import dependency_slice, needed_names
 
 __all__ = ["CellOptions", "NbtrackWarning", "track_cell"]
 
@@ -76,6 +77,32 @@ def _previous_run(store: Any, cell_id: str) -> tuple[str | None, dict[str, float
                                      if v[0] is not None}
 
 
+@dataclass
+class CellExecution:
+    """One execution of a tracked cell: what was known before it ran and what it did."""
+
+    shell: Any
+    tracker: Any
+    options: CellOptions
+    body: str
+    frontend_cell_id: str | None
+    display: Callable[[Any], None] | None
+    analysis: Any
+    injected: dict[str, Any]
+    before: dict[str, int]
+    learned: LearnedState
+    inputs: dict[str, Any]
+    meter: ResourceMeter
+    previous_id: str | None
+    previous_metrics: dict[str, float]
+    hidden: list[str]
+    output: OutputTee
+    run: Any = None
+    status: RunStatus = RunStatus.FINISHED
+    error: str | None = None
+    error_type: str | None = None
+
+
 def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
                frontend_cell_id: str | None = None,
                display: Callable[[Any], None] | None = None,
@@ -111,7 +138,6 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
     cell_id = cell_identity(frontend_cell_id, options.name, code)
     injected = _guard("read papermill parameters",
                       lambda: papermill_parameters(inputs_hist[:history_count], namespace), {})
-    before = {k: id(v) for k, v in namespace.items()}
     previous_id, previous_metrics = _guard(
         "find the cell's previous run", lambda: _previous_run(tracker.store, cell_id),
         (None, {}))
@@ -122,37 +148,51 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
     hidden = _guard("trace the cell's dependencies", lambda: dependency_slice(
         context["history"], body, frozenset(injected)).hidden, {})
     context["hidden_state"] = sorted(hidden.values())
-    run = _guard("start a run", lambda: tracker.start_run(
+    # the data as the cell found it, before the cell can change it
+    inputs = _guard("fingerprint the cell's inputs", lambda: _fingerprint_inputs(
+        namespace, needed_names(body)), {}) if options.inputs else {}
+    execution = CellExecution(
+        shell=shell, tracker=tracker, options=options, body=body,
+        frontend_cell_id=frontend_cell_id, display=display, analysis=analysis,
+        injected=injected, before={k: id(v) for k, v in namespace.items()},
+        learned=_guard("note the models the cell can reach", lambda: LearnedState(
+            namespace, analysis.reads | analysis.fitted | analysis.bound),
+            LearnedState({}, ())),
+        inputs=inputs, meter=meter, previous_id=previous_id,
+        previous_metrics=previous_metrics, hidden=sorted(hidden), output=OutputTee())
+    execution.run = _guard("start a run", lambda: tracker.start_run(
         name=options.name, experiment=options.experiment, tags=options.tags or None,
         cell_id=cell_id, context=context, parent_run_id=options.parent))
-    if run is None:
+    if execution.run is None:
         run_body(shell, body, count)
         return None
 
     ran_as: list[str] = []
-    status, error, error_type = RunStatus.FINISHED, None, None
-    live = LiveChart(run.run_id) if options.live else None
+    live = LiveChart(execution.run.run_id) if options.live else None
     if live is not None:
         tracker.metric_listeners.append(live)
     try:
-        run_body(shell, body, count, ran_as)
+        with execution.output:
+            run_body(shell, body, count, ran_as)
     except BaseException as exc:
-        status = RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
-        error_type = type(exc).__name__
+        execution.status = RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt) \
+            else RunStatus.FAILED
+        execution.error_type = type(exc).__name__
         tb = user_traceback(exc.__traceback__, ran_as[0] if ran_as else None)
-        error = "".join(traceback.format_exception(type(exc), exc, tb))
-        with _closed_on_escape(tracker, run, status, error):
+        execution.error = "".join(traceback.format_exception(type(exc), exc, tb))
+        with _closed_on_escape(tracker, execution.run, execution.status, execution.error):
             _stop_live(tracker, live)
-            _finish(shell, tracker, run, options, analysis, before, injected, meter, status,
-                    error, error_type, previous_id, previous_metrics, display, sorted(hidden),
-                    frontend_cell_id)
+            _finish(execution)
         _guard("shorten the traceback", lambda: show_from_cell(exc, tb))
         raise
-    with _closed_on_escape(tracker, run, status, error):
+    with _closed_on_escape(tracker, execution.run, execution.status, execution.error):
         _stop_live(tracker, live)
-        return _finish(shell, tracker, run, options, analysis, before, injected, meter, status,
-                       error, error_type, previous_id, previous_metrics, display,
-                       sorted(hidden), frontend_cell_id)
+        return _finish(execution)
+
+
+def _fingerprint_inputs(namespace: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    return {name: fingerprint(namespace[name]) for name in sorted(names)
+            if not name.startswith("_") and is_data(namespace.get(name))}
 
 
 @contextlib.contextmanager
@@ -185,37 +225,43 @@ def _stop_live(tracker: Any, live: LiveChart | None) -> None:
     _guard("draw the live chart", live.close)
 
 
-def _finish(shell: Any, tracker: Any, run: Any, options: CellOptions, analysis: Any,
-            before: dict[str, int], injected: dict[str, Any], meter: ResourceMeter,
-            status: RunStatus, error: str | None, error_type: str | None,
-            previous_id: str | None, previous_metrics: dict[str, float],
-            display: Callable[[Any], None] | None, hidden: list[str],
-            frontend_cell_id: str | None = None) -> Summary | None:
+def _finish(execution: CellExecution) -> Summary | None:
+    shell, tracker, run, options = (execution.shell, execution.tracker, execution.run,
+                                    execution.options)
+    analysis, status = execution.analysis, execution.status
     namespace = shell.user_ns
-    rebound = {k for k, v in namespace.items() if before.get(k) != id(v)}
+    rebound = {k for k, v in namespace.items() if execution.before.get(k) != id(v)}
     captured: Captured = _guard("classify the cell's variables", lambda: classify(
         analysis, namespace, rebound, params=options.params, metrics=options.metrics,
-        injected=injected, completed=status is RunStatus.FINISHED), Captured())
+        injected=execution.injected, completed=status is RunStatus.FINISHED), Captured())
     for name, why in captured.skipped.items():
         _tell(f"nbtrack did not record {name!r}: {why}")
     _record_values(tracker, run, captured)
-    models = _record_models(tracker, run, namespace, rebound | analysis.fitted) \
+    models = _record_models(tracker, run, namespace, execution) \
         if options.models and status is RunStatus.FINISHED else []
-    if options.inputs:
-        _guard("fingerprint the cell's inputs", lambda: _record_inputs(
-            tracker, run, analysis, namespace, rebound))
-    _guard("record resource use", lambda: tracker.set_context({"system": meter.stop()}, run=run))
-    _guard("save the run", lambda: tracker.end_run(run, status, error))
+    _record_tables(tracker, run, captured)
+    context: dict[str, Any] = {"system": execution.meter.stop()}
+    if execution.inputs:
+        context["inputs"] = execution.inputs
+    if captured.timing:
+        context["timing"] = sorted(captured.timing)
+    if execution.output.text:
+        context["output"] = execution.output.text
+    _guard("record the run's context", lambda: tracker.set_context(context, run=run))
+    _guard("save the run", lambda: tracker.end_run(run, status, execution.error))
     final = _guard("read the run back", lambda: tracker.store.get_run(run.run_id))
     metrics = dict(final.metrics) if final is not None else dict(captured.metrics)
+    hidden = execution.hidden
     summary = Summary(run_id=run.run_id, status=status.value,
                       duration=(run.end_time or 0) - run.start_time,
                       params={k: v for k, v in (final.params if final else captured.params).items()
                               if "." not in k},
-                      metrics=metrics, previous_id=previous_id, previous_metrics=previous_metrics,
-                      models=models, error_type=error_type,
+                      metrics=metrics, previous_id=execution.previous_id,
+                      previous_metrics=execution.previous_metrics,
+                      models=models, error_type=execution.error_type,
                       notes=[f"⚠ hidden state: {', '.join(hidden)}"] if hidden else [])
     if not options.quiet:
+        display = execution.display
         if display is None:
             from IPython.display import display as ipy_display
 
@@ -223,7 +269,7 @@ def _finish(shell: Any, tracker: Any, run: Any, options: CellOptions, analysis: 
         _guard("show the summary", lambda: display(summary))
         # only a live frontend sends a cell id; batch runs (nbclient, papermill) get no
         # button they could never click
-        if previous_id is not None and frontend_cell_id and \
+        if execution.previous_id is not None and execution.frontend_cell_id and \
                 getattr(shell, "kernel", None) is not None:
             _guard("offer a comparison", lambda: _offer_compare(tracker, run, display))
     return summary
@@ -250,31 +296,34 @@ def _record_values(tracker: Any, run: Any, captured: Captured) -> None:
 
 
 def _record_models(tracker: Any, run: Any, namespace: dict[str, Any],
-                   rebound: set[str]) -> list[str]:
+                   execution: CellExecution) -> list[str]:
+    analysis = execution.analysis
+    names = analysis.bound | analysis.reads | analysis.fitted | analysis.filled | \
+        analysis.appended
+    found = _guard("find the models the cell fitted", lambda: fitted_models(
+        namespace, names, execution.learned, analysis.loop_targets), [])
     saved = []
-    for name in sorted(rebound):
-        value = namespace.get(name)
-        if name.startswith("_") or not _guard("inspect " + name,
-                                              lambda v=value: is_fitted_estimator(v), False):
-            continue
+    for name, value in found:
         signature = _guard(f"work out the signature of {name!r}",
                            lambda v=value: signature_for(v, namespace), {})
         artifact = _guard(f"save model {name!r}",
                           lambda n=name, v=value, s=signature: tracker.log_model(
                               v, name=n, run=run, signature=s))
-        if artifact is not None:
-            saved.append(type(value).__name__)
-            _guard(f"record the params of {name!r}", lambda n=name, v=value: tracker.log_params(
-                estimator_params(n, v), run=run))
+        if artifact is None:
+            continue
+        saved.append(type(value).__name__)
+        _guard(f"record the params of {name!r}", lambda n=name, v=value: tracker.log_params(
+            estimator_params(n, v), run=run))
+        defined_here = [t.rpartition(".")[2] for t in artifact.meta.get("notebook_types", ())]
+        if defined_here:
+            shown = ", ".join(defined_here)
+            _tell(f"model {name!r} uses {shown}, defined in this notebook: it loads only where "
+                  f"{shown} is defined (run that cell first, or move it into a module and "
+                  "import it)")
     return saved
 
 
-def _record_inputs(tracker: Any, run: Any, analysis: Any, namespace: dict[str, Any],
-                   rebound: set[str]) -> None:
-    prints = {}
-    for name in sorted(analysis.reads - rebound):
-        value = namespace.get(name)
-        if not name.startswith("_") and is_data(value):
-            prints[name] = fingerprint(value)
-    if prints:
-        tracker.set_context({"inputs": prints}, run=run)
+def _record_tables(tracker: Any, run: Any, captured: Captured) -> None:
+    for name, table in captured.tables.items():
+        _guard(f"save the table {name!r}", lambda n=name, t=table: tracker.log_table(
+            t, name=n, run=run))

@@ -7,6 +7,7 @@ magic (``--params``, ``--metrics``) win over every rule.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
@@ -21,12 +22,28 @@ MAX_HISTORY = 100_000
 
 @dataclass
 class Captured:
-    """Params, metrics and histories found in a cell's namespace."""
+    """Params, metrics, histories and score tables found in a cell's namespace.
+
+    ``timing`` names the metrics and histories that are timing figures: recorded,
+    never judged by ``reproduce``.
+    """
 
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     histories: dict[str, list[float]] = field(default_factory=dict)
+    tables: dict[str, Any] = field(default_factory=dict)
+    timing: set[str] = field(default_factory=set)
     skipped: dict[str, str] = field(default_factory=dict)
+
+
+#: Words that make a container's numbers results (``test_scores``, ``val_loss``).
+_RESULT_WORDS = re.compile(r"score|loss|acc|err|auc|f1|r2|mse|mae|rmse|precision|recall|"
+                           r"deviance|likelihood|metric|result|perf", re.IGNORECASE)
+#: Names and keys of timing figures (``fit_time``, ``elapsed``, ``duration_s``).
+_TIMING_WORDS = re.compile(r"(^|_)(time|times|elapsed|duration|durations|seconds|secs|"
+                           r"latency|runtime)(_|$)", re.IGNORECASE)
+#: Longest table kept as a score table.
+MAX_TABLE_ROWS = 10_000
 
 
 def is_number(value: Any) -> bool:
@@ -130,22 +147,133 @@ def classify(analysis: CellAnalysis, namespace: Mapping[str, Any], rebound: Iter
                 out.skipped[name] = "not a number or a 1-D sequence of numbers"
         return out
 
-    for name in sorted(analysis.bound | (analysis.appended & set(namespace))):
+    containers = analysis.appended | analysis.filled
+    for name in sorted(analysis.bound | (containers & set(namespace)) | analysis.fitted):
         if name.startswith("_") or name in out.params or name not in namespace:
             continue
-        if name in analysis.loop_targets:
-            continue  # a loop counter's last value is not a result
-        touched = name in rebound or name in analysis.appended or (
-            completed and name in analysis.unconditional)
-        if not touched:
-            continue  # not bound by this cell (e.g. its assignment was skipped)
         value = namespace[name]
-        if is_number(value) and analysis.literals.get(name, NOT_LITERAL) is NOT_LITERAL:
-            out.metrics[name] = float(value)
-        elif is_number(value) and not _same_literal(value, analysis.literals.get(name)):
-            out.metrics[name] = float(value)
-        else:
-            history = as_history(value)
-            if history is not None and name not in out.params:
-                out.histories[name] = history
+        touched = name in rebound or name in containers or (
+            completed and name in analysis.unconditional)
+        if name in analysis.fitted or (touched and name in analysis.bound):
+            _search_results(name, value, out)
+        if not touched or name not in analysis.bound | containers:
+            continue  # not bound by this cell (e.g. its assignment was skipped)
+        if name in analysis.loop_bound and name not in containers:
+            continue  # only the last iteration's value
+        if name in analysis.timestamps:
+            continue
+        timing = name in analysis.timing or bool(_TIMING_WORDS.search(name))
+        if is_number(value):
+            if name in analysis.bookkeeping:
+                continue
+            if analysis.literals.get(name, NOT_LITERAL) is NOT_LITERAL or \
+                    not _same_literal(value, analysis.literals.get(name)):
+                _metric(out, name, value, timing)
+            continue
+        if analysis.literals.get(name, NOT_LITERAL) is not NOT_LITERAL and \
+                _same_literal(value, analysis.literals[name]):
+            continue  # a literal the cell left as it was: a setting, not a result
+        history = as_history(value)
+        if history is None and _is_array(value) and (
+                name in containers or name in analysis.scored or _RESULT_WORDS.search(name)):
+            history = _array_history(value)
+            if history is None and _RESULT_WORDS.search(name):
+                _matrix_history(out, name, value, timing)
+        if history is not None:
+            _history(out, name, history, timing)
+        elif isinstance(value, dict):
+            _keyed(out, name, value, timing, depth=0)
+        elif _is_table(value) and (_RESULT_WORDS.search(name) or any(
+                _RESULT_WORDS.search(str(c)) for c in value.columns)):
+            _table(out, name, value)
     return out
+
+
+def _metric(out: Captured, key: str, value: Any, timing: bool) -> None:
+    out.metrics[key] = float(value)
+    if timing:
+        out.timing.add(key)
+
+
+def _history(out: Captured, key: str, values: list[float], timing: bool) -> None:
+    out.histories[key] = values
+    if timing:
+        out.timing.add(key)
+
+
+def _is_array(value: Any) -> bool:
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.ndarray)
+
+
+def _array_history(value: Any) -> list[float] | None:
+    """A 1-D real numeric array as a history (bools and objects are not scores)."""
+    if value.ndim != 1 or not 0 < value.size <= MAX_HISTORY or value.dtype.kind not in "iuf":
+        return None
+    return [float(v) for v in value.tolist()]
+
+
+def _matrix_history(out: Captured, name: str, value: Any, timing: bool) -> None:
+    """Scores per setting and fold (``learning_curve``): the mean over each row."""
+    if value.ndim == 2 and 0 < value.shape[0] <= MAX_HISTORY and value.dtype.kind in "if" \
+            and value.shape[1] > 0:
+        _history(out, f"{name}.mean", [float(v) for v in value.mean(axis=1).tolist()], timing)
+
+
+def _keyed(out: Captured, name: str, value: dict[Any, Any], timing: bool, depth: int) -> None:
+    """Dicts of scores: numbers become ``name.key`` metrics, sequences histories."""
+    if not value or len(value) > 1000:
+        return
+    for key, item in value.items():
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
+            continue
+        full = f"{name}.{key}"
+        item_timing = timing or bool(_TIMING_WORDS.search(str(key)))
+        if is_number(item):
+            _metric(out, full, item, item_timing)
+            continue
+        history = as_history(item)
+        if history is None and _is_array(item):
+            history = _array_history(item)
+        if history is not None:
+            _history(out, full, history, item_timing)
+        elif isinstance(item, dict) and depth == 0:
+            _keyed(out, full, item, item_timing, depth + 1)
+
+
+def _is_table(value: Any) -> bool:
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(value, pandas.DataFrame) and \
+        0 < len(value) <= MAX_TABLE_ROWS and any(
+            kind in "iuf" for kind in (dtype.kind for dtype in value.dtypes))
+
+
+def _table(out: Captured, name: str, value: Any) -> None:
+    out.tables[f"tables/{name}.csv"] = value
+
+
+def _search_results(name: str, value: Any, out: Captured) -> None:
+    """A fitted hyperparameter search: its best params, best score and results table."""
+    if isinstance(value, type) or not hasattr(type(value), "fit"):
+        return
+    try:
+        best_params = value.__dict__.get("best_params_")
+        best_score = value.__dict__.get("best_score_")
+        results = value.__dict__.get("cv_results_")
+    except Exception:  # objects with odd attribute access are not searches
+        return
+    if isinstance(best_params, dict):
+        for key, param in best_params.items():
+            out.params[f"{name}.best_params.{key}"] = _plain(param) if _plain(param) is None or \
+                isinstance(_plain(param), (bool, int, float, str)) else repr(param)
+    if is_number(best_score):
+        out.metrics[f"{name}.best_score"] = float(best_score)
+    if isinstance(results, dict) and "pandas" in sys.modules:
+        pandas = sys.modules["pandas"]
+        columns = {k: (v.astype(str) if getattr(v, "dtype", None) is not None
+                       and v.dtype.kind == "O" else v)
+                   for k, v in results.items() if k != "params"}
+        try:
+            out.tables[f"tables/{name}.cv_results.csv"] = pandas.DataFrame(columns)
+        except Exception:
+            pass

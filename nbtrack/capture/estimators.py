@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
-__all__ = ["is_fitted_estimator", "estimator_params", "signature_for"]
+__all__ = ["is_fitted_estimator", "estimator_params", "signature_for", "LearnedState",
+           "fitted_models"]
+
+#: Containers larger than this are not searched for models.
+_MAX_CONTAINER = 1000
 
 
 def is_fitted_estimator(value: Any) -> bool:
@@ -31,6 +35,117 @@ def is_fitted_estimator(value: Any) -> bool:
     except Exception:  # third-party estimators can fail the check in odd ways
         return False
     return True
+
+
+def _is_estimator(value: Any) -> bool:
+    if isinstance(value, type) or "sklearn" not in sys.modules:
+        return False
+    from sklearn.base import BaseEstimator
+
+    return isinstance(value, BaseEstimator)
+
+
+def _reachable(namespace: Mapping[str, Any], names: Iterable[str],
+               loop_names: Iterable[str] = ()) -> dict[int, tuple[Any, list[tuple[int, str]]]]:
+    """Estimators held by ``names``, directly or one level inside a list, tuple or dict.
+
+    Returns id → (estimator, [(rank, path), ...]); rank 0 is a variable of its own,
+    1 a place in a container (``models.lr``, ``classifiers.0``), 2 a loop variable.
+    """
+    loops = set(loop_names)
+    found: dict[int, tuple[Any, list[tuple[int, str]]]] = {}
+
+    def add(path: str, value: Any, rank: int) -> None:
+        found.setdefault(id(value), (value, []))[1].append((rank, path))
+
+    for name in sorted(names):
+        value = namespace.get(name)
+        if name.startswith("_") or value is None:
+            continue
+        if _is_estimator(value):
+            add(name, value, 2 if name in loops else 0)
+        elif isinstance(value, (list, tuple)) and len(value) <= _MAX_CONTAINER:
+            for index, item in enumerate(value):
+                if _is_estimator(item):
+                    add(f"{name}.{index}", item, 1)
+                elif isinstance(item, tuple) and 2 <= len(item) <= 3:
+                    # ``[("lr", LogisticRegression()), ...]``: the label names the model
+                    label = next((x for x in item if isinstance(x, str)), str(index))
+                    for part in item:
+                        if _is_estimator(part):
+                            add(f"{name}.{label}", part, 1)
+        elif isinstance(value, dict) and len(value) <= _MAX_CONTAINER:
+            for key, item in value.items():
+                if _is_estimator(item) and isinstance(key, (str, int)):
+                    add(f"{name}.{key}", item, 1)
+    return found
+
+
+def _learned(value: Any) -> tuple[tuple[str, Any], ...]:
+    """The attributes fitting sets (``coef_``, ``classes_``): a new fit replaces them."""
+    try:
+        return tuple((k, v) for k, v in vars(value).items()
+                     if k.endswith("_") and not k.startswith("_"))
+    except TypeError:
+        return ()
+
+
+class LearnedState:
+    """What the estimators a cell can reach had learnt before it ran.
+
+    Holding the learnt attributes themselves (not their ids) keeps a refitted
+    model from being mistaken for an unchanged one when a new array happens to
+    reuse a freed one's address.
+    """
+
+    def __init__(self, namespace: Mapping[str, Any], names: Iterable[str]) -> None:
+        self._before = {key: (value, _learned(value))
+                        for key, (value, _) in _reachable(namespace, names).items()}
+
+    def changed(self, value: Any) -> bool:
+        """Whether ``value`` is new to the cell or was (re)fitted by it."""
+        old = self._before.get(id(value))
+        if old is None or old[0] is not value:
+            return True
+        now = _learned(value)
+        return len(now) != len(old[1]) or any(
+            k1 != k2 or v1 is not v2 for (k1, v1), (k2, v2) in zip(now, old[1]))
+
+
+def _nested(value: Any) -> set[int]:
+    """Ids of the estimators inside an estimator (pipeline steps, a search's best)."""
+    inner: set[int] = set()
+    try:
+        params = value.get_params(deep=True)
+    except Exception:
+        params = {}
+    candidates = list(params.values()) + [v for _, v in _learned(value)]
+    for item in candidates:
+        items = item if isinstance(item, (list, tuple)) else [item]
+        for sub in items:
+            if isinstance(sub, tuple):
+                sub = next((x for x in sub if _is_estimator(x)), None)
+            if sub is not value and _is_estimator(sub):
+                inner.add(id(sub))
+    return inner
+
+
+def fitted_models(namespace: Mapping[str, Any], names: Iterable[str], state: LearnedState,
+                  loop_names: Iterable[str] = ()) -> list[tuple[str, Any]]:
+    """Every distinct fitted estimator the cell made or fitted, with the name to save it by.
+
+    An estimator counts once however many names hold it: by its own variable when it
+    has one (a loop variable only as a last resort), else by its place in a container.
+    Estimators inside another one that is saved (pipeline steps) are left to it.
+    """
+    found = _reachable(namespace, names, loop_names)
+    chosen = {key: (value, min(paths)[1]) for key, (value, paths) in found.items()
+              if state.changed(value) and is_fitted_estimator(value)}
+    inside: set[int] = set()
+    for value, _ in chosen.values():
+        inside |= _nested(value)
+    return sorted(((path, value) for key, (value, path) in chosen.items() if key not in inside),
+                  key=lambda item: item[0])
 
 
 def _jsonable(value: Any) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..entities import Run
 from ..errors import NbtrackError
-from .slicing import dependency_slice, strip_track_line
+from .slicing import dependency_slice, exported_source
 
 __all__ = ["ExportResult", "export_run", "ExportError"]
 
@@ -178,7 +178,7 @@ def export_run(store: Any, run_id: str, path: str | Path) -> ExportResult:
     parameters.metadata["tags"] = ["parameters"]
     cells.append(parameters)
     for cell in traced.cells:
-        source = strip_track_line(cell["source"]).strip("\n")
+        source = exported_source(cell["source"]).strip("\n")
         code = new_code_cell(source)
         code.metadata["nbtrack"] = {"history_cell": cell["n"]}
         cells.append(code)

@@ -13,12 +13,14 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from ..capture.analysis import analyze, global_reads
+from ..capture.analysis import analyze, cell_magic, global_reads
 
-__all__ = ["CellUse", "Slice", "uses_of", "dependency_slice", "python_source"]
+__all__ = ["CellUse", "Slice", "uses_of", "dependency_slice", "python_source", "python_body",
+           "exported_source", "needed_names"]
 
 _BUILTINS = set(dir(builtins)) | {"get_ipython", "display", "In", "Out", "exit", "quit"}
 #: Methods that change the object they are called on.
@@ -26,6 +28,11 @@ MUTATORS = {"append", "extend", "insert", "update", "pop", "remove", "clear", "s
             "fit", "partial_fit", "fit_transform", "set_params", "add", "discard",
             "setdefault", "fillna", "drop", "rename", "reset_index", "set_index",
             "load_state_dict", "train", "eval", "to", "step", "zero_grad", "backward"}
+
+
+#: Line magics that bind names no code shows (typed, or as the history stores them).
+_UNTRACEABLE_MAGIC = re.compile(r"^\s*%(run|store|load)\b|run_line_magic\(['\"](run|store|load)['\"]",
+                                re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,39 @@ def python_source(source: str) -> str:
         return source
 
 
-def strip_track_line(source: str) -> str:
-    """A ``%%track`` cell's body (other cells unchanged)."""
-    first, sep, rest = source.lstrip().partition("\n")
-    return rest if first.startswith("%%track") else source
+def python_body(source: str) -> str:
+    """The Python a cell runs in the user's namespace.
+
+    A cell magic with a Python body (``%%track``, ``%%time``, ``%%capture``) is its
+    body, whether written as typed or as the session history stores it; any other
+    cell magic (``%%bash``, ``%%writefile``) runs no Python here.
+    """
+    magic = cell_magic(source)
+    if magic is None:
+        return python_source(source)
+    if not magic.runs_python:
+        return ""
+    code = python_source(magic.body)
+    if magic.name == "capture" and magic.line.split():
+        # ``%%capture out`` binds ``out``
+        name = [w for w in magic.line.split() if not w.startswith("-")][:1]
+        if name and name[0].isidentifier():
+            code += f"\n{name[0]} = None"
+    return code
+
+
+def exported_source(source: str) -> str:
+    """A history cell as it goes into an exported notebook.
+
+    An earlier ``%%track`` cell becomes its plain body (reproducing one run must not
+    record others); other cell magics are written back the way they are typed.
+    """
+    magic = cell_magic(source)
+    if magic is None:
+        return source
+    if magic.name == "track":
+        return magic.body
+    return f"%%{magic.name} {magic.line}".rstrip() + "\n" + magic.body
 
 
 class _Mutations(ast.NodeVisitor):
@@ -107,15 +143,14 @@ class _Mutations(ast.NodeVisitor):
 @functools.lru_cache(maxsize=4096)
 def uses_of(source: str) -> CellUse:
     """What a cell binds, changes in place and reads (cached by source text)."""
-    code = python_source(strip_track_line(source))
+    code = python_body(source)
     analysis = analyze(code)
     mutations = _Mutations()
     try:
         mutations.visit(ast.parse(code))
     except SyntaxError:
         pass
-    magic = any(line.lstrip().startswith(("%run", "%store", "%load ", "%%capture"))
-                for line in source.splitlines())
+    magic = bool(_UNTRACEABLE_MAGIC.search(source))
     reads = (analysis.reads | (analysis.appended & analysis.bound)) - _BUILTINS
     return CellUse(frozenset(analysis.bound), frozenset(mutations.names),
                    frozenset(reads), magic)
@@ -135,13 +170,7 @@ def dependency_slice(history: Sequence[dict[str, Any]], source: str,
         Names supplied another way (the run's params, set by the parameters cell).
     """
     result = Slice()
-    own = uses_of(source)
-    # a name the cell binds before reading it is its own, even if it then changes it
-    # in place (``clf = SGD(); clf.partial_fit(...)``, ``losses = []; losses.append(...)``)
-    own_first = _bound_before_read(source)
-    needed = set(own.reads - own.binds) | ((own.reads & own.mutates) - own_first)
-    needed |= (own.reads & own.binds) - own_first
-    needed -= exclude
+    needed = set(_needs(source)) - exclude
     chosen: list[dict[str, Any]] = []
     magic_cells = []
     for cell in reversed(list(history)):
@@ -154,7 +183,7 @@ def dependency_slice(history: Sequence[dict[str, Any]], source: str,
         chosen.append(cell)
         # a rebinding ends the search for that name; an in-place change does not
         needed -= use.binds & provided
-        needed |= (use.reads - use.binds) | (use.reads & use.mutates)
+        needed |= _needs(cell["source"])
         needed -= exclude
     for name in sorted(needed):
         if magic_cells:
@@ -168,10 +197,29 @@ def dependency_slice(history: Sequence[dict[str, Any]], source: str,
     return result
 
 
+def needed_names(source: str) -> frozenset[str]:
+    """Names a cell uses that earlier cells must provide (its inputs)."""
+    return _needs(source) - _BUILTINS
+
+
+@functools.lru_cache(maxsize=4096)
+def _needs(source: str) -> frozenset[str]:
+    """Names a cell needs from earlier cells.
+
+    Those it reads without binding, and those it reads or changes in place before
+    binding them itself (``n += 1``, ``model.fit(...)`` on a model made earlier).
+    A name the cell binds before reading it is its own, even when the cell then
+    changes it (``clf = SGD(); clf.partial_fit(...)``, ``losses = []; losses.append(...)``).
+    """
+    use = uses_of(source)
+    first = _bound_before_read(source)
+    return frozenset((use.reads - use.binds) | ((use.reads & (use.binds | use.mutates)) - first))
+
+
 @functools.lru_cache(maxsize=1024)
 def _bound_before_read(source: str) -> frozenset[str]:
     """Names the cell binds at top level before any statement reads them."""
-    code = python_source(strip_track_line(source))
+    code = python_body(source)
     try:
         tree = ast.parse(code)
     except SyntaxError:

@@ -1,0 +1,25 @@
+# Results a cell prints: a classification report and a formatted accuracy.
+# %%
+from sklearn.datasets import load_digits
+from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
+from sklearn.model_selection import train_test_split
+from sklearn.svm import SVC
+
+X, y = load_digits(return_X_y=True)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, shuffle=False)
+
+# %% track
+# expect params: gamma
+# expect metrics: acc
+# expect models: clf
+# expect output: macro avg
+# expect output: accuracy: 0.
+gamma = 0.001
+clf = SVC(gamma=gamma)
+clf.fit(X_train, y_train)
+predicted = clf.predict(X_test)
+acc = accuracy_score(y_test, predicted)
+print(f"Classification report for classifier {clf}:\n"
+      f"{classification_report(y_test, predicted)}")
+print(f"accuracy: {acc:.3f}")
+cm = confusion_matrix(y_test, predicted)
