@@ -56,6 +56,18 @@ def describe_run(run: Run, context: Mapping[str, Any]) -> str:
         extra = f", git {str(git.get('commit'))[:10]}{' (dirty)' if git.get('dirty') else ''}" \
             if git else ""
         lines.append(f"  environment Python {env.get('python')} on {env.get('platform')}{extra}")
+    timing = set(context.get("timing") or ())
+    if timing:
+        lines.append(f"  timing      {', '.join(sorted(timing))} (recorded, not compared by "
+                     "reproduce)")
+    tables = [a for a in run.artifacts if a.kind == "table"]
+    if tables:
+        lines.append("  tables:")
+        lines.extend(f"    {a.name}  {a.meta.get('rows')} rows: "
+                     f"{', '.join(map(str, a.meta.get('columns', [])[:12]))}" for a in tables)
+    if context.get("output"):
+        lines.append("  printed:")
+        lines.append("    " + str(context["output"]).rstrip().replace("\n", "\n    "))
     if run.error:
         lines.append("  error:")
         lines.append("    " + run.error.rstrip().replace("\n", "\n    "))

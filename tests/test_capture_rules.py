@@ -150,3 +150,103 @@ def test_estimator_made_earlier_and_fitted_by_the_cell_is_saved(ip):
     assert [a.name for a in run.artifacts] == ["reg"]
     assert run.params["reg.fit_intercept"] is True
     assert run.metrics["slope"] == pytest.approx(2.0)
+
+
+# --- bookkeeping is not a result ---------------------------------------------------
+
+@pytest.mark.parametrize("code, namespace", [
+    ("i = 0\nwhile i < 3:\n    i += 1", {"i": 3}),
+    ("for k in range(2):\n    row, col = positions[k]", {"k": 1, "row": 4, "col": 5}),
+    ("for a in alphas:\n    score = fit(a)", {"a": 2, "score": 0.9}),
+    ("start = time.time()", {"start": 1.8e9}),
+    ("t0 = perf_counter()", {"t0": 12.5}),
+    ("n = len(data)", {"n": 30}),
+    ("n_samples, n_features = X.shape", {"n_samples": 150, "n_features": 4}),
+    ("n_train = int(0.8 * len(X))", {"n_train": 120}),
+    ("x_min, x_max = X.min() - .5, X.max() + .5\nxx = np.arange(x_min, x_max, h)",
+     {"x_min": -0.5, "x_max": 7.5}),
+    ("top = ys.max() + 1\nax.set_ylim(0, top)", {"top": 9.0}),
+])
+def test_bookkeeping_numbers_are_not_metrics(code, namespace):
+    out = rules(code, namespace)
+    assert out.metrics == {} and out.histories == {} and out.params == {}
+
+
+def test_timing_figures_are_metrics_marked_as_timing():
+    code = ("start = time.time()\nfit()\nelapsed = time.time() - start\n"
+            "durations = []\nfor _ in r:\n    t = time.time()\n    durations.append(time.time() - t)\n"
+            "fit_time = cv['fit_time'].mean()")
+    out = rules(code, {"start": 1.8e9, "elapsed": 0.25, "durations": [0.1, 0.2], "t": 1.8e9,
+                       "fit_time": 0.01})
+    assert out.metrics == {"elapsed": 0.25, "fit_time": 0.01}
+    assert out.histories == {"durations": [0.1, 0.2]}
+    assert out.timing == {"elapsed", "durations", "fit_time"}
+
+
+def test_a_result_computed_after_a_loop_from_its_counters_is_a_metric():
+    out = rules("correct = 0\nfor p, t in pairs:\n    correct += p == t\nacc = correct / n",
+                {"correct": 8, "acc": 0.8, "p": 1, "t": 1})
+    assert out.metrics == {"acc": 0.8}
+
+
+# --- results kept in containers ---------------------------------------------------
+
+def test_arrays_the_cell_fills_or_scores_are_histories():
+    code = ("test_score = np.zeros(3)\nfor i in range(3):\n    test_score[i] = f(i)\n"
+            "scores = cross_val_score(m, X, y)\nval_loss = g()\npred = m.predict(X)")
+    ns = {"test_score": np.array([0.1, 0.2, 0.3]), "scores": np.array([0.9, 0.95]),
+          "val_loss": np.array([1.5, 1.0]), "pred": np.array([0.0, 1.0]), "i": 2}
+    out = rules(code, ns)
+    assert out.histories == {"test_score": [0.1, 0.2, 0.3], "scores": [0.9, 0.95],
+                             "val_loss": [1.5, 1.0]}
+    assert out.metrics == {}
+
+
+def test_dicts_of_scores_are_keyed_metrics_and_histories():
+    code = ("results = {}\nfor name, m in models:\n    results[name] = m.score(X, y)\n"
+            "cv = cross_validate(m, X, y)\nreport = {'lr': {'acc': a, 'f1': b}}")
+    ns = {"results": {"lr": 0.9, "gnb": np.float64(0.8)},
+          "cv": {"test_score": np.array([0.9, 1.0]), "fit_time": np.array([0.01, 0.02])},
+          "report": {"lr": {"acc": 0.9, "f1": 0.85}}, "name": "gnb", "m": object()}
+    out = rules(code, ns)
+    assert out.metrics == {"results.lr": 0.9, "results.gnb": 0.8, "report.lr.acc": 0.9,
+                           "report.lr.f1": 0.85}
+    assert out.histories == {"cv.test_score": [0.9, 1.0], "cv.fit_time": [0.01, 0.02]}
+    assert out.timing == {"cv.fit_time"}
+
+
+def test_a_literal_dict_stays_a_param():
+    out = rules("grid = {'C': [0.1, 1.0]}", {"grid": {"C": [0.1, 1.0]}})
+    assert out.params == {"grid": {"C": [0.1, 1.0]}} and out.metrics == {}
+
+
+def test_tables_of_scores_are_kept_and_other_tables_are_not():
+    pd = pytest.importorskip("pandas")
+    scores = pd.DataFrame({"model": ["lr", "gnb"], "accuracy": [0.9, 0.8]})
+    features = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
+    out = rules("score_df = pd.DataFrame(rows)\nsummary = scores_of(ms)\nfeatures = load()",
+                {"score_df": scores, "summary": scores, "features": features})
+    assert sorted(out.tables) == ["tables/score_df.csv", "tables/summary.csv"]
+
+
+def test_search_results_are_params_a_metric_and_a_table():
+    pytest.importorskip("sklearn")
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.svm import SVC
+
+    X, y = load_iris(return_X_y=True)
+    search = GridSearchCV(SVC(), {"C": [0.5, 2.0], "kernel": ["linear"]}, cv=3).fit(X, y)
+    out = rules("search = GridSearchCV(SVC(), grid).fit(X, y)", {"search": search})
+    assert out.params == {"search.best_params.C": search.best_params_["C"],
+                          "search.best_params.kernel": "linear"}
+    assert out.metrics == {"search.best_score": search.best_score_}
+    table = out.tables["tables/search.cv_results.csv"]
+    assert len(table) == 2 and "mean_test_score" in table.columns
+
+
+# --- analysis of the forms real notebooks use ----------------------------------
+
+def test_chained_fits_are_fits_of_the_root_name():
+    analysis = analyze("m.set_params(alpha=0.1).fit(X, y)\npipe.steps[0][1].fit(X)")
+    assert analysis.fitted == {"m", "pipe"}

@@ -361,10 +361,17 @@ def test_run_records_expectations(cell: Cell, _pattern_root: Path,
     names = {a.name: a for a in run.artifacts}
     model_artifacts = sorted(a.name for a in run.artifacts if a.kind == "model")
     wanted_models = [MODEL_PREFIX + m for m in models]
-    missing = [m for m in wanted_models if m not in names]
+    # saved, but under the bare variable name rather than models/<name>: one defect, not
+    # a missing model plus a junk one
+    misnamed = [m for m in models if MODEL_PREFIX + m not in names and m in model_artifacts]
+    missing = [m for m in wanted_models if m not in names and m[len(MODEL_PREFIX):]
+               not in misnamed]
     wrong_kind = [m for m in wanted_models if m in names and names[m].kind != "model"]
-    junk = [a for a in model_artifacts if a not in wanted_models
+    junk = [a for a in model_artifacts if a not in wanted_models and a not in misnamed
             and a not in {MODEL_PREFIX + n for n in acceptable}]
+    if misnamed:
+        problems.append(f"models named without the {MODEL_PREFIX!r} prefix: {misnamed} "
+                        f"(expected {[MODEL_PREFIX + m for m in misnamed]})")
     if missing:
         problems.append(f"missing models: {missing} (model artifacts recorded: "
                         f"{model_artifacts})")

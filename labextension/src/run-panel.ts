@@ -98,7 +98,8 @@ export class RunPanel extends Widget {
       section('Tags', table(Object.entries(run.tags).map(([k, v]) => [k, v]), 'No tags.')),
       section('Artifacts', table(run.artifacts.map(a => [a.name, a.kind ?? '']), 'No artifacts.')),
       run.error ? section('Error', h('pre', { className: 'jp-nbtrack-code', text: run.error })) : null,
-      run.context.source ? section('Code', h('pre', { className: 'jp-nbtrack-code', text: run.context.source })) : null
+      run.context.source ? section('Code', h('pre', { className: 'jp-nbtrack-code', text: run.context.source })) : null,
+      run.context.output ? section('Printed', h('pre', { className: 'jp-nbtrack-code', text: run.context.output })) : null
     ];
     this.node.replaceChildren(...parts.filter((part): part is Node => part !== null));
   }

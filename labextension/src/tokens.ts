@@ -62,6 +62,10 @@ export interface IRunDetail extends Omit<IRunRow, 'headline'> {
     hidden_state?: string[] | null;
     previous_run_id?: string | null;
     source?: string | null;
+    /** What the cell printed (its start, when long). */
+    output?: string | null;
+    /** Metrics that are timing figures: shown, never compared by reproduce. */
+    timing?: string[] | null;
     system?: Record<string, unknown> | null;
   };
 }

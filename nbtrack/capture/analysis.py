@@ -67,6 +67,10 @@ class CellAnalysis:
         (``np.arange``, ``np.meshgrid``, ``range``, ``set_xlim``, ...).
     scored : set
         Names bound from a call whose function names a score (``cross_val_score``).
+    extended : set
+        Names the cell grows with ``.append`` / ``.extend`` / ``.insert``.
+    augmented : set
+        Names the cell updates with an augmented assignment (``n += 1``).
     """
 
     literals: dict[str, Any] = field(default_factory=dict)
@@ -82,6 +86,8 @@ class CellAnalysis:
     timing: set[str] = field(default_factory=set)
     bookkeeping: set[str] = field(default_factory=set)
     scored: set[str] = field(default_factory=set)
+    extended: set[str] = field(default_factory=set)
+    augmented: set[str] = field(default_factory=set)
 
 
 #: Functions whose value is the time now (matched on the called name's last part).
@@ -276,6 +282,7 @@ class _Binder(ast.NodeVisitor):
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         for name in _target_names(node.target):
             self.r.appended.add(name)
+            self.r.augmented.add(name)
             self._bind([name], NOT_LITERAL)
             if self._derived_from_clock(node.value):
                 self.r.timing.add(name)
@@ -315,6 +322,7 @@ class _Binder(ast.NodeVisitor):
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
                 func.attr in ("append", "extend", "insert"):
             self.r.appended.add(func.value.id)
+            self.r.extended.add(func.value.id)
             if any(self._derived_from_clock(arg) for arg in node.args):
                 self.r.timing.add(func.value.id)
         if isinstance(func, ast.Attribute) and func.attr in _FIT_METHODS:

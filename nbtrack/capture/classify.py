@@ -158,8 +158,10 @@ def classify(analysis: CellAnalysis, namespace: Mapping[str, Any], rebound: Iter
             _search_results(name, value, out)
         if not touched or name not in analysis.bound | containers:
             continue  # not bound by this cell (e.g. its assignment was skipped)
-        if name in analysis.loop_bound and name not in containers:
-            continue  # only the last iteration's value
+        grown = name in analysis.extended or name in analysis.filled or (
+            name in analysis.augmented and not is_number(value))
+        if name in analysis.loop_bound and not grown:
+            continue  # only the last iteration's value (a counter, a name unpacked)
         if name in analysis.timestamps:
             continue
         timing = name in analysis.timing or bool(_TIMING_WORDS.search(name))

@@ -123,6 +123,7 @@ import math
 import nbtrack
 
 recorded = RECORDED
+timing = TIMING  # timing figures are shown, never judged
 tolerance = 1e-9
 new = nbtrack.get_run(nbtrack.tracker().last_run_id)
 print(f"{'metric':<24} {'recorded':>14} {'now':>14}  verdict")
@@ -130,6 +131,8 @@ for key, before in recorded.items():
     after = new.metrics.get(key)
     if after is None:
         verdict = "missing"
+    elif key in timing:
+        verdict = "timing"
     elif after == before or (math.isnan(after) and math.isnan(before)):
         verdict = "equal"
     elif math.isclose(after, before, rel_tol=tolerance, abs_tol=tolerance):
@@ -193,7 +196,9 @@ def export_run(store: Any, run_id: str, path: str | Path) -> ExportResult:
     tracked.metadata["nbtrack"] = {"run_cell": True}
     cells.append(tracked)
     recorded = "{" + ", ".join(f"{k!r}: {_literal_source(v)}" for k, v in run.metrics.items()) + "}"
-    cells.append(new_code_cell(_CHECK.replace("RECORDED", recorded)))
+    timing = "{" + ", ".join(repr(k) for k in sorted(context.get("timing") or ())) + "}" \
+        if context.get("timing") else "set()"
+    cells.append(new_code_cell(_CHECK.replace("RECORDED", recorded).replace("TIMING", timing)))
 
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",

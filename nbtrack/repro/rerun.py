@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ class Verdict:
     metric: str
     recorded: float
     reproduced: float | None
-    verdict: str  # equal, within tolerance, differs, missing
+    verdict: str  # equal, within tolerance, differs, missing, timing (reported, not judged)
 
 
 @dataclass(repr=False)
@@ -44,8 +45,8 @@ class Reproduction:
 
     @property
     def ok(self) -> bool:
-        """True when every metric is equal or within tolerance."""
-        return all(v.verdict in ("equal", "within tolerance") for v in self.verdicts)
+        """True when every metric is equal or within tolerance (timing figures aside)."""
+        return all(v.verdict in ("equal", "within tolerance", "timing") for v in self.verdicts)
 
     def __repr__(self) -> str:
         return str(self)
@@ -62,7 +63,7 @@ class Reproduction:
 
     def _repr_html_(self) -> str:
         colors = {"equal": "#2e7d32", "within tolerance": "#2e7d32", "differs": "#c62828",
-                  "missing": "#c62828"}
+                  "missing": "#c62828", "timing": "#616161"}
         rows = "".join(
             f"<tr><td>{html.escape(v.metric)}</td><td>{v.recorded:.6g}</td>"
             f"<td>{'' if v.reproduced is None else format(v.reproduced, '.6g')}</td>"
@@ -72,9 +73,15 @@ class Reproduction:
                 f"</th><th>reproduced</th><th>verdict</th></tr>{rows}</table></div>")
 
 
-def _verdict(before: float, after: float | None, tolerance: float) -> str:
+#: Terminal colour codes, which kernels put into error text.
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _verdict(before: float, after: float | None, tolerance: float, timing: bool = False) -> str:
     if after is None:
         return "missing"
+    if timing:
+        return "timing"
     if after == before or (math.isnan(after) and math.isnan(before)):
         return "equal"
     if math.isclose(after, before, rel_tol=tolerance, abs_tol=tolerance):
@@ -133,7 +140,8 @@ def reproduce_run(store: Any, run_id: str, tolerance: float = 1e-9,
                            resources={"metadata": {"path": work}},
                            on_cell_executed=on_cell_executed).execute()
         except CellExecutionError as exc:
-            first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            text = _ANSI.sub("", str(exc)).strip()
+            first = text.splitlines()[-1] if text else type(exc).__name__
             raise ReproductionError(f"the exported notebook failed: {first}") from None
         finally:
             if previous is None:
@@ -144,6 +152,8 @@ def reproduce_run(store: Any, run_id: str, tolerance: float = 1e-9,
                          limit=1)
     new_id = table.base["run_id"][0] if len(table) else None
     new_metrics = store.get_run(new_id).metrics if new_id else {}
-    verdicts = [Verdict(k, v, new_metrics.get(k), _verdict(v, new_metrics.get(k), tolerance))
+    timing = set(store.get_context(original.run_id).get("timing") or ())
+    verdicts = [Verdict(k, v, new_metrics.get(k),
+                        _verdict(v, new_metrics.get(k), tolerance, k in timing))
                 for k, v in original.metrics.items()]
     return Reproduction(original.run_id, new_id, tolerance, verdicts, exported.warnings)

@@ -204,7 +204,8 @@ class RunHandler(NbtrackHandler):
         data = run.to_dict()
         context = store.get_context(run.run_id)
         data["context"] = {k: context.get(k) for k in ("notebook", "hidden_state", "system",
-                                                       "previous_run_id", "source")}
+                                                       "previous_run_id", "source", "output",
+                                                       "timing", "inputs")}
         data["headline"] = headline(run.metrics, run.tags)
         self.reply(data)
 
