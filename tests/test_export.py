@@ -94,3 +94,35 @@ def test_runs_not_made_by_a_cell_cannot_be_exported(tmp_path):
         nbtrack.log_metric("m", 1.0)
     with pytest.raises(NbtrackError, match="not recorded from a %%track cell"):
         nbtrack.export(run.run_id, str(tmp_path / "x.ipynb"))
+
+
+def test_a_cell_using_names_of_an_earlier_tracked_cell_exports_that_cell(ip, tmp_path):
+    cell(ip, "%%track\nx = 1.5\ny = x * 2")
+    cell(ip, "%%track\nz = y + 1")
+    run = last_run()
+    context = nbtrack.tracker().store.get_context(run.run_id)
+    assert context["hidden_state"] == []
+    result = nbtrack.export(run.run_id, tmp_path / "chain.ipynb")
+    sources = [c.source for c in nbformat.read(result.notebook, as_version=4).cells]
+    # the earlier tracked cell comes as its plain body: reproducing one run records no other
+    assert "x = 1.5\ny = x * 2" in sources
+    assert not any("run_cell_magic" in s for s in sources)
+
+
+def test_an_object_made_then_changed_by_an_earlier_cell_is_provided_by_it():
+    history = [{"n": 1, "source": "from sklearn.preprocessing import StandardScaler\nX = [[1.0]]"},
+               {"n": 2, "source": "sc = StandardScaler(); Z = sc.fit_transform(X)"}]
+    traced = dependency_slice(history, "m = float(Z.std())")
+    assert traced.hidden == {} and [c["n"] for c in traced.cells] == [1, 2]
+
+
+def test_a_cell_that_updates_a_name_needs_its_earlier_value():
+    history = [{"n": 1, "source": "n = 1"}, {"n": 2, "source": "n = n + 1"}]
+    assert [c["n"] for c in dependency_slice(history, "m = n * 2").cells] == [1, 2]
+
+
+def test_other_python_cell_magics_are_traced_through_their_body():
+    history = [{"n": 1, "source": "get_ipython().run_cell_magic('time', '', 'a = 2\\n')"},
+               {"n": 2, "source": "get_ipython().run_cell_magic('bash', '', 'echo a=3\\n')"}]
+    traced = dependency_slice(history, "b = a + 1")
+    assert traced.hidden == {} and [c["n"] for c in traced.cells] == [1]

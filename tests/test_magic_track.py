@@ -208,3 +208,18 @@ def test_summary_escapes_html(ip):
 
     html = Summary("r-x", "FINISHED", 1.0, params={"n": "<img src=x onerror=alert(1)>"}).html()
     assert "<img" not in html and "&lt;img" in html
+
+
+def test_printed_text_is_kept_with_the_run_and_still_shown(ip, capsys):
+    result, run = track(ip, "acc = 0.5 + 0.25\nprint(f'accuracy: {acc:.3f}')")
+    assert "accuracy: 0.750" in capsys.readouterr().out
+    assert nbtrack.tracker().store.get_context(run.run_id)["output"] == "accuracy: 0.750\n"
+
+
+def test_inputs_are_fingerprinted_as_the_cell_found_them(ip):
+    pd = pytest.importorskip("pandas")
+    ip.user_ns["df"] = pd.DataFrame({"a": [1, 2, 3]})
+    _, run = track(ip, 'df["b"] = df["a"] * 2\ntotal = float(df["b"].sum())')
+    inputs = nbtrack.tracker().store.get_context(run.run_id)["inputs"]
+    assert inputs["df"]["columns"] == ["a"] and inputs["df"]["shape"] == [3, 1]
+    assert list(ip.user_ns["df"].columns) == ["a", "b"]

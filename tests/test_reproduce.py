@@ -70,3 +70,29 @@ def test_papermill_runs_an_export_with_new_parameters(ip, tmp_path):
     assert newest.run_id != run_id and newest.parent_run_id == run_id
     assert newest.params["weight"] == 5 and newest.metrics["score"] == 60.0
     assert os.environ["NBTRACK_STORE"] in str(nbtrack.tracker().store.uri)
+
+
+def test_timing_figures_are_reported_but_not_judged(ip):
+    ip.run_cell("import time", store_history=True)
+    ip.run_cell("%%track\nstart = time.perf_counter()\ntotal = sum(range(1000))\n"
+                "elapsed = time.perf_counter() - start", store_history=True)
+    run_id = nbtrack.runs().run_id[0]
+    assert sorted(nbtrack.get_run(run_id).metrics) == ["elapsed", "total"]
+    result = nbtrack.reproduce(run_id)
+    verdicts = {v.metric: v.verdict for v in result.verdicts}
+    assert verdicts == {"elapsed": "timing", "total": "equal"} and result.ok
+    assert "timing" in str(result)
+
+
+def test_a_failing_export_says_why_without_terminal_colours(ip, monkeypatch):
+    from nbtrack.repro.rerun import ReproductionError
+
+    monkeypatch.setenv("NBTRACK_ONLY_HERE", "1.5")
+    ip.run_cell("import os", store_history=True)
+    ip.run_cell("%%track\nvalue = float(os.environ['NBTRACK_ONLY_HERE'])", store_history=True)
+    run_id = nbtrack.runs().run_id[0]
+    monkeypatch.delenv("NBTRACK_ONLY_HERE")
+    with pytest.raises(ReproductionError) as caught:
+        nbtrack.reproduce(run_id)
+    assert "\x1b[" not in str(caught.value)
+    assert str(caught.value).endswith("KeyError: 'NBTRACK_ONLY_HERE'")
