@@ -250,7 +250,9 @@ def _finish(execution: CellExecution) -> Summary | None:
     _guard("record the run's context", lambda: tracker.set_context(context, run=run))
     _guard("save the run", lambda: tracker.end_run(run, status, execution.error))
     final = _guard("read the run back", lambda: tracker.store.get_run(run.run_id))
-    metrics = dict(final.metrics) if final is not None else dict(captured.metrics)
+    recorded = dict(final.metrics) if final is not None else dict(captured.metrics)
+    # results first, timing figures last: the summary line shows the first few
+    metrics = dict(sorted(recorded.items(), key=lambda item: item[0] in captured.timing))
     hidden = execution.hidden
     summary = Summary(run_id=run.run_id, status=status.value,
                       duration=(run.end_time or 0) - run.start_time,
