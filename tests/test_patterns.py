@@ -9,7 +9,7 @@ its expectations, written before it ever ran::
     # expect metrics: acc                scalar metrics (one value each)
     # expect histories: losses           stepped metrics (steps 0..n-1)
     # expect tables: tables/score_df.csv table artifacts
-    # expect models: clf                 models (artifact models/<name>)
+    # expect models: clf                 models (artifacts named by their variable)
     # expect inputs: df                  names fingerprinted as the run's inputs
     # expect input columns df: a, c      the fingerprint's columns, exactly
     # expect output: some text           the run's printed output contains it (repeatable)
@@ -38,7 +38,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +55,7 @@ PATTERNS = Path(__file__).resolve().parent / "patterns"
 CELL_MARKER = re.compile(r"^# %%(?P<rest>.*)$")
 LIST_KEYS = {"params", "metrics", "histories", "tables", "models", "inputs"}
 TEXT_KEYS = {"output", "warning", "export"}
-MODEL_PREFIX = "models/"
+MODEL_PREFIX = ""  # models are saved under their variable name, as load_model(name) reads them
 TABLE_PREFIX = "tables/"
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -196,7 +195,7 @@ def _execute(nb: Any, folder: Path, env: dict[str, str]) -> str | None:
         NotebookClient(nb, timeout=180, kernel_name="python3",
                        resources={"metadata": {"path": str(folder)}}).execute(env=env)
     except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"[-3000:] or traceback.format_exc()
+        return f"{type(exc).__name__}: {exc}"[-3000:]
     return None
 
 
@@ -237,6 +236,9 @@ def executed(name: str, root: Path) -> Executed:
                 sources = {r: store.get_context(r).get("source") for r in runs}
             finally:
                 store.close()
+        # kept for whoever reads a failure: the executed notebooks, beside the store
+        nbformat.write(tracked_nb, folder / "tracked.ipynb")
+        nbformat.write(twin_nb, folder / "untracked.ipynb")
         result = Executed(cells, store_dir, tracked_nb, twin_nb, failures, runs, sources)
         _CACHE[name] = result
         return result
@@ -327,11 +329,13 @@ def test_run_records_expectations(cell: Cell, _pattern_root: Path,
     problems: list[str] = []
     acceptable = set(cell.acceptable)
     models = cell.wants("models")
+    saved = [a.name[len(MODEL_PREFIX):] if a.name.startswith(MODEL_PREFIX) else a.name
+             for a in run.artifacts if a.kind == "model"]
 
     # params
     missing = [k for k in cell.wants("params") if k not in run.params]
     junk = sorted(k for k in run.params if k not in cell.wants("params")
-                  and k not in acceptable and not _model_params_ok(k, models))
+                  and k not in acceptable and not _model_params_ok(k, models + saved))
     if missing:
         problems.append(f"missing params: {missing} (recorded: {sorted(run.params)})")
     if junk:
@@ -422,6 +426,13 @@ def test_run_records_expectations(cell: Cell, _pattern_root: Path,
 DETERMINISTIC = [c for c in TRACKED if c.deterministic]
 
 
+def _shape(fingerprint: dict[str, Any] | None) -> str:
+    if fingerprint is None:
+        return "nothing"
+    columns = fingerprint.get("columns")
+    return f"shape {fingerprint.get('shape')}" + (f", columns {columns}" if columns else "")
+
+
 @pytest.mark.parametrize("cell", DETERMINISTIC,
                          ids=[f"{c.pattern}-cell{c.number}" for c in DETERMINISTIC])
 def test_run_reproduces(cell: Cell, _pattern_root: Path, tmp_path: Path,
@@ -436,12 +447,27 @@ def test_run_reproduces(cell: Cell, _pattern_root: Path, tmp_path: Path,
         assert any(text in source for source in code), \
             f"{cell.label}: the export of run {run_id} has no cell containing {text!r}; " \
             f"its code cells:\n" + "\n---\n".join(code)
+    # the cells the run depended on come before it; the run's own cell is not one of them
+    again = [c.metadata["nbtrack"]["history_cell"] for c in nb.cells
+             if c.cell_type == "code" and "history_cell" in c.metadata.get("nbtrack", {})
+             and cell.source in c.source]
+    problems = [f"the export runs the run's own cell before it, as history cell(s) {again}"
+                ] if again else []
     result = nbtrack.reproduce(run_id)
     assert result.new_run is not None, f"{cell.label}: reproducing {run_id} recorded no run"
     recorded = nbtrack.get_run(run_id).metrics
     verdicts = {v.metric: v for v in result.verdicts}
-    problems = [f"metric {k!r}: no verdict" for k in recorded
-                if k not in verdicts and k not in cell.timing]
+    problems += [f"metric {k!r}: no verdict" for k in recorded
+                 if k not in verdicts and k not in cell.timing]
+    # the reproduced run read the same data as the original
+    store = nbtrack.tracker().store
+    before = store.get_context(run_id).get("inputs") or {}
+    after = store.get_context(result.new_run).get("inputs") or {}
+    for name, fp in before.items():
+        now = after.get(name)
+        if now is None or now.get("sha256") != fp.get("sha256"):
+            problems.append(f"input {name!r} differs in the reproduced run: recorded "
+                            f"{_shape(fp)}, reproduced {_shape(now)}")
     for key, v in verdicts.items():
         if key in cell.timing:
             if v.verdict in ("differs", "missing"):

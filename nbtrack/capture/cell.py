@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..entities import RunStatus
 from ..filters import Comparison
-from .analysis import analyze
+from .analysis import analyze, cell_magic
 from .classify import Captured, classify
 from .context import (ResourceMeter, cell_identity, execution_history, notebook_path,
                       papermill_parameters)
@@ -128,7 +128,11 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
     meter = ResourceMeter().start()
     namespace = shell.user_ns
     count = shell.execution_count
-    inputs_hist, history_count = list(namespace.get("In", [])), count
+    inputs_hist = list(namespace.get("In", []))
+    # the cell being run is stored before it runs; where the count already points past it
+    # (recent IPython) the count alone would take it into its own history
+    history_count = min(count, len(inputs_hist) - 1) if _is_this_cell(
+        inputs_hist[-1:], body) else min(count, len(inputs_hist))
     if executed is not None and len(executed) > count:
         # cells ran without store_history (nbval does that): ``In`` misses them
         inputs_hist = [""] + list(executed[:-1]) + [body]
@@ -188,6 +192,11 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
     with _closed_on_escape(tracker, execution.run, execution.status, execution.error):
         _stop_live(tracker, live)
         return _finish(execution)
+
+
+def _is_this_cell(last: list[str], body: str) -> bool:
+    magic = cell_magic(last[0]) if last else None
+    return magic is not None and magic.name == "track" and magic.body.strip() == body.strip()
 
 
 def _fingerprint_inputs(namespace: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
