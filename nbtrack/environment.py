@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["capture_environment", "imported_packages", "git_state"]
+__all__ = ["capture_environment", "imported_packages", "git_state", "prepare_in_background"]
 
 _lock = threading.Lock()
 _module_dists: dict[str, list[str]] | None = None
@@ -30,19 +30,44 @@ _git_cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
 _GIT_TTL = 5.0
 
 
+def _module_distributions() -> dict[str, list[str]]:
+    """Top-level module → distributions (read once per process; call with the lock)."""
+    global _module_dists
+    if _module_dists is None:
+        import importlib.metadata as metadata
+
+        _module_dists = metadata.packages_distributions()
+    return _module_dists
+
+
+def prepare_in_background() -> None:
+    """Read the installed distributions' module lists on a daemon thread.
+
+    Reading every distribution's file list takes a few hundred milliseconds; done
+    while the user's first cells run, the first tracked cell does not wait for it.
+    It imports nothing, so it cannot contend with the user's imports.
+    """
+    def work() -> None:
+        try:
+            with _lock:
+                _module_distributions()
+        except Exception:
+            pass  # the first run will read them itself and report any problem
+
+    threading.Thread(target=work, name="nbtrack-environment", daemon=True).start()
+
+
 def imported_packages() -> dict[str, str]:
     """Distribution name → version for every distribution with an imported module."""
-    global _module_dists
     import importlib.metadata as metadata
 
     with _lock:
         if len(sys.modules) == _seen_count[0]:
             return dict(_sorted_packages)
-        if _module_dists is None:
-            _module_dists = metadata.packages_distributions()
+        module_dists = _module_distributions()
         tops = {name.partition(".")[0] for name in list(sys.modules)}
         for top in tops - _seen_modules:
-            for dist in _module_dists.get(top, ()):
+            for dist in module_dists.get(top, ()):
                 if dist not in _versions:
                     try:
                         _versions[dist] = metadata.version(dist)

@@ -71,6 +71,9 @@ def load_ipython_extension(ipython: Any) -> None:
         except Exception:
             state.cell_id = None
 
+    from .environment import prepare_in_background
+
+    prepare_in_background()
     ipython.events.register("pre_run_cell", remember_cell)
     ipython.register_magics(TrackMagics(ipython, state))
     _loaded[id(ipython)] = (state, remember_cell)
