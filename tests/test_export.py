@@ -47,10 +47,11 @@ def test_exported_notebook_holds_exactly_the_needed_cells_in_order(session, tmp_
     sources = [c.source for c in nb.cells]
     assert nb.cells[0].cell_type == "markdown" and session.run_id in sources[0]
     assert sources[1] == "%load_ext nbtrack\n%track experiment Default"
-    assert nb.cells[2].metadata.tags == ["parameters"] and sources[2] == "factor = 2"
-    assert sources[3:-2] == ["import math\nfrom statistics import mean", "data = [1.0, 2.0, 3.0]",
+    assert sources[2:-3] == ["import math\nfrom statistics import mean", "data = [1.0, 2.0, 3.0]",
                              "offset = 0.5", "shift = offset * 2", "scale = 3",
                              "data.append(4.0)"]
+    # after the earlier cells, so none of them can undo a param
+    assert nb.cells[-3].metadata.tags == ["parameters"] and sources[-3] == "factor = 2"
     assert sources[-2] == ("%%track --name golden --params factor --parent " + session.run_id + "\n"
                            "# factor = 2  # set in the parameters cell\n"
                            "score = mean(data) * scale + shift * factor")
@@ -126,3 +127,12 @@ def test_other_python_cell_magics_are_traced_through_their_body():
                {"n": 2, "source": "get_ipython().run_cell_magic('bash', '', 'echo a=3\\n')"}]
     traced = dependency_slice(history, "b = a + 1")
     assert traced.hidden == {} and [c["n"] for c in traced.cells] == [1]
+
+
+def test_an_earlier_cell_binding_a_params_name_does_not_undo_the_param(ip):
+    cell(ip, "data = [1, 2]\nfor k in [1, 2, 3]:\n    data.append(k)")
+    cell(ip, "%%track\nk = [5, 6]\ntotal = sum(data) + sum(k)")
+    run = last_run()
+    assert run.params["k"] == [5, 6]
+    result = nbtrack.reproduce(run.run_id)
+    assert result.ok and [v.verdict for v in result.verdicts] == ["equal"]

@@ -197,6 +197,15 @@ class _Binder(ast.NodeVisitor):
         return any(_is_clock(sub) or (isinstance(sub, ast.Name) and sub.id in timed)
                    for sub in ast.walk(node))
 
+    def _from_sizes(self, node: ast.AST) -> bool:
+        """Arithmetic on sizes and settings only (``fold_size = n_samples // k``)."""
+        names = [sub.id for sub in ast.walk(node) if isinstance(sub, ast.Name)]
+        if not names or any(isinstance(sub, ast.Call) for sub in ast.walk(node)):
+            return False
+        sizes = [n for n in names if n in self.r.bookkeeping]
+        settings = [n for n in names if self.r.literals.get(n, NOT_LITERAL) is not NOT_LITERAL]
+        return bool(sizes) and len(sizes) + len(settings) == len(names)
+
     def _judge_value(self, names: list[str], value: ast.AST) -> None:
         """What kind of number an assignment makes: a timestamp, a timing, a size."""
         for name in names:
@@ -208,7 +217,7 @@ class _Binder(ast.NodeVisitor):
             self.r.timestamps.update(names)
         elif self._derived_from_clock(value):
             self.r.timing.update(names)
-        elif _is_size(value):
+        elif _is_size(value) or self._from_sizes(value):
             self.r.bookkeeping.update(names)
         elif isinstance(value, ast.Call) and "score" in _called_name(value).lower():
             self.r.scored.update(names)

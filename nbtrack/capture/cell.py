@@ -312,7 +312,7 @@ def _record_models(tracker: Any, run: Any, namespace: dict[str, Any],
     names = analysis.bound | analysis.reads | analysis.fitted | analysis.filled | \
         analysis.appended
     found = _guard("find the models the cell fitted", lambda: fitted_models(
-        namespace, names, execution.learned, analysis.loop_targets), [])
+        namespace, names, execution.learned, analysis.loop_bound, analysis.fitted), [])
     saved = []
     for name, value in found:
         signature = _guard(f"work out the signature of {name!r}",

@@ -179,11 +179,9 @@ def classify(analysis: CellAnalysis, namespace: Mapping[str, Any], rebound: Iter
         if history is None and _is_array(value) and (
                 name in containers or name in analysis.scored or _RESULT_WORDS.search(name)):
             history = _array_history(value)
-            if history is None and _RESULT_WORDS.search(name):
-                _matrix_history(out, name, value, timing)
         if history is not None:
             _history(out, name, history, timing)
-        elif isinstance(value, dict):
+        elif type(value) is dict:  # plain dicts only: a Bunch of data is no result
             _keyed(out, name, value, timing, depth=0)
         elif _is_table(value) and (_RESULT_WORDS.search(name) or any(
                 _RESULT_WORDS.search(str(c)) for c in value.columns)):
@@ -215,13 +213,6 @@ def _array_history(value: Any) -> list[float] | None:
     return [float(v) for v in value.tolist()]
 
 
-def _matrix_history(out: Captured, name: str, value: Any, timing: bool) -> None:
-    """Scores per setting and fold (``learning_curve``): the mean over each row."""
-    if value.ndim == 2 and 0 < value.shape[0] <= MAX_HISTORY and value.dtype.kind in "if" \
-            and value.shape[1] > 0:
-        _history(out, f"{name}.mean", [float(v) for v in value.mean(axis=1).tolist()], timing)
-
-
 def _keyed(out: Captured, name: str, value: dict[Any, Any], timing: bool, depth: int) -> None:
     """Dicts of scores: numbers become ``name.key`` metrics, sequences histories."""
     if not value or len(value) > 1000:
@@ -235,11 +226,12 @@ def _keyed(out: Captured, name: str, value: dict[Any, Any], timing: bool, depth:
             _metric(out, full, item, item_timing)
             continue
         history = as_history(item)
-        if history is None and _is_array(item):
+        if history is None and _is_array(item) and (
+                _RESULT_WORDS.search(str(key)) or _TIMING_WORDS.search(str(key))):
             history = _array_history(item)
         if history is not None:
             _history(out, full, history, item_timing)
-        elif isinstance(item, dict) and depth == 0:
+        elif type(item) is dict and depth == 0:
             _keyed(out, full, item, item_timing, depth + 1)
 
 

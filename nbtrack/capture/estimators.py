@@ -50,7 +50,8 @@ def _reachable(namespace: Mapping[str, Any], names: Iterable[str],
     """Estimators held by ``names``, directly or one level inside a list, tuple or dict.
 
     Returns id → (estimator, [(rank, path), ...]); rank 0 is a variable of its own,
-    1 a place in a container (``models.lr``, ``classifiers.0``), 2 a loop variable.
+    1 a place in a container (``models.lr``, ``classifiers.0``), 2 a name the cell
+    rebinds in a loop (it holds only the last iteration's model).
     """
     loops = set(loop_names)
     found: dict[int, tuple[Any, list[tuple[int, str]]]] = {}
@@ -131,19 +132,24 @@ def _nested(value: Any) -> set[int]:
 
 
 def fitted_models(namespace: Mapping[str, Any], names: Iterable[str], state: LearnedState,
-                  loop_names: Iterable[str] = ()) -> list[tuple[str, Any]]:
+                  loop_names: Iterable[str] = (),
+                  fitted_by_name: Iterable[str] = ()) -> list[tuple[str, Any]]:
     """Every distinct fitted estimator the cell made or fitted, with the name to save it by.
 
     An estimator counts once however many names hold it: by its own variable when it
     has one (a loop variable only as a last resort), else by its place in a container.
-    Estimators inside another one that is saved (pipeline steps) are left to it.
+    Estimators inside another one that is saved (pipeline steps) are left to it,
+    unless the cell fitted them by their own name too (``clf1.fit(...)`` beside a
+    voting ensemble that holds ``clf1``).
     """
     found = _reachable(namespace, names, loop_names)
+    own_fits = {id(namespace[n]) for n in fitted_by_name if n in namespace}
     chosen = {key: (value, min(paths)[1]) for key, (value, paths) in found.items()
               if state.changed(value) and is_fitted_estimator(value)}
     inside: set[int] = set()
     for value, _ in chosen.values():
         inside |= _nested(value)
+    inside -= own_fits
     return sorted(((path, value) for key, (value, path) in chosen.items() if key not in inside),
                   key=lambda item: item[0])
 

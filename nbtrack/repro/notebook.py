@@ -1,8 +1,8 @@
 """Export a run as a standalone notebook that re-creates it.
 
 The notebook holds: a header (run, metrics, environment, hidden-state warnings); a
-set-up cell; a ``parameters`` cell (papermill's convention) with the run's params;
-the earlier cells the run's cell depends on, traced through the session history;
+set-up cell; the earlier cells the run's cell depends on, traced through the session
+history; a ``parameters`` cell (papermill's convention) with the run's params;
 the run's cell itself under ``%%track --parent <run>``, with its literal param
 assignments moved to the parameters cell; and a check cell comparing the new
 metrics with the recorded ones. A requirements file pinned to the captured
@@ -176,15 +176,17 @@ def export_run(store: Any, run_id: str, path: str | Path) -> ExportResult:
     cells = [new_markdown_cell(_header(run, context, warnings))]
     setup = "%load_ext nbtrack\n%track experiment " + shlex.quote(run.experiment)
     cells.append(new_code_cell(setup))
-    parameters = new_code_cell("\n".join(f"{k} = {v}" for k, v in params.items())
-                               or "# this run had no params")
-    parameters.metadata["tags"] = ["parameters"]
-    cells.append(parameters)
     for cell in traced.cells:
         source = exported_source(cell["source"]).strip("\n")
         code = new_code_cell(source)
         code.metadata["nbtrack"] = {"history_cell": cell["n"]}
         cells.append(code)
+    # right before the run's cell: an earlier cell that happens to bind a param's name
+    # (a loop over ``n_neighbors``) must not undo it
+    parameters = new_code_cell("\n".join(f"{k} = {v}" for k, v in params.items())
+                               or "# this run had no params")
+    parameters.metadata["tags"] = ["parameters"]
+    cells.append(parameters)
     options = ["--parent", run.run_id]
     if params:
         # they now come from the parameters cell, not from literals in this cell
