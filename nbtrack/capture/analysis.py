@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["CellAnalysis", "CellMagic", "analyze", "cell_magic", "code_key", "NOT_LITERAL",
-           "PYTHON_BODY_MAGICS"]
+           "PYTHON_BODY_MAGICS", "is_size_expression"]
 
 #: Cell magics whose body is Python run in the user's namespace: what the body binds,
 #: the cell binds.
@@ -117,7 +117,7 @@ def _is_clock(node: ast.AST) -> bool:
         and not node.keywords
 
 
-def _is_size(node: ast.AST) -> bool:
+def is_size_expression(node: ast.AST) -> bool:
     """``len(x)``, ``X.shape[0]``, ``int(0.8 * len(X))``: a size, not a result."""
     found = False
     for sub in ast.walk(node):
@@ -217,7 +217,7 @@ class _Binder(ast.NodeVisitor):
             self.r.timestamps.update(names)
         elif self._derived_from_clock(value):
             self.r.timing.update(names)
-        elif _is_size(value) or self._from_sizes(value):
+        elif is_size_expression(value) or self._from_sizes(value):
             self.r.bookkeeping.update(names)
         elif isinstance(value, ast.Call) and "score" in _called_name(value).lower():
             self.r.scored.update(names)

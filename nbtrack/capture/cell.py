@@ -8,6 +8,7 @@ re-raised unchanged after the run is recorded as FAILED (or INTERRUPTED).
 from __future__ import annotations
 
 import contextlib
+import copy
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from .context import (ResourceMeter, cell_identity, execution_history, notebook_
 from .estimators import LearnedState, estimator_params, fitted_models, signature_for
 from .inputs import fingerprint, is_data
 from .live import LiveChart
+from .notes import NOTE_FUNCTION, ResultNotes
 from .output import OutputTee
 from .runner import run_body, show_from_cell, user_traceback
 from .summary import Summary
@@ -97,10 +99,20 @@ class CellExecution:
     previous_metrics: dict[str, float]
     hidden: list[str]
     output: OutputTee
+    notes: ResultNotes = field(default_factory=ResultNotes)
+    shown: list[tuple[Any, Any]] = field(default_factory=list)
     run: Any = None
     status: RunStatus = RunStatus.FINISHED
     error: str | None = None
     error_type: str | None = None
+
+    def instrument(self, tree: Any) -> Any:
+        """The cell with its printed results noted; the cell as it is if that fails."""
+        try:
+            return self.notes.instrument(copy.deepcopy(tree), self.analysis)
+        except Exception as exc:  # nbtrack's own failure must never change the cell
+            _warn("look for printed results", exc)
+            return tree
 
 
 def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
@@ -176,8 +188,9 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
     if live is not None:
         tracker.metric_listeners.append(live)
     try:
-        with execution.output:
-            run_body(shell, body, count, ran_as)
+        with execution.output, _noting(execution):
+            run_body(shell, body, count, ran_as, instrument=execution.instrument,
+                     shown=execution.shown)
     except BaseException as exc:
         execution.status = RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt) \
             else RunStatus.FAILED
@@ -192,6 +205,17 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
     with _closed_on_escape(tracker, execution.run, execution.status, execution.error):
         _stop_live(tracker, live)
         return _finish(execution)
+
+
+@contextlib.contextmanager
+def _noting(execution: CellExecution) -> Iterator[None]:
+    namespace = execution.shell.user_ns
+    namespace[NOTE_FUNCTION] = execution.notes
+    try:
+        yield
+    finally:
+        if namespace.get(NOTE_FUNCTION) is execution.notes:
+            del namespace[NOTE_FUNCTION]
 
 
 def _is_this_cell(last: list[str], body: str) -> bool:
@@ -242,7 +266,8 @@ def _finish(execution: CellExecution) -> Summary | None:
     rebound = {k for k, v in namespace.items() if execution.before.get(k) != id(v)}
     captured: Captured = _guard("classify the cell's variables", lambda: classify(
         analysis, namespace, rebound, params=options.params, metrics=options.metrics,
-        injected=execution.injected, completed=status is RunStatus.FINISHED), Captured())
+        injected=execution.injected, completed=status is RunStatus.FINISHED,
+        noted=execution.notes.values, shown=execution.shown), Captured())
     for name, why in captured.skipped.items():
         _tell(f"nbtrack did not record {name!r}: {why}")
     _record_values(tracker, run, captured)

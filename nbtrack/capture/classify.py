@@ -6,13 +6,15 @@ magic (``--params``, ``--metrics``) win over every rule.
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from .analysis import NOT_LITERAL, CellAnalysis
+from .analysis import NOT_LITERAL, CellAnalysis, is_size_expression
+from .notes import expression_key
 
 __all__ = ["Captured", "classify", "is_number", "as_history", "MAX_HISTORY"]
 
@@ -93,7 +95,9 @@ def _same_literal(value: Any, literal: Any) -> bool:
 
 def classify(analysis: CellAnalysis, namespace: Mapping[str, Any], rebound: Iterable[str],
              *, params: Iterable[str] | None = None, metrics: Iterable[str] | None = None,
-             injected: Mapping[str, Any] | None = None, completed: bool = True) -> Captured:
+             injected: Mapping[str, Any] | None = None, completed: bool = True,
+             noted: Mapping[str, list[Any]] | None = None,
+             shown: Iterable[tuple[ast.expr, Any]] = ()) -> Captured:
     """Apply the capture rules.
 
     Parameters
@@ -113,6 +117,10 @@ def classify(analysis: CellAnalysis, namespace: Mapping[str, Any], rebound: Iter
         Whether the cell ran to its end; only then are names bound by its
         unconditional statements known to be its own even when their object is
         unchanged (``n = len(x)`` giving the same small int as before).
+    noted : mapping, optional
+        Values of the result expressions the cell printed, by key (see ``notes``).
+    shown : iterable, optional
+        The cell's displayed last expression and its value.
     """
     out = Captured()
     rebound = set(rebound)
@@ -186,7 +194,36 @@ def classify(analysis: CellAnalysis, namespace: Mapping[str, Any], rebound: Iter
         elif _is_table(value) and (_RESULT_WORDS.search(name) or any(
                 _RESULT_WORDS.search(str(c)) for c in value.columns)):
             _table(out, name, value)
+    _printed_results(out, noted or {})
+    for expression, value in shown:
+        _displayed_result(out, expression, value)
     return out
+
+
+def _taken(out: Captured, key: str) -> bool:
+    return key in out.metrics or key in out.histories or key in out.params
+
+
+def _printed_results(out: Captured, noted: Mapping[str, list[Any]]) -> None:
+    """A result printed once is a metric; printed on every iteration of a loop, a history."""
+    for key, values in noted.items():
+        if not values or _taken(out, key) or not all(is_number(v) for v in values):
+            continue
+        timing = bool(_TIMING_WORDS.search(key))
+        if len(values) == 1:
+            _metric(out, key, values[0], timing)
+        else:
+            _history(out, key, [float(v) for v in values], timing)
+
+
+def _displayed_result(out: Captured, expression: ast.expr, value: Any) -> None:
+    """A number the cell shows as its result (``model.score(X_test, y_test)``)."""
+    if not is_number(value) or isinstance(expression, (ast.Name, ast.Constant)) or \
+            is_size_expression(expression):
+        return  # a name is recorded by its own rule; a size is bookkeeping
+    key = expression_key(expression)
+    if not _taken(out, key):
+        _metric(out, key, value, bool(_TIMING_WORDS.search(key)))
 
 
 def _metric(out: Captured, key: str, value: Any, timing: bool) -> None:

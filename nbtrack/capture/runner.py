@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import ast
 from types import TracebackType
-from typing import Any
+from typing import Any, Callable
 
 __all__ = ["run_body", "user_traceback", "show_from_cell"]
 
 
 def run_body(shell: Any, body: str, execution_count: int,
-             ran_as: list[str] | None = None) -> str:
+             ran_as: list[str] | None = None,
+             instrument: Callable[[ast.Module], ast.Module] | None = None,
+             shown: list[tuple[ast.expr, Any]] | None = None) -> str:
     """Execute ``body`` in ``shell.user_ns``; return the filename it ran under.
 
     Parameters
@@ -29,6 +31,11 @@ def run_body(shell: Any, body: str, execution_count: int,
     ran_as : list of str, optional
         Receives the filename before the code runs, so a caller that catches the
         cell's exception can still find the cell's frames in its traceback.
+    instrument : callable, optional
+        Rewrites the parsed cell before it is compiled (it must keep what the cell
+        computes and prints unchanged).
+    shown : list, optional
+        Receives the cell's last expression and its value when the cell displays one.
     """
     # everything above this frame (IPython's magic machinery and nbtrack) is
     # left out of the traceback the user sees
@@ -41,6 +48,8 @@ def run_body(shell: Any, body: str, execution_count: int,
         ran_as.append(filename)
     tree = shell.compile.ast_parse(source, filename=filename)
     tree = shell.transform_ast(tree)
+    if instrument is not None:
+        tree = instrument(tree)
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         last = ast.Expression(tree.body.pop().value)
@@ -48,6 +57,8 @@ def run_body(shell: Any, body: str, execution_count: int,
     if last is not None:
         value = eval(shell.compile(last, filename, "eval"), shell.user_ns)
         if not code.rstrip().endswith(";"):
+            if shown is not None:
+                shown.append((last.body, value))
             shell.displayhook(value)
     return filename
 

@@ -1,0 +1,175 @@
+"""Results a cell only prints or displays: ``print("accuracy:", accuracy_score(y, p))``.
+
+Notebooks often compute a score inline, inside a ``print`` or as the cell's last
+expression, and never give it a name. Before a tracked cell runs, every such
+*result expression* inside a ``print(...)`` call is wrapped in a call that notes
+its value and returns it unchanged, so the cell prints exactly what it printed
+before. A result expression is a call whose function names a score
+(``accuracy_score(...)``, ``clf.score(...)``, ``mean_squared_error(...)``), an
+average of something named as scores (``scores.mean()``, ``np.mean(scores)``), or
+a name that says score and is (re)bound inside a loop.
+
+Each printed result is keyed by the label printed before it (``"Test accuracy:"``
+→ ``test_accuracy``), else by the expression (``clf.score``). A result noted once
+is a metric; one noted on every iteration of a loop is a history.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from .analysis import CellAnalysis
+
+__all__ = ["ResultNotes", "NOTE_FUNCTION", "expression_key"]
+
+#: The name the wrapped expressions call; removed from the namespace after the cell.
+NOTE_FUNCTION = "__nbtrack_note__"
+#: Called names that make a call's value a result.
+_RESULT_CALL = re.compile(r"score|error|accuracy|loss|auc|f1|r2|precision|recall|mse|mae|"
+                          r"rmse|deviance|silhouette|likelihood|perplexity", re.IGNORECASE)
+#: Names of values that hold scores.
+_RESULT_NAME = re.compile(r"score|loss|acc|err|auc|f1|r2|mse|mae|rmse|precision|recall",
+                          re.IGNORECASE)
+_AVERAGES = frozenset({"mean", "std", "median", "max", "min", "average", "nanmean"})
+#: At most this many values are noted per printed expression (a long loop).
+_MAX_VALUES = 100_000
+
+
+def _slug(text: str) -> str:
+    words = re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_").lower()
+    return words[:64].rstrip("_")
+
+
+def _called(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _root(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def expression_key(node: ast.AST) -> str:
+    """A readable key for an expression: ``clf.score``, ``accuracy_score``, ``scores.mean``."""
+    if isinstance(node, ast.Call):
+        func = node.func
+        parts: list[str] = []
+        while isinstance(func, ast.Attribute):
+            parts.append(func.attr)
+            func = func.value
+        if isinstance(func, ast.Name):
+            parts.append(func.id)
+            if func.id in ("np", "numpy", "metrics", "sklearn") and len(parts) > 1:
+                parts.pop()  # ``np.mean(scores)`` and ``metrics.f1_score``: the module says little
+        if parts and parts[-1] in _AVERAGES and node.args:
+            root = _root(node.args[0])
+            if root:
+                return f"{root}.{parts[-1]}"
+        return ".".join(reversed(parts[:2])) if parts else "value"
+    if isinstance(node, ast.Name):
+        return node.id
+    return _slug(ast.unparse(node)) or "value"
+
+
+class ResultNotes:
+    """The values of result expressions, collected while a tracked cell runs."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, list[Any]] = {}
+
+    def __call__(self, key: str, value: Any) -> Any:
+        noted = self.values.setdefault(key, [])
+        if len(noted) < _MAX_VALUES:
+            noted.append(value)
+        return value
+
+    def instrument(self, tree: ast.Module, analysis: CellAnalysis) -> ast.Module:
+        """Wrap the result expressions of the cell's ``print`` calls (in place)."""
+        _Wrapper(analysis).visit(tree)
+        return ast.fix_missing_locations(tree)
+
+
+class _Wrapper(ast.NodeTransformer):
+    """Finds ``print(...)`` calls outside functions and wraps their result expressions."""
+
+    def __init__(self, analysis: CellAnalysis) -> None:
+        self.analysis = analysis
+        self.used: set[str] = set()
+
+    def visit_FunctionDef(self, node: ast.AST) -> ast.AST:
+        return node  # what a function prints when called belongs to no one cell
+
+    visit_AsyncFunctionDef = visit_Lambda = visit_ClassDef = visit_FunctionDef  # type: ignore
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_FunctionDef  # type: ignore
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if not (isinstance(node.func, ast.Name) and node.func.id == "print"):
+            return node
+        label = ""
+        arguments = []
+        for arg in node.args:
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                label = arg.value
+                arguments.append(arg)
+            else:
+                arguments.append(self._argument(arg, label))
+                label = ""
+        node.args = arguments
+        return node
+
+    def _argument(self, arg: ast.expr, label: str) -> ast.expr:
+        if isinstance(arg, ast.JoinedStr):
+            text = ""
+            for part in arg.values:
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    text = part.value
+                elif isinstance(part, ast.FormattedValue):
+                    part.value = self._wrap(part.value, text)
+                    text = ""
+            return arg
+        if isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Mod) and \
+                isinstance(arg.left, ast.Constant) and isinstance(arg.left.value, str):
+            # ``"score: %f" % value`` or ``"a: %f, b: %f" % (x, y)``: labels from the format
+            labels = re.split(r"%[-+ #0-9.]*[a-zA-Z]", arg.left.value)
+            if isinstance(arg.right, ast.Tuple):
+                arg.right.elts = [self._wrap(e, labels[i] if i < len(labels) else "")
+                                  for i, e in enumerate(arg.right.elts)]
+            else:
+                arg.right = self._wrap(arg.right, labels[0])
+            return arg
+        return self._wrap(arg, label)
+
+    def _is_result(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Call):
+            called = _called(node)
+            if _RESULT_CALL.search(called):
+                return True
+            if called in _AVERAGES:
+                target = node.args[0] if node.args else node.func
+                root = _root(target.value if isinstance(target, ast.Attribute) else target)
+                return bool(root and _RESULT_NAME.search(root))
+            return False
+        if isinstance(node, ast.Name):
+            # a name bound once at top level is recorded by its own rule
+            return node.id in self.analysis.loop_bound and bool(_RESULT_NAME.search(node.id)) \
+                and node.id not in self.analysis.loop_targets
+        return False
+
+    def _wrap(self, node: ast.expr, label: str) -> ast.expr:
+        if not self._is_result(node):
+            return node
+        key = _slug(label) or expression_key(node)
+        base, n = key, 2
+        while key in self.used:
+            key, n = f"{base}_{n}", n + 1
+        self.used.add(key)
+        call = ast.Call(func=ast.Name(id=NOTE_FUNCTION, ctx=ast.Load()),
+                        args=[ast.Constant(value=key), node], keywords=[])
+        return ast.copy_location(call, node)
