@@ -10,7 +10,8 @@ average of something named as scores (``scores.mean()``, ``np.mean(scores)``), o
 a name that says score and is (re)bound inside a loop.
 
 Each printed result is keyed by the label printed before it (``"Test accuracy:"``
-→ ``test_accuracy``), else by the expression (``clf.score``). A result noted once
+→ ``test_accuracy``), else by the expression (``clf.score``); an average is always
+keyed by its expression (``scores.mean``, ``scores.std``). A result noted once
 is a metric; one noted on every iteration of a loop is a history.
 """
 
@@ -146,6 +147,10 @@ class _Wrapper(ast.NodeTransformer):
             return arg
         return self._wrap(arg, label)
 
+    @staticmethod
+    def _is_average(node: ast.expr) -> bool:
+        return isinstance(node, ast.Call) and _called(node) in _AVERAGES
+
     def _is_result(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Call):
             called = _called(node)
@@ -165,7 +170,9 @@ class _Wrapper(ast.NodeTransformer):
     def _wrap(self, node: ast.expr, label: str) -> ast.expr:
         if not self._is_result(node):
             return node
-        key = _slug(label) or expression_key(node)
+        # an average of named scores says what it is better than any text around it
+        key = expression_key(node) if self._is_average(node) else \
+            _slug(label) or expression_key(node)
         base, n = key, 2
         while key in self.used:
             key, n = f"{base}_{n}", n + 1

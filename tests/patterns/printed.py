@@ -23,3 +23,21 @@ print(f"Classification report for classifier {clf}:\n"
       f"{classification_report(y_test, predicted)}")
 print(f"accuracy: {acc:.3f}")
 cm = confusion_matrix(y_test, predicted)
+
+# %% track
+# expect histories: training_accuracy
+# expect metrics: score_on_the_test_set
+# expect models: clf
+# expect output: Training accuracy:
+from sklearn.linear_model import LogisticRegression
+
+for c in [10, 1, 0.001]:
+    clf = LogisticRegression(C=c, max_iter=2000)
+    clf.fit(X_train, y_train)
+    print("C:", c)
+    print("Training accuracy:", clf.score(X_train, y_train))
+print("Score on the test set: %.4f" % clf.score(X_test, y_test))
+
+# %% track
+# expect metrics: clf.score
+clf.score(X_test, y_test)

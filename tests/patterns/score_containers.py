@@ -32,6 +32,7 @@ for i, y_pred in enumerate(reg.staged_predict(Xd_test)):
 # %% track
 # expect histories: scores
 # expect output: accuracy with a standard deviation of
+# acceptable: scores.mean, scores.std
 svc = SVC(kernel="linear", C=1)
 scores = cross_val_score(svc, Xi, yi, cv=5)
 print(f"{scores.mean():.2f} accuracy with a standard deviation of {scores.std():.2f}")
