@@ -20,7 +20,7 @@ class SessionState:
     executed: list[str] = field(default_factory=list)
 
 
-_loaded: dict[int, tuple[SessionState, Any]] = {}
+_loaded: dict[int, tuple[SessionState, Any, Any]] = {}
 
 
 def status_line(tracker: Any) -> str:
@@ -56,11 +56,15 @@ def load_ipython_extension(ipython: Any) -> None:
     import nbtrack
 
     from .capture.cell import NbtrackWarning
+    from .environment import prepare_in_background
     from .magics import TrackMagics
+    from .models import SerializerWarmup
 
     if id(ipython) in _loaded:
         return
     state = SessionState()
+
+    warmup = SerializerWarmup()
 
     def remember_cell(info: Any) -> None:
         # never let a hook failure reach the user's cell
@@ -68,15 +72,21 @@ def load_ipython_extension(ipython: Any) -> None:
             state.cell_id = getattr(info, "cell_id", None)
             if not getattr(info, "silent", False):
                 state.executed.append(info.raw_cell)
+            warmup.before_cell()
         except Exception:
             state.cell_id = None
 
-    from .environment import prepare_in_background
+    def after_cell(result: Any) -> None:
+        try:
+            warmup.after_cell()
+        except Exception:
+            pass
 
     prepare_in_background()
     ipython.events.register("pre_run_cell", remember_cell)
+    ipython.events.register("post_run_cell", after_cell)
     ipython.register_magics(TrackMagics(ipython, state))
-    _loaded[id(ipython)] = (state, remember_cell)
+    _loaded[id(ipython)] = (state, remember_cell, after_cell)
     warnings.filterwarnings("always", category=NbtrackWarning)
     try:
         print(status_line(nbtrack.tracker()))
@@ -89,11 +99,12 @@ def unload_ipython_extension(ipython: Any) -> None:
     entry = _loaded.pop(id(ipython), None)
     if entry is None:
         return
-    _, hook = entry
-    try:
-        ipython.events.unregister("pre_run_cell", hook)
-    except ValueError:
-        pass
+    _, before, after = entry
+    for event, hook in (("pre_run_cell", before), ("post_run_cell", after)):
+        try:
+            ipython.events.unregister(event, hook)
+        except ValueError:
+            pass
     magics = ipython.magics_manager.magics
     magics["line"].pop("track", None)
     magics["cell"].pop("track", None)

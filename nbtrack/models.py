@@ -9,12 +9,15 @@ vouch for itself. Anything else needs ``trusted=True`` from the caller.
 
 from __future__ import annotations
 
+import sys
+import threading
 from typing import Any
 
 from .entities import Artifact
 from .errors import ModelSerializationError, NotebookCodeError, UntrustedModelError
 
-__all__ = ["dump_model", "load_model_artifact", "model_summary", "NOTEBOOK_MODULE"]
+__all__ = ["dump_model", "load_model_artifact", "model_summary", "NOTEBOOK_MODULE",
+           "SerializerWarmup"]
 
 #: The module of code typed into a notebook (or a script run as a program).
 NOTEBOOK_MODULE = "__main__"
@@ -103,3 +106,36 @@ def _check_notebook_types(record: Artifact) -> None:
             missing.append(qualified)
     if missing:
         raise NotebookCodeError(record.name, missing)
+
+
+class SerializerWarmup:
+    """Import skops while the kernel waits between cells.
+
+    skops takes most of a second to import (it indexes scikit-learn's estimators),
+    which would otherwise land on the first tracked cell that saves a model. Once a
+    cell has imported scikit-learn, the import starts on a daemon thread after the
+    cell; the next cell waits for it to finish before any of its code runs, so the
+    user's imports never race with it.
+    """
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+
+    def after_cell(self) -> None:
+        """Start the import when scikit-learn is there and skops is not yet."""
+        if self._thread is None and "sklearn" in sys.modules and "skops.io" not in sys.modules:
+            self._thread = threading.Thread(target=self._import, name="nbtrack-skops",
+                                            daemon=True)
+            self._thread.start()
+
+    def before_cell(self) -> None:
+        """Let a running import finish before the next cell's code runs."""
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=120)
+
+    @staticmethod
+    def _import() -> None:
+        try:
+            import skops.io  # noqa: F401
+        except Exception:
+            pass  # saving a model reports any problem itself

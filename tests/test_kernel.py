@@ -155,3 +155,12 @@ def test_papermill_parameters_become_params(tmp_path):
     table = store().search()
     assert table.params["alpha"] == [0.4]
     assert table.metrics["score"] == [0.8]
+
+
+def test_the_model_serializer_is_imported_between_cells(tmp_path):
+    from nbclient import NotebookClient
+
+    nb = notebook("%load_ext nbtrack", "import sys\nbefore = 'skops.io' in sys.modules",
+                  "import sklearn.linear_model", "print(before, 'skops.io' in sys.modules)")
+    NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert nb.cells[3].outputs[0]["text"] == "False True\n"
