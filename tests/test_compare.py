@@ -106,3 +106,14 @@ def test_parallel_coordinates_and_confusion_matrix(tmp_path):
     run = nbtrack.get_run(nbtrack.runs(filter="name = 'grid0'").run_id[0])
     data = json.loads(nbtrack.tracker().store.read_artifact(run.run_id, "confusion_matrix"))
     assert data == {"labels": [0, 1, 2], "matrix": [[1, 0, 0], [0, 1, 1], [0, 0, 1]]}
+
+
+def test_static_comparison_shows_the_tables_of_scores_runs_kept(ip):
+    pd = pytest.importorskip("pandas")
+    ip.user_ns["pd"] = pd
+    ip.run_cell("%%track --quiet\nscore_df = pd.DataFrame({'model': ['lr', 'gnb'], "
+                "'accuracy': [0.91, 0.82]})", store_history=True)
+    run_id = nbtrack.runs().run_id[0]
+    page = nbtrack.compare([run_id]).static.html()
+    assert f"<b>tables/score_df.csv</b> of {run_id}" in page
+    assert "<td>gnb</td>" in page and "<td>0.82</td>" in page

@@ -1,11 +1,11 @@
-"""Small artifacts the views draw (confusion matrices)."""
+"""Small artifacts the views draw (confusion matrices, tables of scores)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any, Sequence
 
-__all__ = ["confusion_matrices"]
+__all__ = ["confusion_matrices", "score_tables"]
 
 
 def confusion_matrices(store: Any, run_ids: Sequence[str], limit: int = 4
@@ -17,6 +17,24 @@ def confusion_matrices(store: Any, run_ids: Sequence[str], limit: int = 4
             if artifact.kind == "confusion_matrix":
                 found.append((run_id, artifact.name,
                               json.loads(store.read_artifact(run_id, artifact.name))))
+                if len(found) >= limit:
+                    return found
+    return found
+
+
+def score_tables(store: Any, run_ids: Sequence[str], limit: int = 4, rows: int = 20
+                 ) -> list[tuple[str, str, Any]]:
+    """``(run_id, artifact name, DataFrame of its first rows)`` for tables runs kept."""
+    import io
+
+    import pandas as pd
+
+    found = []
+    for run_id in run_ids:
+        for artifact in store.get_run(run_id).artifacts:
+            if artifact.kind == "table":
+                data = store.read_artifact(run_id, artifact.name)
+                found.append((run_id, artifact.name, pd.read_csv(io.BytesIO(data), nrows=rows)))
                 if len(found) >= limit:
                     return found
     return found

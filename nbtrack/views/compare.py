@@ -7,7 +7,7 @@ import html
 from typing import Any
 
 from ..store.base import RunTable
-from .artifacts import confusion_matrices
+from .artifacts import confusion_matrices, score_tables
 from .charts import (bar_png, confusion_png, history_png, numeric_params, parallel_png,
                      scatter_png)
 from .table import differing_params, html_table, text_table
@@ -75,6 +75,9 @@ class StaticComparison:
         for key, png in self.charts().items():
             data = base64.b64encode(png).decode()
             parts.append(f'<img alt="{html.escape(key)}" src="data:image/png;base64,{data}"/>')
+        for run_id, name, frame in score_tables(self.store, self.run_ids[:20]):
+            parts.append(f"<p><b>{html.escape(name)}</b> of {html.escape(run_id)}</p>"
+                         + frame.to_html(index=False, max_cols=12, float_format="{:.4g}".format))
         return "".join(parts) + "</div>"
 
     def __str__(self) -> str:
