@@ -114,7 +114,7 @@ class _Wrapper(ast.NodeTransformer):
         if not (isinstance(node.func, ast.Name) and node.func.id == "print"):
             return node
         label = ""
-        arguments = []
+        arguments: list[ast.expr] = []
         for arg in node.args:
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 label = arg.value
