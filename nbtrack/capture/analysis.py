@@ -7,12 +7,10 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CellAnalysis", "CellMagic", "analyze", "cell_magic", "code_key", "NOT_LITERAL",
-           "PYTHON_BODY_MAGICS", "is_size_expression"]
+from .expressions import GRID_MAKERS, called_name, chain_root, is_clock, is_size_expression
 
-#: Cell magics whose body is Python run in the user's namespace: what the body binds,
-#: the cell binds.
-PYTHON_BODY_MAGICS = frozenset({"track", "time", "capture", "prun"})
+__all__ = ["CellAnalysis", "analyze", "code_key", "NOT_LITERAL"]
+
 
 
 class _NotLiteral:
@@ -90,53 +88,6 @@ class CellAnalysis:
     augmented: set[str] = field(default_factory=set)
 
 
-#: Functions whose value is the time now (matched on the called name's last part).
-_CLOCKS = frozenset({"time", "perf_counter", "monotonic", "process_time", "time_ns",
-                     "perf_counter_ns", "monotonic_ns", "process_time_ns", "default_timer",
-                     "now", "utcnow", "today"})
-#: Calls whose numeric arguments are axis or grid arithmetic, not results.
-_GRID_MAKERS = frozenset({"arange", "linspace", "logspace", "geomspace", "meshgrid", "range",
-                          "xlim", "ylim", "zlim", "set_xlim", "set_ylim", "set_zlim", "axis",
-                          "xticks", "yticks", "set_xticks", "set_yticks", "set_xbound",
-                          "set_ybound", "set_extent", "figure", "subplots"})
-#: Attributes that give an object's size rather than anything computed from its content.
-_SIZES = frozenset({"shape", "size", "ndim"})
-#: Calls that keep a size a size (``int(0.8 * len(X))``).
-_SIZE_PRESERVING = frozenset({"len", "int", "round", "min", "max", "floor", "ceil"})
-
-
-def _called_name(call: ast.Call) -> str:
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return func.id if isinstance(func, ast.Name) else ""
-
-
-def _is_clock(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and _called_name(node) in _CLOCKS and not node.args \
-        and not node.keywords
-
-
-def is_size_expression(node: ast.AST) -> bool:
-    """``len(x)``, ``X.shape[0]``, ``int(0.8 * len(X))``: a size, not a result."""
-    found = False
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Call):
-            if _called_name(sub) not in _SIZE_PRESERVING:
-                return False
-            found = found or _called_name(sub) == "len"
-        elif isinstance(sub, ast.Attribute) and sub.attr in _SIZES:
-            found = True
-    return found
-
-
-def _chain_root(node: ast.AST) -> str | None:
-    """The name a chain of calls and attributes starts from (``m`` in ``m.a(1).fit()``)."""
-    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
-        node = node.func if isinstance(node, ast.Call) else node.value
-    return node.id if isinstance(node, ast.Name) else None
-
-
 _FIT_METHODS = ("fit", "partial_fit", "fit_transform", "fit_predict")
 
 
@@ -194,7 +145,7 @@ class _Binder(ast.NodeVisitor):
 
     def _derived_from_clock(self, node: ast.AST) -> bool:
         timed = self.r.timestamps | self.r.timing
-        return any(_is_clock(sub) or (isinstance(sub, ast.Name) and sub.id in timed)
+        return any(is_clock(sub) or (isinstance(sub, ast.Name) and sub.id in timed)
                    for sub in ast.walk(node))
 
     def _from_sizes(self, node: ast.AST) -> bool:
@@ -213,13 +164,13 @@ class _Binder(ast.NodeVisitor):
             self.r.timing.discard(name)
             self.r.bookkeeping.discard(name)
             self.r.scored.discard(name)
-        if _is_clock(value):
+        if is_clock(value):
             self.r.timestamps.update(names)
         elif self._derived_from_clock(value):
             self.r.timing.update(names)
         elif is_size_expression(value) or self._from_sizes(value):
             self.r.bookkeeping.update(names)
-        elif isinstance(value, ast.Call) and "score" in _called_name(value).lower():
+        elif isinstance(value, ast.Call) and "score" in called_name(value).lower():
             self.r.scored.update(names)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -273,7 +224,7 @@ class _Binder(ast.NodeVisitor):
     def _fill(self, target: ast.AST, value: ast.AST) -> None:
         """``scores[i] = ...``: the cell fills a container it holds."""
         if isinstance(target, ast.Subscript):
-            root = _chain_root(target.value)
+            root = chain_root(target.value)
             if root is not None and isinstance(target.value, (ast.Name, ast.Subscript)):
                 self.r.filled.add(root)
                 if self._derived_from_clock(value):
@@ -335,10 +286,10 @@ class _Binder(ast.NodeVisitor):
             if any(self._derived_from_clock(arg) for arg in node.args):
                 self.r.timing.add(func.value.id)
         if isinstance(func, ast.Attribute) and func.attr in _FIT_METHODS:
-            root = _chain_root(func.value)
+            root = chain_root(func.value)
             if root is not None:
                 self.r.fitted.add(root)
-        if _called_name(node) in _GRID_MAKERS:
+        if called_name(node) in GRID_MAKERS:
             for arg in list(node.args) + [k.value for k in node.keywords]:
                 self.r.bookkeeping.update(sub.id for sub in ast.walk(arg)
                                           if isinstance(sub, ast.Name))
@@ -346,50 +297,6 @@ class _Binder(ast.NodeVisitor):
 
     def visit_ListComp(self, node: ast.AST) -> None:
         self.generic_visit(node)
-
-
-@dataclass(frozen=True)
-class CellMagic:
-    """A cell that is one cell magic: ``%%name line`` and its body."""
-
-    name: str
-    line: str
-    body: str
-
-    @property
-    def runs_python(self) -> bool:
-        """Whether the body is Python run in the user's namespace."""
-        return self.name in PYTHON_BODY_MAGICS
-
-
-def cell_magic(source: str) -> CellMagic | None:
-    """The cell magic a cell is, in either the form typed or the form IPython stores.
-
-    The session history (``In``) holds a ``%%track`` cell as
-    ``get_ipython().run_cell_magic('track', '', '<body>')``; the notebook holds it
-    as ``%%track`` + body. Both give the same :class:`CellMagic`.
-    """
-    stripped = source.lstrip()
-    if stripped.startswith("%%"):
-        first, _, body = stripped.partition("\n")
-        name, _, line = first[2:].partition(" ")
-        return CellMagic(name.strip(), line.strip(), body)
-    if "run_cell_magic" not in source:
-        return None
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
-        return None
-    call = tree.body[0].value
-    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-            and call.func.attr == "run_cell_magic" and len(call.args) == 3 and not call.keywords):
-        return None
-    parts = [_literal(arg) for arg in call.args]
-    if not all(isinstance(part, str) for part in parts):
-        return None
-    return CellMagic(*parts)
 
 
 def analyze(code: str) -> CellAnalysis:

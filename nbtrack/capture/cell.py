@@ -16,7 +16,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..entities import RunStatus
 from ..filters import Comparison
-from .analysis import analyze, cell_magic
+from .analysis import analyze
+from .magic_cells import cell_magic
 from .classify import Captured, classify
 from .context import (ResourceMeter, cell_identity, execution_history, notebook_path,
                       papermill_parameters)

@@ -22,6 +22,7 @@ import re
 from typing import Any
 
 from .analysis import CellAnalysis
+from .expressions import called_name, chain_root
 
 __all__ = ["ResultNotes", "NOTE_FUNCTION", "expression_key"]
 
@@ -43,19 +44,6 @@ def _slug(text: str) -> str:
     return words[:64].rstrip("_")
 
 
-def _called(call: ast.Call) -> str:
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return func.id if isinstance(func, ast.Name) else ""
-
-
-def _root(node: ast.AST) -> str | None:
-    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
-        node = node.func if isinstance(node, ast.Call) else node.value
-    return node.id if isinstance(node, ast.Name) else None
-
-
 def expression_key(node: ast.AST) -> str:
     """A readable key for an expression: ``clf.score``, ``accuracy_score``, ``scores.mean``."""
     if isinstance(node, ast.Call):
@@ -69,7 +57,7 @@ def expression_key(node: ast.AST) -> str:
             if func.id in ("np", "numpy", "metrics", "sklearn") and len(parts) > 1:
                 parts.pop()  # ``np.mean(scores)`` and ``metrics.f1_score``: the module says little
         if parts and parts[-1] in _AVERAGES and node.args:
-            root = _root(node.args[0])
+            root = chain_root(node.args[0])
             if root:
                 return f"{root}.{parts[-1]}"
         return ".".join(reversed(parts[:2])) if parts else "value"
@@ -149,16 +137,16 @@ class _Wrapper(ast.NodeTransformer):
 
     @staticmethod
     def _is_average(node: ast.expr) -> bool:
-        return isinstance(node, ast.Call) and _called(node) in _AVERAGES
+        return isinstance(node, ast.Call) and called_name(node) in _AVERAGES
 
     def _is_result(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Call):
-            called = _called(node)
+            called = called_name(node)
             if _RESULT_CALL.search(called):
                 return True
             if called in _AVERAGES:
                 target = node.args[0] if node.args else node.func
-                root = _root(target.value if isinstance(target, ast.Attribute) else target)
+                root = chain_root(target.value if isinstance(target, ast.Attribute) else target)
                 return bool(root and _RESULT_NAME.search(root))
             return False
         if isinstance(node, ast.Name):
