@@ -41,16 +41,21 @@ def _module_distributions() -> dict[str, list[str]]:
 
 
 def prepare_in_background() -> None:
-    """Read the installed distributions' module lists on a daemon thread.
+    """Read the installed distributions' module lists and versions on a daemon thread.
 
-    Reading every distribution's file list takes a few hundred milliseconds; done
-    while the user's first cells run, the first tracked cell does not wait for it.
-    It imports nothing, so it cannot contend with the user's imports.
+    Reading every distribution's file list and metadata takes a few hundred
+    milliseconds; done while the user reads the status line, the first tracked cell
+    does not wait for it. It imports nothing, so it cannot race the user's imports.
     """
     def work() -> None:
+        import importlib.metadata as metadata
+
         try:
             with _lock:
-                _module_distributions()
+                for dists in _module_distributions().values():
+                    for dist in dists:
+                        if dist not in _versions:
+                            _versions[dist] = metadata.version(dist)
         except Exception:
             pass  # the first run will read them itself and report any problem
 
