@@ -8,8 +8,7 @@ import sys
 
 import pytest
 
-import nbtrack
-from nbtrack.capture.cell import NbtrackWarning
+from tracked_cells import run_tracked
 
 pytest.importorskip("sklearn")
 
@@ -22,10 +21,7 @@ SETUP = ("from sklearn.datasets import load_iris\n"
 
 
 def tracked(ip, body):
-    ip.run_cell(SETUP, store_history=True)
-    result = ip.run_cell("%%track --quiet\n" + body, store_history=True)
-    assert result.success, result.error_in_exec
-    run = nbtrack.get_run(nbtrack.tracker().store.search(limit=1).base["run_id"][0])
+    run = run_tracked(ip, SETUP, body)
     return run, {a.name for a in run.artifacts if a.kind == "model"}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import nbtrack
+from tracked_cells import run_tracked
 
 pytest.importorskip("sklearn")
 
@@ -16,10 +16,7 @@ SETUP = ("import numpy as np\nfrom sklearn.datasets import load_iris\n"
 
 
 def tracked(ip, body):
-    ip.run_cell(SETUP, store_history=True)
-    result = ip.run_cell("%%track --quiet\n" + body, store_history=True)
-    assert result.success, result.error_in_exec
-    run = nbtrack.get_run(nbtrack.tracker().store.search(limit=1).base["run_id"][0])
+    run = run_tracked(ip, SETUP, body)
     return run, ip.user_ns["lr"].score(ip.user_ns["X"], ip.user_ns["y"])
 
 
