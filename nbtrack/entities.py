@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol
 
+from .errors import ModelChoiceError
+
 __all__ = ["RunStatus", "Param", "Metric", "Tag", "Artifact", "Run", "RunReader"]
 
 
@@ -263,17 +265,28 @@ class Run:
             }
         )
 
-    def load_model(self, name: str = "model", *, trusted: bool = False) -> Any:
+    def load_model(self, name: str | None = None, *, trusted: bool = False) -> Any:
         """Load a model the run logged.
 
         Parameters
         ----------
-        name : str
-            Artifact name given to ``log_model``.
+        name : str, optional
+            Artifact name given to ``log_model`` (a tracked cell uses the variable's
+            name). Without it, the run's only model.
         trusted : bool
             Load even types nbtrack did not record as safe when saving.
             Only for files whose origin you trust.
+
+        Raises
+        ------
+        ModelChoiceError
+            When no name is given and the run has no model or several.
         """
+        if name is None:
+            models = [a.name for a in self.artifacts if a.kind == "model"]
+            if len(models) != 1:
+                raise ModelChoiceError(self.run_id, models)
+            name = models[0]
         return self._reader("load a model").load_model(self.run_id, name, trusted)
 
     def _reader(self, what: str) -> RunReader:

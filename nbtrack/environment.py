@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ._version import __version__
+
 __all__ = ["capture_environment", "imported_packages", "git_state", "prepare_in_background"]
 
 _lock = threading.Lock()
@@ -162,6 +164,7 @@ def capture_environment() -> dict[str, Any]:
             "machine": platform.machine(),
         }
     env = dict(_static)
+    env["nbtrack"] = __version__
     env["packages"] = imported_packages()
     git = git_state()
     if git is not None:

@@ -182,3 +182,20 @@ class NotebookCodeError(NbtrackError):
 
     def __reduce__(self):
         return (type(self), (self.name, self.types))
+
+
+class ModelChoiceError(NbtrackError, LookupError):
+    """A run has no model, or several, and none was named."""
+
+    def __init__(self, run_id: str, names: list[str]) -> None:
+        self.run_id, self.names = run_id, list(names)
+        if not self.names:
+            message = (f"run {run_id} has no model; see `nbtrack show {run_id}` for what it "
+                       "recorded")
+        else:
+            message = (f"run {run_id} has {len(self.names)} models ({', '.join(self.names)}); "
+                       f"name one: load_model({self.names[0]!r})")
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (type(self), (self.run_id, self.names))

@@ -136,3 +136,9 @@ def test_an_earlier_cell_binding_a_params_name_does_not_undo_the_param(ip):
     assert run.params["k"] == [5, 6]
     result = nbtrack.reproduce(run.run_id)
     assert result.ok and [v.verdict for v in result.verdicts] == ["equal"]
+
+
+def test_the_requirements_pin_nbtrack_itself(ip, tmp_path):
+    cell(ip, "%%track\nx = 1.5\ny = x * 2")
+    result = nbtrack.export(last_run().run_id, tmp_path / "pinned.ipynb")
+    assert f"nbtrack=={nbtrack.__version__}" in result.requirements.read_text().splitlines()

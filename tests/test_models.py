@@ -92,3 +92,28 @@ def test_unserialisable_model_gives_a_clear_error(tracker):
     with tracker.start_run():
         with pytest.raises(ModelSerializationError, match="log_artifact"):
             tracker.log_model(lambda x: x)
+
+
+def test_without_a_name_the_runs_only_model_is_loaded(tracker, iris):
+    X, y = iris
+    with tracker.start_run() as run:
+        tracker.log_model(LogisticRegression(max_iter=500).fit(X, y), name="clf")
+    loaded = tracker.get_run(run.run_id).load_model()
+    assert type(loaded).__name__ == "LogisticRegression"
+
+
+def test_without_a_name_several_models_or_none_say_what_to_do(tracker, iris):
+    from nbtrack.errors import ModelChoiceError
+
+    X, y = iris
+    with tracker.start_run() as two:
+        tracker.log_model(LogisticRegression(max_iter=500).fit(X, y), name="lr")
+        tracker.log_model(DecisionTreeClassifier(random_state=0).fit(X, y), name="tree")
+    with pytest.raises(ModelChoiceError) as caught:
+        tracker.get_run(two.run_id).load_model()
+    assert str(caught.value) == (f"run {two.run_id} has 2 models (lr, tree); name one: "
+                                 "load_model('lr')")
+    with tracker.start_run() as none:
+        tracker.log_metric("acc", 0.5)
+    with pytest.raises(ModelChoiceError, match=f"run {none.run_id} has no model; see"):
+        tracker.get_run(none.run_id).load_model()

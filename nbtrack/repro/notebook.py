@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._version import __version__
 from ..entities import Run
 from ..errors import NbtrackError
 from .slicing import dependency_slice, exported_source
@@ -211,7 +212,10 @@ def export_run(store: Any, run_id: str, path: str | Path) -> ExportResult:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
-    packages = (context.get("environment") or {}).get("packages") or {}
+    environment = context.get("environment") or {}
+    packages = dict(environment.get("packages") or {})
+    # the exported notebook runs %load_ext nbtrack: it needs nbtrack itself
+    packages.setdefault("nbtrack", environment.get("nbtrack") or __version__)
     requirements = target.with_name(target.stem + "-requirements.txt")
     requirements.write_text("".join(f"{name}=={version}\n" for name, version in packages.items()))
     return ExportResult(target, requirements, [c["n"] for c in traced.cells], warnings)
