@@ -96,3 +96,12 @@ def test_a_failing_export_says_why_without_terminal_colours(ip, monkeypatch):
         nbtrack.reproduce(run_id)
     assert "\x1b[" not in str(caught.value)
     assert str(caught.value).endswith("KeyError: 'NBTRACK_ONLY_HERE'")
+
+
+def test_the_reproducing_kernel_prints_no_warnings(ip, capfd):
+    ip.run_cell("%%track\ntotal = sum(range(10))", store_history=True)
+    capfd.readouterr()
+    result = nbtrack.reproduce(nbtrack.runs().run_id[0])
+    assert result.ok
+    err = capfd.readouterr().err
+    assert "reproducing" in err and "WARNING" not in err

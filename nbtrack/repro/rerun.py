@@ -112,6 +112,7 @@ def reproduce_run(store: Any, run_id: str, tolerance: float = 1e-9,
         When a cell of the exported notebook fails.
     """
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
@@ -135,15 +136,21 @@ def reproduce_run(store: Any, run_id: str, tolerance: float = 1e-9,
 
         previous = os.environ.get("NBTRACK_STORE")
         os.environ["NBTRACK_STORE"] = str(folder)
+        # local sockets: a TCP kernel warns on stderr that its traffic is unencrypted;
+        # nbclient cleans up a kernel manager it was handed only when told to
+        km = KernelManager(kernel_name="python3", transport="ipc",
+                           ip=os.path.join(work, "kernel"))
         try:
-            NotebookClient(nb, timeout=timeout, kernel_name="python3",
+            NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
                            resources={"metadata": {"path": work}},
-                           on_cell_executed=on_cell_executed).execute()
+                           on_cell_executed=on_cell_executed).execute(cleanup_kc=True)
         except CellExecutionError as exc:
             text = _ANSI.sub("", str(exc)).strip()
             first = text.splitlines()[-1] if text else type(exc).__name__
             raise ReproductionError(f"the exported notebook failed: {first}") from None
         finally:
+            if km.has_kernel:
+                km.shutdown_kernel()
             if previous is None:
                 os.environ.pop("NBTRACK_STORE", None)
             else:
