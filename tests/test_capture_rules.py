@@ -250,3 +250,8 @@ def test_search_results_are_params_a_metric_and_a_table():
 def test_chained_fits_are_fits_of_the_root_name():
     analysis = analyze("m.set_params(alpha=0.1).fit(X, y)\npipe.steps[0][1].fit(X)")
     assert analysis.fitted == {"m", "pipe"}
+
+
+def test_dict_of_literal_keywords_is_a_param():
+    out = rules("settings = dict(C=1.0, kernel='rbf')", {"settings": {"C": 1.0, "kernel": "rbf"}})
+    assert out.params == {"settings": {"C": 1.0, "kernel": "rbf"}} and out.metrics == {}

@@ -92,7 +92,12 @@ _FIT_METHODS = ("fit", "partial_fit", "fit_transform", "fit_predict")
 
 
 def _literal(node: ast.AST) -> Any:
-    """The value of a literal expression, or NOT_LITERAL."""
+    """The value of a literal expression (``dict(k=<literal>)`` included), or NOT_LITERAL."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id == "dict" and not node.args and \
+            all(k.arg is not None for k in node.keywords):
+        values = {k.arg: _literal(k.value) for k in node.keywords}
+        return NOT_LITERAL if any(v is NOT_LITERAL for v in values.values()) else values
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from .analysis import NOT_LITERAL, CellAnalysis
-from .expressions import is_size_expression
+from .expressions import RESULT_WORDS, is_size_expression
 from .notes import expression_key
 
 __all__ = ["Captured", "classify", "is_number", "as_history", "MAX_HISTORY"]
@@ -39,9 +39,6 @@ class Captured:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-#: Words that make a container's numbers results (``test_scores``, ``val_loss``).
-_RESULT_WORDS = re.compile(r"score|loss|acc|err|auc|f1|r2|mse|mae|rmse|precision|recall|"
-                           r"deviance|likelihood|metric|result|perf", re.IGNORECASE)
 #: Names and keys of timing figures (``fit_time``, ``elapsed``, ``duration_s``).
 _TIMING_WORDS = re.compile(r"(^|_)(time|times|elapsed|duration|durations|seconds|secs|"
                            r"latency|runtime)(_|$)", re.IGNORECASE)
@@ -186,14 +183,14 @@ def classify(analysis: CellAnalysis, namespace: Mapping[str, Any], rebound: Iter
             continue  # a literal the cell left as it was: a setting, not a result
         history = as_history(value)
         if history is None and _is_array(value) and (
-                name in containers or name in analysis.scored or _RESULT_WORDS.search(name)):
+                name in containers or name in analysis.scored or RESULT_WORDS.search(name)):
             history = _array_history(value)
         if history is not None:
             _history(out, name, history, timing)
         elif type(value) is dict:  # plain dicts only: a Bunch of data is no result
             _keyed(out, name, value, timing, depth=0)
-        elif _is_table(value) and (_RESULT_WORDS.search(name) or any(
-                _RESULT_WORDS.search(str(c)) for c in value.columns)):
+        elif _is_table(value) and (RESULT_WORDS.search(name) or any(
+                RESULT_WORDS.search(str(c)) for c in value.columns)):
             _table(out, name, value)
     _printed_results(out, noted or {})
     for expression, value in shown:
@@ -265,7 +262,7 @@ def _keyed(out: Captured, name: str, value: dict[Any, Any], timing: bool, depth:
             continue
         history = as_history(item)
         if history is None and _is_array(item) and (
-                _RESULT_WORDS.search(str(key)) or _TIMING_WORDS.search(str(key))):
+                RESULT_WORDS.search(str(key)) or _TIMING_WORDS.search(str(key))):
             history = _array_history(item)
         if history is not None:
             _history(out, full, history, item_timing)
@@ -296,8 +293,10 @@ def _search_results(name: str, value: Any, out: Captured) -> None:
         return
     if isinstance(best_params, dict):
         for key, param in best_params.items():
-            out.params[f"{name}.best_params.{key}"] = _plain(param) if _plain(param) is None or \
-                isinstance(_plain(param), (bool, int, float, str)) else repr(param)
+            plain = _plain(param)
+            # a grid can hold estimators or callables: their repr says which one won
+            scalar = plain is None or isinstance(plain, (bool, int, float, str))
+            out.params[f"{name}.best_params.{key}"] = plain if scalar else repr(param)
     if is_number(best_score):
         out.metrics[f"{name}.best_score"] = float(best_score)
     if isinstance(results, dict) and "pandas" in sys.modules:

@@ -1,12 +1,17 @@
 """Small judgements about one expression of a cell: what it calls, where a chain starts,
-whether it reads a clock or a size."""
+whether it reads a clock or a size, whether a name says it holds results."""
 
 from __future__ import annotations
 
 import ast
+import re
 
-__all__ = ["CLOCKS", "GRID_MAKERS", "called_name", "chain_root", "is_clock",
+__all__ = ["CLOCKS", "GRID_MAKERS", "RESULT_WORDS", "called_name", "chain_root", "is_clock",
            "is_size_expression"]
+
+#: Words that make a name's numbers results (``test_scores``, ``val_loss``, ``results``).
+RESULT_WORDS = re.compile(r"score|loss|acc|err|auc|f1|r2|mse|mae|rmse|precision|recall|"
+                          r"deviance|likelihood|metric|result|perf", re.IGNORECASE)
 
 #: Functions whose value is the time now (matched on the called name's last part).
 CLOCKS = frozenset({"time", "perf_counter", "monotonic", "process_time", "time_ns",

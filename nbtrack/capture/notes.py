@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 from .analysis import CellAnalysis
-from .expressions import called_name, chain_root
+from .expressions import RESULT_WORDS, called_name, chain_root
 
 __all__ = ["ResultNotes", "NOTE_FUNCTION", "expression_key"]
 
@@ -31,9 +31,6 @@ NOTE_FUNCTION = "__nbtrack_note__"
 #: Called names that make a call's value a result.
 _RESULT_CALL = re.compile(r"score|error|accuracy|loss|auc|f1|r2|precision|recall|mse|mae|"
                           r"rmse|deviance|silhouette|likelihood|perplexity", re.IGNORECASE)
-#: Names of values that hold scores.
-_RESULT_NAME = re.compile(r"score|loss|acc|err|auc|f1|r2|mse|mae|rmse|precision|recall",
-                          re.IGNORECASE)
 _AVERAGES = frozenset({"mean", "std", "median", "max", "min", "average", "nanmean"})
 #: At most this many values are noted per printed expression (a long loop).
 _MAX_VALUES = 100_000
@@ -147,11 +144,11 @@ class _Wrapper(ast.NodeTransformer):
             if called in _AVERAGES:
                 target = node.args[0] if node.args else node.func
                 root = chain_root(target.value if isinstance(target, ast.Attribute) else target)
-                return bool(root and _RESULT_NAME.search(root))
+                return bool(root and RESULT_WORDS.search(root))
             return False
         if isinstance(node, ast.Name):
             # a name bound once at top level is recorded by its own rule
-            return node.id in self.analysis.loop_bound and bool(_RESULT_NAME.search(node.id)) \
+            return node.id in self.analysis.loop_bound and bool(RESULT_WORDS.search(node.id)) \
                 and node.id not in self.analysis.loop_targets
         return False
 
