@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,13 +59,11 @@ def load_ipython_extension(ipython: Any) -> None:
     from .capture.cell import NbtrackWarning
     from .environment import prepare_in_background
     from .magics import TrackMagics
-    from .models import SerializerWarmup
+    from .model_writer import start_model_writer
 
     if id(ipython) in _loaded:
         return
     state = SessionState()
-
-    warmup = SerializerWarmup()
 
     def remember_cell(info: Any) -> None:
         # never let a hook failure reach the user's cell
@@ -72,13 +71,16 @@ def load_ipython_extension(ipython: Any) -> None:
             state.cell_id = getattr(info, "cell_id", None)
             if not getattr(info, "silent", False):
                 state.executed.append(info.raw_cell)
-            warmup.before_cell()
+            if "sklearn" in info.raw_cell:
+                # the child imports skops while this cell imports scikit-learn
+                start_model_writer()
         except Exception:
             state.cell_id = None
 
     def after_cell(result: Any) -> None:
         try:
-            warmup.after_cell()
+            if "sklearn" in sys.modules:
+                start_model_writer()
         except Exception:
             pass
 

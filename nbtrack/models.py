@@ -10,14 +10,13 @@ vouch for itself. Anything else needs ``trusted=True`` from the caller.
 from __future__ import annotations
 
 import sys
-import threading
 from typing import Any
 
 from .entities import Artifact
 from .errors import ModelSerializationError, NotebookCodeError, UntrustedModelError
+from .model_writer import ModelWriterFailed, WriterResult, model_writer
 
-__all__ = ["dump_model", "load_model_artifact", "model_summary", "NOTEBOOK_MODULE",
-           "SerializerWarmup"]
+__all__ = ["dump_model", "load_model_artifact", "model_summary", "NOTEBOOK_MODULE"]
 
 #: The module of code typed into a notebook (or a script run as a program).
 NOTEBOOK_MODULE = "__main__"
@@ -41,17 +40,13 @@ def dump_model(model: Any) -> tuple[bytes, dict[str, Any]]:
         When skops cannot represent the object.
     """
     try:
-        import skops.io as sio
-    except ImportError:  # pragma: no cover - skops is a dependency
-        raise ModelSerializationError("saving models needs skops; pip install skops") from None
-    try:
-        data = sio.dumps(model)
-        needed = sorted(sio.get_untrusted_types(data=data))
-        # a file that cannot be read back is worse than an error now
-        sio.loads(data, trusted=needed)
+        data, needed = _skops_dump(model)
+    except ModelSerializationError:
+        raise
     except Exception as exc:
+        reason = str(exc) if isinstance(exc, ModelWriterFailed) else f"{type(exc).__name__}: {exc}"
         raise ModelSerializationError(
-            f"cannot save {type(model).__name__} safely ({type(exc).__name__}: {exc}); "
+            f"cannot save {type(model).__name__} safely ({reason}); "
             "log a file you wrote yourself with log_artifact instead") from None
     meta = model_summary(model)
     meta.update({"format": FORMAT, "trusted_types": needed})
@@ -59,6 +54,24 @@ def dump_model(model: Any) -> tuple[bytes, dict[str, Any]]:
     if notebook_types:
         meta["notebook_types"] = notebook_types
     return data, meta
+
+
+def _skops_dump(model: Any) -> WriterResult:
+    """skops bytes of ``model`` and the untrusted types they need, read back once."""
+    writer = model_writer() if "skops.io" not in sys.modules else None
+    if writer is not None:
+        written = writer.dump(model)
+        if written is not None:
+            return written
+    try:
+        import skops.io as sio
+    except ImportError:  # pragma: no cover - skops is a dependency
+        raise ModelSerializationError("saving models needs skops; pip install skops") from None
+    data = sio.dumps(model)
+    needed = sorted(sio.get_untrusted_types(data=data))
+    # a file that cannot be read back is worse than an error now
+    sio.loads(data, trusted=needed)
+    return data, needed
 
 
 def load_model_artifact(record: Artifact, data: bytes, trusted: bool) -> Any:
@@ -106,36 +119,3 @@ def _check_notebook_types(record: Artifact) -> None:
             missing.append(qualified)
     if missing:
         raise NotebookCodeError(record.name, missing)
-
-
-class SerializerWarmup:
-    """Import skops while the kernel waits between cells.
-
-    skops takes most of a second to import (it indexes scikit-learn's estimators),
-    which would otherwise land on the first tracked cell that saves a model. Once a
-    cell has imported scikit-learn, the import starts on a daemon thread after the
-    cell; the next cell waits for it to finish before any of its code runs, so the
-    user's imports never race with it.
-    """
-
-    def __init__(self) -> None:
-        self._thread: threading.Thread | None = None
-
-    def after_cell(self) -> None:
-        """Start the import when scikit-learn is there and skops is not yet."""
-        if self._thread is None and "sklearn" in sys.modules and "skops.io" not in sys.modules:
-            self._thread = threading.Thread(target=self._import, name="nbtrack-skops",
-                                            daemon=True)
-            self._thread.start()
-
-    def before_cell(self) -> None:
-        """Let a running import finish before the next cell's code runs."""
-        if self._thread is not None and self._thread.is_alive():
-            self._thread.join(timeout=120)
-
-    @staticmethod
-    def _import() -> None:
-        try:
-            import skops.io  # noqa: F401
-        except Exception:
-            pass  # saving a model reports any problem itself

@@ -157,10 +157,19 @@ def test_papermill_parameters_become_params(tmp_path):
     assert table.metrics["score"] == [0.8]
 
 
-def test_the_model_serializer_is_imported_between_cells(tmp_path):
+def test_models_are_written_by_a_child_process_so_the_kernel_never_imports_skops(tmp_path):
     from nbclient import NotebookClient
 
-    nb = notebook("%load_ext nbtrack", "import sys\nbefore = 'skops.io' in sys.modules",
-                  "import sklearn.linear_model", "print(before, 'skops.io' in sys.modules)")
+    nb = notebook("%load_ext nbtrack",
+                  "import sklearn.linear_model\nfrom sklearn.datasets import load_iris\n"
+                  "X, y = load_iris(return_X_y=True)",
+                  "%%track\nclf = sklearn.linear_model.LogisticRegression(max_iter=300).fit(X, y)",
+                  "import sys\nprint('skops.io' in sys.modules)")
     NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
-    assert nb.cells[3].outputs[0]["text"] == "False True\n"
+    assert nb.cells[3].outputs[-1]["text"] == "False\n"
+    s = store()
+    model = s.get_run(s.search().base["run_id"][0]).load_model("clf")
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    assert model.score(X, y) > 0.9

@@ -1,0 +1,91 @@
+"""The model-writer child: same files as skops in the kernel, and a clean fallback."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+import skops.io as sio
+from sklearn.datasets import load_iris
+from sklearn.tree import DecisionTreeClassifier
+
+from nbtrack.model_writer import ModelWriterFailed, ModelWriterProcess
+
+
+@pytest.fixture(scope="module")
+def writer():
+    process = ModelWriterProcess()
+    yield process
+    process.close()
+
+
+def test_the_child_writes_a_file_skops_reads_back_with_the_types_it_needs(writer):
+    X, y = load_iris(return_X_y=True)
+    tree = DecisionTreeClassifier(random_state=0).fit(X, y)
+    data, untrusted = writer.dump(tree)
+    assert untrusted == sorted(sio.get_untrusted_types(data=sio.dumps(tree)))
+    assert "sklearn.tree._tree.Tree" in untrusted
+    assert (sio.loads(data, trusted=untrusted).predict(X) == tree.predict(X)).all()
+
+
+def test_a_class_from_a_module_on_the_kernels_path_is_found_by_the_child(writer, tmp_path,
+                                                                         monkeypatch):
+    (tmp_path / "house_models.py").write_text(textwrap.dedent("""
+        from sklearn.linear_model import Ridge
+
+        class HouseRidge(Ridge):
+            pass
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import house_models
+
+    X, y = load_iris(return_X_y=True)
+    data, untrusted = writer.dump(house_models.HouseRidge(alpha=2.0).fit(X, y))
+    assert untrusted == ["house_models.HouseRidge"]
+    sys.modules.pop("house_models")
+
+
+def test_notebook_defined_code_is_left_to_the_kernel(writer):
+    from sklearn.linear_model import Ridge
+
+    notebook_class = type("NotebookRidge", (Ridge,), {"__module__": "__main__"})
+    sys.modules["__main__"].NotebookRidge = notebook_class  # type: ignore[attr-defined]
+    try:
+        assert writer.dump(notebook_class()) is None
+    finally:
+        del sys.modules["__main__"].NotebookRidge  # type: ignore[attr-defined]
+    assert writer.alive
+
+
+def test_what_skops_refuses_is_reported_and_the_child_goes_on(writer):
+    with pytest.raises(ModelWriterFailed, match="complex"):
+        writer.dump({"weights": complex(1, 2)})
+    data, untrusted = writer.dump({"alpha": 0.5})
+    assert sio.loads(data, trusted=untrusted) == {"alpha": 0.5}
+
+
+def test_a_dead_child_means_the_kernel_writes_the_model_itself():
+    process = ModelWriterProcess()
+    assert process.dump([1, 2]) is not None
+    assert process._proc is not None
+    process._proc.kill()
+    process._proc.wait()
+    assert not process.alive
+    assert process.dump([1, 2]) is None
+
+
+def test_a_child_that_cannot_import_skops_declines_and_stops(tmp_path, monkeypatch):
+    broken = tmp_path / "skops"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise ImportError('skops is broken here')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    process = ModelWriterProcess()
+    assert process.dump([1]) is None
+    assert not process.alive
+
+
+def test_a_child_that_never_starts_declines():
+    process = ModelWriterProcess(python="/bin/false")
+    assert process.dump([1]) is None
+    assert not process.alive
