@@ -28,17 +28,11 @@ __all__ = [
     "unload_ipython_extension",
 ]
 
-_tracker: Tracker | None = None
-
-
 def tracker() -> Tracker:
     """The process-wide :class:`~nbtrack.tracking.Tracker` the functions below use."""
-    global _tracker
-    if _tracker is None:
-        from .tracking import Tracker
+    from .tracking import process_tracker
 
-        _tracker = Tracker()
-    return _tracker
+    return process_tracker()
 
 
 def start_run(name: str | None = None, experiment: str | None = None,
@@ -190,12 +184,9 @@ def compare(runs: Any = None, filter: str | None = None) -> Any:
         In a notebook: a live widget (sort, filter, pages, selection charts) and a static
         HTML/PNG copy that renderers without widgets show; elsewhere a text table.
     """
-    from .views.compare import CompareView
-    from .views.selection import selection
+    from .views.compare import compare_runs
 
-    t = tracker()
-    where, experiment = selection(t.store, runs, filter, t.experiment)
-    return CompareView(t.store, where, experiment)
+    return compare_runs(tracker(), runs, filter)
 
 
 def export(run: str, path: str) -> Any:

@@ -19,6 +19,11 @@ __all__ = [
     "ArtifactCorruptError",
     "UntrustedModelError",
     "ModelSerializationError",
+    "NotebookCodeError",
+    "ModelChoiceError",
+    "ExportError",
+    "ReproductionError",
+    "NbtrackWarning",
 ]
 
 
@@ -199,3 +204,15 @@ class ModelChoiceError(NbtrackError, LookupError):
 
     def __reduce__(self):
         return (type(self), (self.run_id, self.names))
+
+
+class ExportError(NbtrackError):
+    """A run cannot be exported as a notebook."""
+
+
+class ReproductionError(NbtrackError):
+    """The exported notebook could not be executed."""
+
+
+class NbtrackWarning(UserWarning):
+    """Something nbtrack could not record; the cell itself was not affected."""

@@ -7,7 +7,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["load_ipython_extension", "unload_ipython_extension", "status_line", "SessionState"]
+__all__ = ["load_ipython_extension", "unload_ipython_extension", "SessionState"]
 
 
 @dataclass
@@ -24,41 +24,13 @@ class SessionState:
 _loaded: dict[int, tuple[SessionState, Any, Any]] = {}
 
 
-def status_line(tracker: Any) -> str:
-    """``nbtrack: store <path> · N runs · experiment <name>``."""
-    store = tracker.store
-    folder = getattr(store, "folder", None)
-    location = store.uri if folder is None else _short_path(str(folder))
-    count = store.count()
-    experiment = tracker.experiment or "Default"
-    return (f"nbtrack {_version()}: store {location} · {count} run{'s' * (count != 1)} · "
-            f"experiment {experiment}")
-
-
-def _short_path(path: str) -> str:
-    """The path relative to the working directory when that is shorter."""
-    import os
-
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return path
-    return relative if len(relative) < len(path) else path
-
-
-def _version() -> str:
-    from ._version import __version__
-
-    return __version__
-
-
 def load_ipython_extension(ipython: Any) -> None:
     """Register ``%track`` / ``%%track`` and print one status line."""
-    import nbtrack
-
-    from .capture.cell import NbtrackWarning
+    from .errors import NbtrackWarning
     from .environment import prepare_in_background
     from .magics import TrackMagics
+    from .report import status_line
+    from .tracking import process_tracker
     from .model_writer import start_model_writer
 
     if id(ipython) in _loaded:
@@ -91,7 +63,7 @@ def load_ipython_extension(ipython: Any) -> None:
     _loaded[id(ipython)] = (state, remember_cell, after_cell)
     warnings.filterwarnings("always", category=NbtrackWarning)
     try:
-        print(status_line(nbtrack.tracker()))
+        print(status_line(process_tracker()))
     except Exception as exc:
         warnings.warn(f"nbtrack could not open its store: {exc}", NbtrackWarning, stacklevel=2)
 

@@ -11,6 +11,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from .capture.cell import CellOptions, track_cell
 from .errors import NbtrackError
+from .tracking import Tracker, process_tracker
 
 __all__ = ["TrackMagics"]
 
@@ -61,10 +62,8 @@ class TrackMagics(Magics):
         self.state = state
 
     @property
-    def tracker(self) -> Any:
-        import nbtrack
-
-        return nbtrack.tracker()
+    def tracker(self) -> Tracker:
+        return process_tracker()
 
     @magic_arguments()
     @argument("--name", "-n", help="run name (also keys the cell's runs when the frontend "
@@ -229,9 +228,10 @@ class TrackMagics(Magics):
         args = _parse(self._cmd_compare, line)
         if args is None:
             return None
-        import nbtrack
+        from .views.compare import compare_runs
 
-        return nbtrack.compare(args.runs or None, filter=self._with_cell(args.filter, args.cell))
+        return compare_runs(self.tracker, args.runs or None,
+                            self._with_cell(args.filter, args.cell))
 
     @magic_arguments()
     @argument("run", help="run id or unique prefix")
@@ -267,6 +267,6 @@ class TrackMagics(Magics):
             self._status(line)
 
     def _status(self, line: str) -> None:
-        from .extension import status_line
+        from .report import status_line
 
         print(status_line(self.tracker))

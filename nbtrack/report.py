@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Mapping
 
+from ._version import __version__
 from .entities import Run
 
-__all__ = ["describe_run", "format_time", "format_cell"]
+__all__ = ["describe_run", "format_time", "format_cell", "status_line"]
 
 
 def format_cell(value: Any) -> str:
@@ -72,3 +74,23 @@ def describe_run(run: Run, context: Mapping[str, Any]) -> str:
         lines.append("  error:")
         lines.append("    " + run.error.rstrip().replace("\n", "\n    "))
     return "\n".join(lines)
+
+
+def status_line(tracker: Any) -> str:
+    """``nbtrack: store <path> · N runs · experiment <name>``."""
+    store = tracker.store
+    folder = getattr(store, "folder", None)
+    location = store.uri if folder is None else _short_path(str(folder))
+    count = store.count()
+    experiment = tracker.experiment or "Default"
+    return (f"nbtrack {__version__}: store {location} · {count} run{'s' * (count != 1)} · "
+            f"experiment {experiment}")
+
+
+def _short_path(path: str) -> str:
+    """The path relative to the working directory when that is shorter."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return relative if len(relative) < len(path) else path

@@ -21,7 +21,7 @@ from .errors import InvalidValueError, NoActiveRunError
 from .ids import new_run_id
 from .validation import check_key, to_metric_value, to_param_value, to_step, to_tag_value
 
-__all__ = ["Tracker", "ActiveRun", "DEFAULT_EXPERIMENT"]
+__all__ = ["Tracker", "ActiveRun", "DEFAULT_EXPERIMENT", "process_tracker"]
 
 DEFAULT_EXPERIMENT = "Default"
 
@@ -388,3 +388,17 @@ class Tracker:
                                else list(order_by))
         table = self.store.search(where, order, experiment or self.experiment, limit)
         return runs_frame(table)
+
+
+_process_tracker: Tracker | None = None
+_process_tracker_lock = threading.Lock()
+
+
+def process_tracker() -> Tracker:
+    """The process-wide :class:`Tracker`: the one ``nbtrack.*`` functions and the magics use."""
+    global _process_tracker
+    if _process_tracker is None:
+        with _process_tracker_lock:
+            if _process_tracker is None:
+                _process_tracker = Tracker()
+    return _process_tracker

@@ -54,7 +54,9 @@ def to_param_value(key: str, value: Any) -> Any:
         try:
             import json
 
-            text = json.dumps(value, allow_nan=True, default=_reject)
+            text = json.dumps(value, allow_nan=True, default=lambda part: _part_value(key, part))
+        except InvalidValueError:
+            raise
         except (TypeError, ValueError) as exc:
             raise InvalidValueError(f"param {key!r} cannot be stored: {exc}") from None
         if len(text) > MAX_VALUE_LENGTH:
@@ -65,11 +67,13 @@ def to_param_value(key: str, value: Any) -> Any:
         "bools, None or lists/dicts of those (pass str(value) to record its text)")
 
 
-def _reject(value: Any) -> Any:
+def _part_value(key: str, value: Any) -> Any:
+    """A numpy scalar inside a list/dict param as plain Python; anything else is refused."""
     converted = _numpy_scalar(value)
     if converted is not value:
         return converted
-    raise TypeError(f"{type(value).__name__} is not a number, string, bool or None")
+    raise InvalidValueError(f"param {key!r} cannot be stored: {type(value).__name__} is not a "
+                            "number, string, bool or None")
 
 
 def to_metric_value(key: str, value: Any) -> float:

@@ -25,9 +25,9 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run in a temporary folder with NBTRACK_STORE pointing inside it."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NBTRACK_STORE", str(tmp_path / ".nbtrack"))
-    import nbtrack
+    from nbtrack import tracking
 
-    monkeypatch.setattr(nbtrack, "_tracker", None)
+    monkeypatch.setattr(tracking, "_process_tracker", None)
 
 
 @pytest.fixture(params=BACKENDS)

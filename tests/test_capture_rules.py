@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nbtrack
-from nbtrack.capture.analysis import NOT_LITERAL, analyze
+from nbtrack.analysis.cells import NOT_LITERAL, analyze
 from nbtrack.capture.classify import classify
 
 

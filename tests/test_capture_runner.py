@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 import nbtrack
-from nbtrack.capture.cell import NbtrackWarning
+from nbtrack.errors import NbtrackWarning
 from nbtrack.entities import RunStatus
 
 

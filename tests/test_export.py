@@ -7,7 +7,7 @@ import pytest
 
 import nbtrack
 from nbtrack.errors import NbtrackError
-from nbtrack.repro.slicing import dependency_slice
+from nbtrack.analysis.slicing import dependency_slice
 
 
 def cell(ip, source):

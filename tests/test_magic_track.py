@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import nbtrack
-from nbtrack.capture.cell import NbtrackWarning
+from nbtrack.errors import NbtrackWarning
 from nbtrack.entities import RunStatus
 
 

@@ -47,6 +47,7 @@ import nbformat
 import pytest
 
 import nbtrack
+from nbtrack import tracking
 from nbtrack.store import open_store
 
 pytestmark = pytest.mark.patterns
@@ -246,7 +247,7 @@ def executed(name: str, root: Path) -> Executed:
 
 def _use_store(monkeypatch: pytest.MonkeyPatch, ex: Executed) -> None:
     monkeypatch.setenv("NBTRACK_STORE", str(ex.store_dir))
-    monkeypatch.setattr(nbtrack, "_tracker", None)
+    monkeypatch.setattr(tracking, "_process_tracker", None)
 
 
 def run_of(ex: Executed, cell: Cell) -> str:

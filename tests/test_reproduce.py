@@ -85,7 +85,7 @@ def test_timing_figures_are_reported_but_not_judged(ip):
 
 
 def test_a_failing_export_says_why_without_terminal_colours(ip, monkeypatch):
-    from nbtrack.repro.rerun import ReproductionError
+    from nbtrack.errors import ReproductionError
 
     monkeypatch.setenv("NBTRACK_ONLY_HERE", "1.5")
     ip.run_cell("import os", store_history=True)

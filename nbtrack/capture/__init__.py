@@ -1,4 +1,4 @@
-"""What a ``%%track`` cell records: analysis of its code, classification of its
+"""What a ``%%track`` cell records: the classification of its
 names into params / metrics / histories / models / inputs, its context and the
 summary line shown under it.
 

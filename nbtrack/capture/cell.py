@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from ..entities import RunStatus
+from ..errors import NbtrackWarning
 from ..filters import Comparison
-from .analysis import analyze
-from .magic_cells import cell_magic
+from ..analysis.cells import analyze
+from ..analysis.magic_cells import cell_magic
 from .classify import Captured, classify
 from .context import (ResourceMeter, cell_identity, execution_history, notebook_path,
                       papermill_parameters)
@@ -28,13 +29,9 @@ from .notes import NOTE_FUNCTION, ResultNotes
 from .output import OutputTee
 from .runner import run_body, show_from_cell, user_traceback
 from .summary import Summary
-from ..repro.slicing import dependency_slice, needed_names
+from ..analysis.slicing import dependency_slice, needed_names
 
-__all__ = ["CellOptions", "NbtrackWarning", "track_cell"]
-
-
-class NbtrackWarning(UserWarning):
-    """Something nbtrack could not record; the cell itself was not affected."""
+__all__ = ["CellOptions", "track_cell"]
 
 
 @dataclass

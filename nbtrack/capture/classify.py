@@ -13,8 +13,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from .analysis import NOT_LITERAL, CellAnalysis
-from .expressions import RESULT_WORDS, is_size_expression
+from ..analysis.cells import NOT_LITERAL, CellAnalysis
+from ..analysis.expressions import RESULT_WORDS, is_size_expression
 from .notes import expression_key
 
 __all__ = ["Captured", "classify", "is_number", "as_history", "MAX_HISTORY"]

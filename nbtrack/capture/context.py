@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from .analysis import NOT_LITERAL, analyze, code_key
+from ..analysis.cells import NOT_LITERAL, analyze, code_key
 
 __all__ = ["cell_identity", "execution_history", "notebook_path", "papermill_parameters",
            "ResourceMeter", "MAX_HISTORY_CELLS"]

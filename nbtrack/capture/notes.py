@@ -21,8 +21,8 @@ import ast
 import re
 from typing import Any
 
-from .analysis import CellAnalysis
-from .expressions import RESULT_WORDS, called_name, chain_root
+from ..analysis.cells import CellAnalysis
+from ..analysis.expressions import RESULT_WORDS, called_name, chain_root
 
 __all__ = ["ResultNotes", "NOTE_FUNCTION", "expression_key"]
 

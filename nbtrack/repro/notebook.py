@@ -21,14 +21,10 @@ from typing import Any
 
 from .._version import __version__
 from ..entities import Run
-from ..errors import NbtrackError
-from .slicing import dependency_slice, exported_source
+from ..errors import ExportError
+from ..analysis.slicing import dependency_slice, exported_source
 
-__all__ = ["ExportResult", "export_run", "ExportError"]
-
-
-class ExportError(NbtrackError):
-    """A run cannot be exported as a notebook."""
+__all__ = ["ExportResult", "export_run"]
 
 
 @dataclass(repr=False)

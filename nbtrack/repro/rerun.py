@@ -12,15 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import NbtrackError
+from ..errors import ReproductionError
 from ..filters import Comparison
 from .notebook import export_run
 
-__all__ = ["Reproduction", "Verdict", "reproduce_run", "ReproductionError"]
-
-
-class ReproductionError(NbtrackError):
-    """The exported notebook could not be executed."""
+__all__ = ["Reproduction", "Verdict", "reproduce_run"]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from .charts import (bar_png, confusion_png, history_png, numeric_params, parall
                      scatter_png)
 from .table import differing_params, html_table, text_table
 
-__all__ = ["StaticComparison", "CompareView"]
+__all__ = ["StaticComparison", "CompareView", "compare_runs"]
 
 
 class StaticComparison:
@@ -135,3 +135,11 @@ class CompareView:
         except ImportError:  # no anywidget: the static comparison is all there is
             return
         display(widget)
+
+
+def compare_runs(tracker: Any, runs: Any = None, filter: str | None = None) -> CompareView:
+    """The view :func:`nbtrack.compare` returns, for the runs ``tracker`` can see."""
+    from .selection import selection
+
+    where, experiment = selection(tracker.store, runs, filter, tracker.experiment)
+    return CompareView(tracker.store, where, experiment)

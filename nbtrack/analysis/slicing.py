@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from ..capture.analysis import analyze, global_reads
-from ..capture.magic_cells import cell_magic
+from .cells import analyze, global_reads
+from .magic_cells import cell_magic
 
 __all__ = ["CellUse", "Slice", "uses_of", "dependency_slice", "python_source", "python_body",
            "exported_source", "needed_names"]
