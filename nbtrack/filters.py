@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
+from typing import Sequence, Union
 
 from .errors import FilterSyntaxError
 
 __all__ = ["Comparison", "BoolOp", "Node", "OrderKey", "parse_filter", "parse_order_by",
-           "ATTRIBUTES"]
+           "ATTRIBUTES", "by_cell", "by_ids", "by_parent", "all_of", "as_node"]
 
 #: Attribute names a filter may use, mapped to their canonical names.
 ATTRIBUTES = {
@@ -302,6 +302,38 @@ def parse_filter(text: str) -> Node | None:
         raise parser.error("unexpected text after a complete condition (join conditions "
                            "with 'and' / 'or')")
     return node
+
+
+def by_cell(cell_id: str) -> Comparison:
+    """The runs of one notebook cell."""
+    return Comparison("attributes", "cell_id", "=", cell_id)
+
+
+def by_ids(run_ids: Sequence[str]) -> Comparison:
+    """The runs with these full ids (none at all for an empty list)."""
+    ids = tuple(run_ids)
+    return Comparison("attributes", "run_id", "IN", ids) if ids else \
+        Comparison("attributes", "run_id", "=", "")
+
+
+def by_parent(run_id: str) -> Comparison:
+    """The runs recorded as children (e.g. reproductions) of ``run_id``."""
+    return Comparison("attributes", "parent_run_id", "=", run_id)
+
+
+def all_of(*nodes: Node | None) -> Node | None:
+    """Every condition given (``None`` entries are no condition)."""
+    present = tuple(n for n in nodes if n is not None)
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else BoolOp("AND", present)
+
+
+def as_node(filter: str | Node | None) -> Node | None:
+    """A filter given as text (parsed) or as a syntax tree (kept)."""
+    if filter is None or isinstance(filter, (Comparison, BoolOp)):
+        return filter
+    return parse_filter(filter)
 
 
 def parse_order_by(terms: str | list[str] | tuple[str, ...] | None) -> list[OrderKey]:

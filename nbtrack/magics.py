@@ -11,6 +11,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from .capture.cell import CellOptions, track_cell
 from .errors import NbtrackError
+from .filters import Node, all_of, by_cell, parse_filter
 from .tracking import Tracker, process_tracker
 
 __all__ = ["TrackMagics"]
@@ -157,10 +158,10 @@ class TrackMagics(Magics):
         args = _parse(self._cmd_runs, line)
         if args is None:
             return None
-        text = self._with_cell(args.filter, args.cell)
+        where = self._with_cell(args.filter, args.cell)
         tracker = self.tracker
         experiment = None if args.all or args.cell is not None else tracker.experiment
-        return tracker.runs(experiment=experiment, filter=text or None, order_by=args.sort,
+        return tracker.runs(experiment=experiment, filter=where, order_by=args.sort,
                             limit=args.limit)
 
     def _run_or_last(self, run_id: str | None) -> str:
@@ -169,13 +170,12 @@ class TrackMagics(Magics):
             raise UsageError("no run given and none made in this session")
         return run_id
 
-    def _with_cell(self, text: str | None, cell: str | None) -> str | None:
-        """Add ``--cell`` (the last tracked cell, or the id given) to a filter."""
+    def _with_cell(self, text: str | None, cell: str | None) -> Node | None:
+        """The filter typed, and ``--cell`` (the last tracked cell, or the id given)."""
+        where = parse_filter(text) if text else None
         if cell is None:
-            return text
-        cell_id = cell or self._last_cell_id()
-        clause = "attributes.cell_id = '" + cell_id.replace("'", "''") + "'"
-        return f"({text}) and {clause}" if text else clause
+            return where
+        return all_of(where, by_cell(cell or self._last_cell_id()))
 
     def _last_cell_id(self) -> str:
         if not self.state.last_run_id:

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping
 
 from .entities import Artifact, Run, RunStatus
 from .errors import InvalidValueError, NoActiveRunError
+from .filters import Node, as_node, parse_order_by
 from .ids import new_run_id
 from .validation import check_key, to_metric_value, to_param_value, to_step, to_tag_value
 
@@ -377,13 +378,12 @@ class Tracker:
         """A run by id or unique prefix (4+ characters)."""
         return self.store.get_run(run_id)
 
-    def runs(self, experiment: str | None = None, filter: str | None = None,
+    def runs(self, experiment: str | None = None, filter: str | Node | None = None,
              order_by: str | Iterable[str] | None = None, limit: int | None = None) -> Any:
         """Runs as a pandas DataFrame (MLflow's column names)."""
-        from .filters import parse_filter, parse_order_by
         from .frame import runs_frame
 
-        where = parse_filter(filter) if filter else None
+        where = as_node(filter)
         order = parse_order_by(order_by if isinstance(order_by, (str, type(None)))
                                else list(order_by))
         table = self.store.search(where, order, experiment or self.experiment, limit)

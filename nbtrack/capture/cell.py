@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..entities import RunStatus
 from ..errors import NbtrackWarning
-from ..filters import Comparison
+from ..filters import by_cell
 from ..analysis.cells import analyze
 from ..analysis.magic_cells import cell_magic
 from .classify import Captured, classify
@@ -70,7 +70,7 @@ def _guard(what: str, fn: Callable[[], Any], default: Any = None) -> Any:
 
 
 def _previous_run(store: Any, cell_id: str) -> tuple[str | None, dict[str, float]]:
-    table = store.search(Comparison("attributes", "cell_id", "=", cell_id), limit=1)
+    table = store.search(by_cell(cell_id), limit=1)
     if not len(table):
         return None, {}
     return table.base["run_id"][0], {k: v[0] for k, v in table.metrics.items()
@@ -310,10 +310,9 @@ def _finish(execution: CellExecution) -> Summary | None:
 
 
 def _offer_compare(tracker: Any, run: Any, display: Callable[[Any], None]) -> None:
-    from ..filters import Comparison
     from ..views.cell_compare import cell_compare_box
 
-    count = tracker.store.count(Comparison("attributes", "cell_id", "=", run.cell_id))
+    count = tracker.store.count(by_cell(run.cell_id))
     display(cell_compare_box(tracker.store, run.cell_id, count))
 
 

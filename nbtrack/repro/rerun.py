@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReproductionError
-from ..filters import Comparison
+from ..filters import by_parent
 from .notebook import export_run
 
 __all__ = ["Reproduction", "Verdict", "reproduce_run"]
@@ -151,7 +151,7 @@ def reproduce_run(store: Any, run_id: str, tolerance: float = 1e-9,
                 os.environ.pop("NBTRACK_STORE", None)
             else:
                 os.environ["NBTRACK_STORE"] = previous
-    table = store.search(Comparison("attributes", "parent_run_id", "=", original.run_id),
+    table = store.search(by_parent(original.run_id),
                          limit=1)
     new_id = table.base["run_id"][0] if len(table) else None
     new_metrics = store.get_run(new_id).metrics if new_id else {}

@@ -175,7 +175,7 @@ class CellsHandler(NbtrackHandler):
     @tornado.web.authenticated
     @authorized
     def get(self) -> None:
-        from ..filters import Comparison, parse_order_by
+        from ..filters import by_cell, parse_order_by
 
         ids = [i for i in self.get_argument("ids", "").split(",") if i.strip()]
         if len(ids) > _MAX_CELLS:
@@ -185,7 +185,7 @@ class CellsHandler(NbtrackHandler):
         if store is not None and ids:
             newest = parse_order_by("start_time DESC")
             for cell_id in dict.fromkeys(ids):
-                where = Comparison("attributes", "cell_id", "=", cell_id)
+                where = by_cell(cell_id)
                 table = store.search(where, newest, None, 1, 0)
                 if len(table):
                     cells[cell_id] = {"latest": _rows(table)[0],

@@ -37,6 +37,7 @@ T = TypeVar("T")
 DB_NAME = "nbtrack.db"
 _BUSY_TIMEOUT_MS = 30_000
 _RETRY_FOR = 120.0
+_COUNT = "count(*)"
 _ESTIMATE_CAP = 5000
 _AUTOCHECKPOINT_PAGES = 20_000
 _CHECKPOINT_EVERY = 50
@@ -302,7 +303,9 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
             condition += " AND e.name = ?"
             where_args.append(experiment)
         sql = (f"SELECT {columns} FROM runs r JOIN experiments e ON e.experiment_id = "
-               f"r.experiment_id {joins} WHERE {condition} ORDER BY {order}")
+               f"r.experiment_id {joins} WHERE {condition}")
+        if columns != _COUNT:
+            sql += f" ORDER BY {order}"
         args = join_args + where_args
         if limit is not None or offset:
             sql += " LIMIT ? OFFSET ?"
@@ -387,8 +390,7 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
 
     def count(self, where: Node | None = None, experiment: str | None = None) -> int:
         """Count the matching runs."""
-        sql, args = self._query(where, (), experiment, None, 0, "count(*)")
-        sql = sql.split(" ORDER BY ")[0]
+        sql, args = self._query(where, (), experiment, None, 0, _COUNT)
         return self._read(lambda c: c.execute(sql, args).fetchone()[0])
 
     def metric_history(self, run_id: str, key: str) -> list[Metric]:

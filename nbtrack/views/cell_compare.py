@@ -45,7 +45,7 @@ def cell_compare_box(store: Any, cell_id: str, count: int) -> Any:
     count : int
         How many runs the cell has (for the label).
     """
-    from ..filters import Comparison
+    from ..filters import by_cell
     from .compare import CompareView
 
     button = CellCompareButton(label=f"compare the {count} runs of this cell")
@@ -54,7 +54,7 @@ def cell_compare_box(store: Any, cell_id: str, count: int) -> Any:
     def open_comparison(change: dict[str, Any]) -> None:
         with output:  # errors inside observers are otherwise lost
             output.clear_output()
-            view = CompareView(store, Comparison("attributes", "cell_id", "=", cell_id), None)
+            view = CompareView(store, by_cell(cell_id), None)
             output.append_display_data(view.static)
             output.append_display_data(view.widget)
 

@@ -6,6 +6,7 @@ import base64
 import html
 from typing import Any
 
+from ..filters import Node
 from ..store.base import RunTable
 from .artifacts import confusion_matrices, score_tables
 from .charts import (bar_png, confusion_png, history_png, numeric_params, parallel_png,
@@ -137,7 +138,7 @@ class CompareView:
         display(widget)
 
 
-def compare_runs(tracker: Any, runs: Any = None, filter: str | None = None) -> CompareView:
+def compare_runs(tracker: Any, runs: Any = None, filter: str | Node | None = None) -> CompareView:
     """The view :func:`nbtrack.compare` returns, for the runs ``tracker`` can see."""
     from .selection import selection
 

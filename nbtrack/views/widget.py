@@ -11,7 +11,7 @@ import anywidget
 import traitlets
 
 from ..errors import NbtrackError
-from ..filters import Comparison, parse_filter, parse_order_by
+from ..filters import Node, all_of, by_ids, parse_filter, parse_order_by
 from ..report import format_cell
 from .artifacts import confusion_matrices
 from .charts import (bar_png, confusion_png, history_png, numeric_params, parallel_png,
@@ -69,14 +69,8 @@ class CompareWidget(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self.refresh()
 
-    def _where(self) -> Any:
-        from ..filters import BoolOp
-
-        typed = parse_filter(self.filter) if self.filter.strip() else None
-        parts = [p for p in (self._base, typed) if p is not None]
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else BoolOp("AND", tuple(parts))
+    def _where(self) -> Node | None:
+        return all_of(self._base, parse_filter(self.filter) if self.filter.strip() else None)
 
     @traitlets.observe("sort", "filter", "page", "page_size", "only_differences")
     def _on_query(self, change: dict[str, Any]) -> None:
@@ -131,8 +125,7 @@ class CompareWidget(anywidget.AnyWidget):
         if kind in ("scatter", "parallel") and len(self.selected) < 3:
             table = self._store.search(self._where(), (), self._experiment, 2000)
         elif self.selected:
-            table = self._store.search(Comparison("attributes", "run_id", "IN",
-                                                  tuple(self.selected)))
+            table = self._store.search(by_ids(self.selected))
         else:
             self.chart_png = ""
             return
