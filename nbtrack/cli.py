@@ -97,15 +97,15 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     store = _open(args)
     run = store.get_run(args.run)
-    context = store.get_context(run.run_id)
+    record = run.record
     if args.json:
         data = run.to_dict()
         data["metrics"] = {k: _json_value(v) for k, v in data["metrics"].items()}
-        data["context"] = context
+        data["context"] = record.to_dict()
         json.dump(data, sys.stdout, indent=2, default=str)
         print()
         return 0
-    print(describe_run(run, context))
+    print(describe_run(run, record))
     return 0
 
 

@@ -13,7 +13,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol
 
+from .cell_record import CellRecord
 from .errors import ModelChoiceError
+from .models import load_model_artifact
 
 __all__ = ["RunStatus", "Param", "Metric", "Tag", "Artifact", "Run", "RunReader"]
 
@@ -173,8 +175,16 @@ class RunReader(Protocol):
         """Every logged value of one metric, in step order."""
         ...
 
-    def load_model(self, run_id: str, name: str, trusted: bool) -> Any:
-        """Load a model artifact of the run."""
+    def artifact_record(self, run_id: str, name: str) -> Artifact:
+        """The stored record of one artifact of the run."""
+        ...
+
+    def get_context(self, run_id: str) -> dict[str, Any]:
+        """The run's context entries (its :class:`CellRecord` as stored)."""
+        ...
+
+    def read_artifact(self, run_id: str, name: str) -> bytes:
+        """An artifact's bytes, checked against the stored hash."""
         ...
 
 
@@ -265,6 +275,14 @@ class Run:
             }
         )
 
+    @property
+    def record(self) -> CellRecord:
+        """Where the run came from: its code, inputs, environment, hidden-state notes.
+
+        Read from the store on each access.
+        """
+        return CellRecord.from_dict(self._reader("read its record").get_context(self.run_id))
+
     def load_model(self, name: str | None = None, *, trusted: bool = False) -> Any:
         """Load a model the run logged.
 
@@ -287,7 +305,9 @@ class Run:
             if len(models) != 1:
                 raise ModelChoiceError(self.run_id, models)
             name = models[0]
-        return self._reader("load a model").load_model(self.run_id, name, trusted)
+        reader = self._reader("load a model")
+        record = reader.artifact_record(self.run_id, name)
+        return load_model_artifact(record, reader.read_artifact(self.run_id, name), trusted)
 
     def _reader(self, what: str) -> RunReader:
         if self.reader is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .store.base import RunTable
+from .store.contract import RunTable
 
 __all__ = ["runs_frame"]
 

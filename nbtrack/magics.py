@@ -9,10 +9,12 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from .capture.cell import CellOptions, track_cell
+from .capture.cell import CellOptions, TrackedCell, track_cell
 from .errors import NbtrackError
 from .filters import Node, all_of, by_cell, parse_filter
 from .tracking import Tracker, process_tracker
+from .views.live import LiveChart
+from .views.summary import Summary, show_tracked_cell
 
 __all__ = ["TrackMagics"]
 
@@ -31,6 +33,16 @@ def _key_values(items: list[str] | None, what: str) -> dict[str, str]:
             raise UsageError(f"{what} must look like key=value, got {item!r}")
         out[key] = value
     return out
+
+
+def _summary_of(tracked: TrackedCell) -> Summary:
+    """The line shown under a tracked cell."""
+    hidden = tracked.hidden
+    return Summary(run_id=tracked.run_id, status=tracked.status.value,
+                   duration=tracked.duration, params=tracked.params, metrics=tracked.metrics,
+                   previous_id=tracked.previous_id, previous_metrics=tracked.previous_metrics,
+                   models=list(tracked.models), error_type=tracked.error_type,
+                   notes=[f"⚠ hidden state: {', '.join(hidden)}"] if hidden else [])
 
 
 def _named(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -106,12 +118,25 @@ class TrackMagics(Magics):
                               models=not args.no_models, inputs=not args.no_inputs,
                               tags=_key_values(args.tag, "--tag"), quiet=args.quiet,
                               parent=args.parent, live=not args.no_live)
-        summary = track_cell(self.shell, self.tracker, options, cell,
+        tracked = track_cell(self.shell, self.tracker, options, cell,
                              frontend_cell_id=self.state.cell_id,
-                             executed=self.state.executed)
-        if summary is not None:
-            self.state.last_run_id = summary.run_id
+                             executed=self.state.executed,
+                             watch=LiveChart if options.live else None,
+                             show=None if options.quiet else self._show)
+        if tracked is not None:
+            self.state.last_run_id = tracked.run_id
         return None
+
+    def _show(self, tracked: TrackedCell) -> None:
+        show_tracked_cell(_summary_of(tracked), self.tracker.store,
+                          self._comparable_cell(tracked))
+
+    def _comparable_cell(self, tracked: TrackedCell) -> str | None:
+        """The cell whose runs a button may offer to compare: one that ran before, in a
+        live frontend (batch runs, nbclient or papermill, could never click it)."""
+        live_frontend = tracked.frontend_cell_id is not None and \
+            getattr(self.shell, "kernel", None) is not None
+        return tracked.cell_id if tracked.previous_id is not None and live_frontend else None
 
     # ---------------------------------------------------------------- commands
     def _command(self, line: str) -> Any:
@@ -195,7 +220,7 @@ class TrackMagics(Magics):
         run_id = self._run_or_last(args.run)
         store = self.tracker.store
         run = store.get_run(run_id)
-        print(describe_run(run, store.get_context(run.run_id)))
+        print(describe_run(run, run.record))
         return None
 
     @magic_arguments()
@@ -214,7 +239,7 @@ class TrackMagics(Magics):
         from .capture.record import log_into_run
 
         values = _key_values(args.values, "each value")
-        done = log_into_run(self.tracker.store, run_id, values)
+        done = log_into_run(self.tracker, run_id, values)
         print(f"logged {', '.join(done)} into {self.tracker.store.get_run(run_id).run_id}")
 
     @magic_arguments()

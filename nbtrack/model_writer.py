@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import struct
-import subprocess
 import sys
 import threading
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = ["ModelWriterProcess", "WriterResult", "start_model_writer", "model_writer"]
 
@@ -76,6 +77,8 @@ class ModelWriterProcess:
     """
 
     def __init__(self, python: str | None = None) -> None:
+        import subprocess
+
         self._lock = threading.Lock()
         self._ready: bool | None = None
         self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
@@ -103,6 +106,8 @@ class ModelWriterProcess:
         ModelWriterFailed
             When skops refused the model (the same would happen in the kernel).
         """
+        import pickle
+
         try:
             body = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
@@ -174,6 +179,8 @@ def model_writer() -> ModelWriterProcess | None:
 
 
 def _serve(requests: IO[bytes], replies: IO[bytes]) -> None:
+    import pickle
+
     try:
         import skops.io as sio
     except Exception as exc:

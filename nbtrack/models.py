@@ -10,13 +10,21 @@ vouch for itself. Anything else needs ``trusted=True`` from the caller.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Mapping, Protocol
 
-from .entities import Artifact
 from .errors import ModelSerializationError, NotebookCodeError, UntrustedModelError
 from .model_writer import ModelWriterFailed, WriterResult, model_writer
 
-__all__ = ["dump_model", "load_model_artifact", "model_summary", "NOTEBOOK_MODULE"]
+__all__ = ["dump_model", "load_model_artifact", "model_summary", "ModelRecord", "NOTEBOOK_MODULE"]
+
+
+class ModelRecord(Protocol):
+    """What loading needs of an artifact's stored record (an ``Artifact`` is one)."""
+
+    name: str
+    kind: str
+    meta: Mapping[str, Any]
+
 
 #: The module of code typed into a notebook (or a script run as a program).
 NOTEBOOK_MODULE = "__main__"
@@ -74,12 +82,12 @@ def _skops_dump(model: Any) -> WriterResult:
     return data, needed
 
 
-def load_model_artifact(record: Artifact, data: bytes, trusted: bool) -> Any:
+def load_model_artifact(record: ModelRecord, data: bytes, trusted: bool) -> Any:
     """Load model bytes whose hash the store has already checked.
 
     Parameters
     ----------
-    record : Artifact
+    record : ModelRecord
         The artifact as recorded in the store (its ``meta`` is the trust source).
     data : bytes
         The file's content.
@@ -105,7 +113,7 @@ def load_model_artifact(record: Artifact, data: bytes, trusted: bool) -> Any:
     return sio.loads(data, trusted=needed)
 
 
-def _check_notebook_types(record: Artifact) -> None:
+def _check_notebook_types(record: ModelRecord) -> None:
     """Refuse early, and say why, when notebook-defined code is not defined here."""
     import sys
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Mapping
+from typing import Any
 
 from ._version import __version__
+from .cell_record import CellRecord
 from .entities import Run
 
 __all__ = ["describe_run", "format_time", "format_cell", "status_line"]
@@ -26,7 +27,7 @@ def format_time(ts: float | None) -> str:
     return "" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
-def describe_run(run: Run, context: Mapping[str, Any]) -> str:
+def describe_run(run: Run, record: CellRecord) -> str:
     """Several lines describing one run: identity, params, metrics, artifacts, environment."""
     lines = [f"{run.run_id}  {run.status.value}  {run.name or ''}".rstrip(),
              f"  experiment  {run.experiment}",
@@ -35,8 +36,8 @@ def describe_run(run: Run, context: Mapping[str, Any]) -> str:
         lines.append(f"  duration    {run.duration:.3f} s")
     if run.cell_id:
         lines.append(f"  cell        {run.cell_id}")
-    if context.get("notebook"):
-        lines.append(f"  notebook    {context['notebook']}")
+    if record.notebook:
+        lines.append(f"  notebook    {record.notebook}")
     if run.parent_run_id:
         lines.append(f"  parent      {run.parent_run_id}")
     for title, mapping in (("params", run.params), ("metrics", run.metrics), ("tags", run.tags)):
@@ -47,18 +48,18 @@ def describe_run(run: Run, context: Mapping[str, Any]) -> str:
         lines.append("  artifacts:")
         lines.extend(f"    {a.name}  ({a.kind}, {a.size} bytes, sha256 {a.sha256[:12]})"
                      for a in run.artifacts)
-    inputs = context.get("inputs") or {}
+    inputs = record.inputs or {}
     if inputs:
         lines.append("  inputs:")
         lines.extend(f"    {name}  {info.get('kind')} {tuple(info.get('shape', ()))} "
                      f"sha256 {str(info.get('sha256'))[:12]}" for name, info in inputs.items())
-    env = context.get("environment") or {}
+    env = record.environment or {}
     if env:
         git = env.get("git") or {}
         extra = f", git {str(git.get('commit'))[:10]}{' (dirty)' if git.get('dirty') else ''}" \
             if git else ""
         lines.append(f"  environment Python {env.get('python')} on {env.get('platform')}{extra}")
-    timing = set(context.get("timing") or ())
+    timing = set(record.timing or ())
     if timing:
         lines.append(f"  timing      {', '.join(sorted(timing))} (recorded, not compared by "
                      "reproduce)")
@@ -67,9 +68,9 @@ def describe_run(run: Run, context: Mapping[str, Any]) -> str:
         lines.append("  tables:")
         lines.extend(f"    {a.name}  {a.meta.get('rows')} rows: "
                      f"{', '.join(map(str, a.meta.get('columns', [])[:12]))}" for a in tables)
-    if context.get("output"):
+    if record.output:
         lines.append("  printed:")
-        lines.append("    " + str(context["output"]).rstrip().replace("\n", "\n    "))
+        lines.append("    " + record.output.rstrip().replace("\n", "\n    "))
     if run.error:
         lines.append("  error:")
         lines.append("    " + run.error.rstrip().replace("\n", "\n    "))
@@ -79,7 +80,7 @@ def describe_run(run: Run, context: Mapping[str, Any]) -> str:
 def status_line(tracker: Any) -> str:
     """``nbtrack: store <path> · N runs · experiment <name>``."""
     store = tracker.store
-    folder = getattr(store, "folder", None)
+    folder = store.folder
     location = store.uri if folder is None else _short_path(str(folder))
     count = store.count()
     experiment = tracker.experiment or "Default"

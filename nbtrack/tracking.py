@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Iterable, Mapping
 
-from .entities import Artifact, Run, RunStatus
+from .entities import Artifact, Metric, Run, RunStatus
 from .errors import InvalidValueError, NoActiveRunError
 from .filters import Node, as_node, parse_order_by
 from .ids import new_run_id
@@ -123,7 +123,7 @@ def _watch_exit(tracker: Tracker) -> None:
 
 
 def _end_runs_at_exit() -> None:
-    from .store.base import EXIT_WAIT
+    from .store.buffer import EXIT_WAIT
 
     error = _exit_state["error"]
     status = RunStatus.FINISHED if error is None else RunStatus.FAILED
@@ -304,6 +304,24 @@ class Tracker:
         self.store.log_batch(target.run_id, tags=[(check_key(key, "tag name"),
                                                    to_tag_value(key, value))])
 
+    def add_to_run(self, run_id: str, metrics: Mapping[str, Any] | None = None,
+                   tags: Mapping[str, Any] | None = None) -> str:
+        """Add metrics and tags to a run that may have ended already; return its full id.
+
+        Each metric value goes to the next step of that metric's history.
+        """
+        run = self.store.get_run(run_id)
+        now = time.time()
+        points = []
+        for key, value in (metrics or {}).items():
+            check_key(key, "metric name")
+            step = len(self.store.metric_history(run.run_id, key))
+            points.append(Metric(key, to_metric_value(key, value), step, now))
+        labels = [(check_key(k, "tag name"), to_tag_value(k, v)) for k, v in (tags or {}).items()]
+        self.store.log_batch(run.run_id, metrics=points, tags=labels)
+        self.store.flush()
+        return run.run_id
+
     def set_context(self, context: Mapping[str, Any], run: ActiveRun | None = None) -> None:
         """Attach free-form facts (source code, notebook, ...) to a run."""
         self.store.set_context(self._target(run, "record context").run_id, context)
@@ -360,14 +378,15 @@ class Tracker:
         """Record a confusion matrix (shown by ``compare``) as a small JSON artifact."""
         import json
 
-        from sklearn.metrics import confusion_matrix
-
         target = self._target(run, "log a confusion matrix")
-        plain = lambda v: v.item() if hasattr(v, "item") else v  # noqa: E731
+        truth, predicted = [_plain(v) for v in y_true], [_plain(v) for v in y_pred]
+        if len(truth) != len(predicted):
+            raise InvalidValueError(f"y_true has {len(truth)} values and y_pred {len(predicted)}; "
+                                    "pass one prediction per true label")
         if labels is None:
-            labels = sorted({plain(v) for v in list(y_true) + list(y_pred)}, key=str)
-        labels = [plain(v) for v in labels]
-        matrix = confusion_matrix(list(y_true), list(y_pred), labels=labels).tolist()
+            labels = sorted(set(truth) | set(predicted), key=str)
+        labels = [_plain(v) for v in labels]
+        matrix = _confusion_counts(truth, predicted, labels)
         data = json.dumps({"labels": labels, "matrix": matrix}).encode()
         return self.store.add_artifact(
             target.run_id, Artifact(name, "", 0, "confusion_matrix", {"labels": labels}),
@@ -388,6 +407,22 @@ class Tracker:
                                else list(order_by))
         table = self.store.search(where, order, experiment or self.experiment, limit)
         return runs_frame(table)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (labels must be JSON)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _confusion_counts(truth: list[Any], predicted: list[Any], labels: list[Any]) -> list[list[int]]:
+    """Rows: true label, columns: predicted label; pairs outside ``labels`` are left out."""
+    position = {label: i for i, label in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for t, p in zip(truth, predicted):
+        row, column = position.get(t), position.get(p)
+        if row is not None and column is not None:
+            matrix[row][column] += 1
+    return matrix
 
 
 _process_tracker: Tracker | None = None

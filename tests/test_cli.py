@@ -65,17 +65,17 @@ def test_fsck_and_gc(three_runs, tmp_path, capsys):
     assert main(["fsck"]) == 0
     assert "ok" in capsys.readouterr().out
     store = nbtrack.tracker().store
-    orphan, _ = store.content.put_bytes(b"nobody refers to me")
+    orphan, _ = store.backend.content.put_bytes(b"nobody refers to me")
     assert main(["gc", "--min-age", "0"]) == 0
     assert orphan in capsys.readouterr().out
-    assert store.content.path_for(orphan).exists(), "gc is a dry run by default"
+    assert store.backend.content.path_for(orphan).exists(), "gc is a dry run by default"
     assert main(["gc", "--min-age", "0", "--delete"]) == 0
-    assert not store.content.path_for(orphan).exists()
+    assert not store.backend.content.path_for(orphan).exists()
     with nbtrack.start_run() as run:
         nbtrack.tracker().store.add_artifact(
             run.run_id, __import__("nbtrack.entities").entities.Artifact("a", "", 0), data=b"abc")
     digest = store.get_run(run.run_id).artifacts[0].sha256
-    store.content.path_for(digest).write_bytes(b"abd")
+    store.backend.content.path_for(digest).write_bytes(b"abd")
     capsys.readouterr()
     assert main(["fsck"]) == 1
     assert "corrupt" in capsys.readouterr().out

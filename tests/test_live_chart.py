@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 
 
-from nbtrack.capture import live as live_module
-from nbtrack.capture.live import LiveChart
+from nbtrack.views import live as live_module
+from nbtrack.views.live import LiveChart
 
 
 def test_updates_are_throttled_and_the_last_state_is_drawn(monkeypatch):

@@ -204,7 +204,7 @@ def test_quiet_shows_no_summary(ip, capsys):
 
 
 def test_summary_escapes_html(ip):
-    from nbtrack.capture.summary import Summary
+    from nbtrack.views.summary import Summary
 
     html = Summary("r-x", "FINISHED", 1.0, params={"n": "<img src=x onerror=alert(1)>"}).html()
     assert "<img" not in html and "&lt;img" in html

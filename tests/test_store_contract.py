@@ -180,7 +180,7 @@ def test_artifacts_are_content_addressed_and_checked(store, tmp_path):
     assert [x.name for x in store.get_run(run_id).artifacts] == ["copy/notes.txt", "notes.txt"]
     assert store.fsck() == []
     if store.folder is not None:
-        path = store.content.path_for(a.sha256)
+        path = store.backend.content.path_for(a.sha256)
         path.write_bytes(b"jello")
         with pytest.raises(ArtifactCorruptError, match="fsck"):
             store.read_artifact(run_id, "notes.txt")
@@ -190,7 +190,7 @@ def test_artifacts_are_content_addressed_and_checked(store, tmp_path):
 def test_gc_finds_only_unreferenced_content(store):
     run_id = make_run(store, status=RunStatus.RUNNING)
     store.add_artifact(run_id, Artifact("kept", "", 0), data=b"kept")
-    orphan, _ = store.content.put_bytes(b"orphan")
+    orphan, _ = store.backend.content.put_bytes(b"orphan")
     assert store.gc(dry_run=True, min_age=0) == [orphan]
     assert store.gc(dry_run=False, min_age=0) == [orphan]
     assert store.gc(dry_run=True, min_age=0) == []
@@ -200,7 +200,7 @@ def test_gc_finds_only_unreferenced_content(store):
 def test_dead_process_runs_become_killed(store):
     dead_pid = _dead_pid()
     now = time.time()
-    ghost = Run(new_run_id(), experiment="exp", start_time=now - 5, host=store._host,
+    ghost = Run(new_run_id(), experiment="exp", start_time=now - 5, host=store.backend.host,
                 pid=dead_pid, heartbeat=now - 2)
     stale = Run(new_run_id(), experiment="exp", start_time=now - 1000, host="elsewhere",
                 pid=1, heartbeat=now - 999)
@@ -209,7 +209,7 @@ def test_dead_process_runs_become_killed(store):
     for r in (ghost, stale, alive):
         store.create_run(r)
     store.flush()
-    store._open_runs.clear()  # as if another process had created them
+    store.buffer.open_runs.clear()  # as if another process had created them
     assert sorted(store.reap_dead_runs()) == sorted([ghost.run_id, stale.run_id])
     killed = store.get_run(ghost.run_id)
     assert killed.status is RunStatus.KILLED and killed.end_time == pytest.approx(now - 2)
@@ -243,7 +243,7 @@ def test_unflushed_writes_survive_a_failed_flush(store, monkeypatch):
         calls.append(len(ops))
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "_apply", broken)
+    monkeypatch.setattr(store.backend, "apply", broken)
     with pytest.raises(OSError):
         store.flush()
     monkeypatch.undo()

@@ -176,3 +176,22 @@ def test_runs_left_open_end_at_exit(python_env, tail, status):
     assert run.params == {"p": 1} and run.metrics == {"m": 2.0}
     if status == "FAILED":
         assert "ValueError: late" in run.error and "ValueError: late" in out.stderr
+
+
+def test_confusion_matrix_counts_agree_with_scikit_learn(tracker):
+    import json
+    import random
+
+    from sklearn.metrics import confusion_matrix
+
+    rng = random.Random(3)
+    truth = [rng.choice("abcd") for _ in range(200)]
+    predicted = [rng.choice("abce") for _ in range(200)]
+    with tracker.start_run() as run:
+        tracker.log_confusion_matrix(truth, predicted)
+        tracker.log_confusion_matrix(truth, predicted, labels=["b", "a"], name="two")
+    for name, labels in (("confusion_matrix", sorted(set(truth) | set(predicted))),
+                         ("two", ["b", "a"])):
+        logged = json.loads(tracker.store.read_artifact(run.run_id, name))
+        assert logged["labels"] == labels
+        assert logged["matrix"] == confusion_matrix(truth, predicted, labels=labels).tolist()

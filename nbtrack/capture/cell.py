@@ -9,27 +9,26 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import traceback
-import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
-from ..entities import RunStatus
-from ..errors import NbtrackWarning
-from ..filters import by_cell
 from ..analysis.cells import analyze
 from ..analysis.magic_cells import cell_magic
+from ..analysis.slicing import dependency_slice, needed_names
+from ..cell_record import CellRecord
+from ..entities import RunStatus
+from ..filters import by_cell
+from ..guard import guarded, tell
 from .classify import Captured, classify
 from .context import (ResourceMeter, cell_identity, execution_history, notebook_path,
                       papermill_parameters)
 from .estimators import LearnedState, estimator_params, fitted_models, signature_for
 from .inputs import fingerprint, is_data
-from .live import LiveChart
 from .notes import NOTE_FUNCTION, ResultNotes
 from .output import OutputTee
 from .runner import run_body, show_from_cell, user_traceback
-from .summary import Summary
-from ..analysis.slicing import dependency_slice, needed_names
 
 __all__ = ["CellOptions", "track_cell"]
 
@@ -50,23 +49,32 @@ class CellOptions:
     live: bool = True
 
 
-def _tell(message: str) -> None:
-    """Show an nbtrack warning in the cell output."""
-    # no file and line: they would point into nbtrack, not at anything the user can change
-    warnings.warn_explicit(message, NbtrackWarning, filename="nbtrack", lineno=0,
-                           module=__name__)
+@dataclass
+class TrackedCell:
+    """What one execution of a tracked cell recorded, for the magic to show."""
+
+    run_id: str
+    status: RunStatus
+    duration: float
+    cell_id: str
+    frontend_cell_id: str | None
+    params: dict[str, Any]
+    #: results first, timing figures last
+    metrics: dict[str, float]
+    models: list[str]
+    previous_id: str | None
+    previous_metrics: dict[str, float]
+    hidden: list[str]
+    error_type: str | None = None
 
 
-def _warn(what: str, exc: BaseException) -> None:
-    _tell(f"nbtrack could not {what}: {type(exc).__name__}: {exc}")
+class MetricWatcher(Protocol):
+    """Follows the metrics a running cell logs (a live chart, for one)."""
 
+    def __call__(self, run_id: str, key: str, value: float, step: int) -> None: ...
 
-def _guard(what: str, fn: Callable[[], Any], default: Any = None) -> Any:
-    try:
-        return fn()
-    except Exception as exc:  # nbtrack's own failure must never break the cell
-        _warn(what, exc)
-        return default
+    def close(self) -> None:
+        """The cell has ended."""
 
 
 def _previous_run(store: Any, cell_id: str) -> tuple[str | None, dict[str, float]]:
@@ -86,7 +94,6 @@ class CellExecution:
     options: CellOptions
     body: str
     frontend_cell_id: str | None
-    display: Callable[[Any], None] | None
     analysis: Any
     injected: dict[str, Any]
     before: dict[str, int]
@@ -109,15 +116,16 @@ class CellExecution:
         try:
             return self.notes.instrument(copy.deepcopy(tree), self.analysis)
         except Exception as exc:  # nbtrack's own failure must never change the cell
-            _warn("look for printed results", exc)
+            tell(f"nbtrack could not look for printed results: {type(exc).__name__}: {exc}")
             return tree
 
 
 def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
                frontend_cell_id: str | None = None,
-               display: Callable[[Any], None] | None = None,
-               executed: list[str] | None = None) -> Summary | None:
-    """Run ``body`` as one run and return its summary (also displayed unless quiet).
+               executed: list[str] | None = None,
+               watch: Callable[[str], MetricWatcher] | None = None,
+               show: Callable[[TrackedCell], None] | None = None) -> TrackedCell | None:
+    """Run ``body`` as one run and return what it recorded.
 
     Parameters
     ----------
@@ -128,11 +136,15 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
         The cell without the magic line.
     frontend_cell_id : str, optional
         The Jupyter cell id, when the frontend sent one.
-    display : callable, optional
-        How to show the summary (default: IPython's ``display``).
     executed : list of str, optional
         Every cell run since the extension loaded (the current one last), used as the
         history when the kernel did not store it in ``In``.
+    watch : callable, optional
+        ``watch(run_id)`` makes a watcher that sees every metric the cell logs while it
+        runs (the magic's live chart).
+    show : callable, optional
+        ``show(tracked)`` presents what the cell recorded, before the user's exception
+        (if any) propagates.
     """
     __tracebackhide__ = True  # noqa: F841
     meter = ResourceMeter().start()
@@ -147,42 +159,43 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
         # cells ran without store_history (nbval does that): ``In`` misses them
         inputs_hist = [""] + list(executed[:-1]) + [body]
         history_count = len(inputs_hist) - 1
-    code = _guard("read the cell's code", lambda: shell.transform_cell(body), body)
+    code = guarded("read the cell's code", lambda: shell.transform_cell(body), body)
     analysis = analyze(code)
     cell_id = cell_identity(frontend_cell_id, options.name, code)
-    injected = _guard("read papermill parameters",
+    injected = guarded("read papermill parameters",
                       lambda: papermill_parameters(inputs_hist[:history_count], namespace), {})
-    previous_id, previous_metrics = _guard(
+    previous_id, previous_metrics = guarded(
         "find the cell's previous run", lambda: _previous_run(tracker.store, cell_id),
         (None, {}))
-    context = {"source": body, "cell_id": cell_id, "frontend_cell_id": frontend_cell_id,
-               "execution_count": count, "previous_run_id": previous_id,
-               "history": execution_history(inputs_hist, history_count),
-               "notebook": notebook_path(namespace)}
-    hidden = _guard("trace the cell's dependencies", lambda: dependency_slice(
-        context["history"], body, frozenset(injected)).hidden, {})
-    context["hidden_state"] = sorted(hidden.values())
+    history = execution_history(inputs_hist, history_count)
+    hidden = guarded("trace the cell's dependencies", lambda: dependency_slice(
+        history, body, frozenset(injected)).hidden, {})
+    record = CellRecord(source=body, cell_id=cell_id, frontend_cell_id=frontend_cell_id,
+                        execution_count=count, notebook=notebook_path(namespace),
+                        history=tuple(history), hidden_state=tuple(sorted(hidden.values())),
+                        previous_run_id=previous_id)
     # the data as the cell found it, before the cell can change it
-    inputs = _guard("fingerprint the cell's inputs", lambda: _fingerprint_inputs(
+    inputs = guarded("fingerprint the cell's inputs", lambda: _fingerprint_inputs(
         namespace, needed_names(body)), {}) if options.inputs else {}
     execution = CellExecution(
         shell=shell, tracker=tracker, options=options, body=body,
-        frontend_cell_id=frontend_cell_id, display=display, analysis=analysis,
+        frontend_cell_id=frontend_cell_id, analysis=analysis,
         injected=injected, before={k: id(v) for k, v in namespace.items()},
-        learned=_guard("note the models the cell can reach", lambda: LearnedState(
+        learned=guarded("note the models the cell can reach", lambda: LearnedState(
             namespace, analysis.reads | analysis.fitted | analysis.bound),
             LearnedState({}, ())),
         inputs=inputs, meter=meter, previous_id=previous_id,
         previous_metrics=previous_metrics, hidden=sorted(hidden), output=OutputTee())
-    execution.run = _guard("start a run", lambda: tracker.start_run(
+    execution.run = guarded("start a run", lambda: tracker.start_run(
         name=options.name, experiment=options.experiment, tags=options.tags or None,
-        cell_id=cell_id, context=context, parent_run_id=options.parent))
+        cell_id=cell_id, context=record.to_dict(), parent_run_id=options.parent))
     if execution.run is None:
         run_body(shell, body, count)
         return None
 
     ran_as: list[str] = []
-    live = LiveChart(execution.run.run_id) if options.live else None
+    live = guarded("follow the cell's metrics", lambda: watch(execution.run.run_id)) \
+        if watch is not None else None
     if live is not None:
         tracker.metric_listeners.append(live)
     try:
@@ -197,12 +210,17 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
         execution.error = "".join(traceback.format_exception(type(exc), exc, tb))
         with _closed_on_escape(tracker, execution.run, execution.status, execution.error):
             _stop_live(tracker, live)
-            _finish(execution)
-        _guard("shorten the traceback", lambda: show_from_cell(exc, tb))
+            tracked = _finish(execution)
+        if show is not None:
+            guarded("show what the cell recorded", functools.partial(show, tracked))
+        guarded("shorten the traceback", functools.partial(show_from_cell, exc, tb))
         raise
     with _closed_on_escape(tracker, execution.run, execution.status, execution.error):
         _stop_live(tracker, live)
-        return _finish(execution)
+        tracked = _finish(execution)
+    if show is not None:
+        guarded("show what the cell recorded", functools.partial(show, tracked))
+    return tracked
 
 
 @contextlib.contextmanager
@@ -248,84 +266,59 @@ def _closed_on_escape(tracker: Any, run: Any, status: RunStatus,
         raise
 
 
-def _stop_live(tracker: Any, live: LiveChart | None) -> None:
+def _stop_live(tracker: Any, live: MetricWatcher | None) -> None:
     if live is None:
         return
     if live in tracker.metric_listeners:
         tracker.metric_listeners.remove(live)
-    _guard("draw the live chart", live.close)
+    guarded("finish following the cell's metrics", live.close)
 
 
-def _finish(execution: CellExecution) -> Summary | None:
+def _finish(execution: CellExecution) -> TrackedCell:
     shell, tracker, run, options = (execution.shell, execution.tracker, execution.run,
                                     execution.options)
     analysis, status = execution.analysis, execution.status
     namespace = shell.user_ns
     rebound = {k for k, v in namespace.items() if execution.before.get(k) != id(v)}
-    captured: Captured = _guard("classify the cell's variables", lambda: classify(
+    captured: Captured = guarded("classify the cell's variables", lambda: classify(
         analysis, namespace, rebound, params=options.params, metrics=options.metrics,
         injected=execution.injected, completed=status is RunStatus.FINISHED,
         noted=execution.notes.values, shown=execution.shown), Captured())
     for name, why in captured.skipped.items():
-        _tell(f"nbtrack did not record {name!r}: {why}")
+        tell(f"nbtrack did not record {name!r}: {why}")
     _record_values(tracker, run, captured)
     models = _record_models(tracker, run, namespace, execution) \
         if options.models and status is RunStatus.FINISHED else []
     _record_tables(tracker, run, captured)
-    context: dict[str, Any] = {"system": execution.meter.stop()}
-    if execution.inputs:
-        context["inputs"] = execution.inputs
-    if captured.timing:
-        context["timing"] = sorted(captured.timing)
-    if execution.output.text:
-        context["output"] = execution.output.text
-    _guard("record the run's context", lambda: tracker.set_context(context, run=run))
-    _guard("save the run", lambda: tracker.end_run(run, status, execution.error))
-    final = _guard("read the run back", lambda: tracker.store.get_run(run.run_id))
+    ending = CellRecord(system=execution.meter.stop(), inputs=execution.inputs or None,
+                        timing=tuple(sorted(captured.timing)) or None,
+                        output=execution.output.text or None)
+    guarded("record the run's context", lambda: tracker.set_context(ending.to_dict(), run=run))
+    guarded("save the run", lambda: tracker.end_run(run, status, execution.error))
+    final = guarded("read the run back", lambda: tracker.store.get_run(run.run_id))
     recorded = dict(final.metrics) if final is not None else dict(captured.metrics)
     # results first, timing figures last: the summary line shows the first few
     metrics = dict(sorted(recorded.items(), key=lambda item: item[0] in captured.timing))
-    hidden = execution.hidden
-    summary = Summary(run_id=run.run_id, status=status.value,
-                      duration=(run.end_time or 0) - run.start_time,
-                      params={k: v for k, v in (final.params if final else captured.params).items()
-                              if "." not in k},
-                      metrics=metrics, previous_id=execution.previous_id,
-                      previous_metrics=execution.previous_metrics,
-                      models=models, error_type=execution.error_type,
-                      notes=[f"⚠ hidden state: {', '.join(hidden)}"] if hidden else [])
-    if not options.quiet:
-        display = execution.display
-        if display is None:
-            from IPython.display import display as ipy_display
-
-            display = ipy_display
-        _guard("show the summary", lambda: display(summary))
-        # only a live frontend sends a cell id; batch runs (nbclient, papermill) get no
-        # button they could never click
-        if execution.previous_id is not None and execution.frontend_cell_id and \
-                getattr(shell, "kernel", None) is not None:
-            _guard("offer a comparison", lambda: _offer_compare(tracker, run, display))
-    return summary
-
-
-def _offer_compare(tracker: Any, run: Any, display: Callable[[Any], None]) -> None:
-    from ..views.cell_compare import cell_compare_box
-
-    count = tracker.store.count(by_cell(run.cell_id))
-    display(cell_compare_box(tracker.store, run.cell_id, count))
+    return TrackedCell(
+        run_id=run.run_id, status=status, duration=(run.end_time or 0) - run.start_time,
+        cell_id=run.cell_id, frontend_cell_id=execution.frontend_cell_id,
+        params={k: v for k, v in (final.params if final else captured.params).items()
+                if "." not in k},
+        metrics=metrics, models=models, previous_id=execution.previous_id,
+        previous_metrics=execution.previous_metrics, hidden=execution.hidden,
+        error_type=execution.error_type)
 
 
 def _record_values(tracker: Any, run: Any, captured: Captured) -> None:
     for key, value in captured.params.items():
-        _guard(f"record param {key!r}", lambda k=key, v=value: tracker.log_params({k: v}, run=run))
+        guarded(f"record param {key!r}", lambda k=key, v=value: tracker.log_params({k: v}, run=run))
     for key, value in captured.metrics.items():
-        _guard(f"record metric {key!r}", lambda k=key, v=value: tracker.log_metric(k, v, run=run))
+        guarded(f"record metric {key!r}", lambda k=key, v=value: tracker.log_metric(k, v, run=run))
     for key, values in captured.histories.items():
         def log_history(k: str = key, vs: list[float] = values) -> None:
             for step, v in enumerate(vs):
                 tracker.log_metric(k, v, step=step, run=run)
-        _guard(f"record the history of {key!r}", log_history)
+        guarded(f"record the history of {key!r}", log_history)
 
 
 def _record_models(tracker: Any, run: Any, namespace: dict[str, Any],
@@ -333,24 +326,24 @@ def _record_models(tracker: Any, run: Any, namespace: dict[str, Any],
     analysis = execution.analysis
     names = analysis.bound | analysis.reads | analysis.fitted | analysis.filled | \
         analysis.appended
-    found = _guard("find the models the cell fitted", lambda: fitted_models(
+    found = guarded("find the models the cell fitted", lambda: fitted_models(
         namespace, names, execution.learned, analysis.loop_bound, analysis.fitted), [])
     saved = []
     for name, value in found:
-        signature = _guard(f"work out the signature of {name!r}",
+        signature = guarded(f"work out the signature of {name!r}",
                            lambda v=value: signature_for(v, namespace), {})
-        artifact = _guard(f"save model {name!r}",
+        artifact = guarded(f"save model {name!r}",
                           lambda n=name, v=value, s=signature: tracker.log_model(
                               v, name=n, run=run, signature=s))
         if artifact is None:
             continue
         saved.append(type(value).__name__)
-        _guard(f"record the params of {name!r}", lambda n=name, v=value: tracker.log_params(
+        guarded(f"record the params of {name!r}", lambda n=name, v=value: tracker.log_params(
             estimator_params(n, v), run=run))
         defined_here = [t.rpartition(".")[2] for t in artifact.meta.get("notebook_types", ())]
         if defined_here:
             shown = ", ".join(defined_here)
-            _tell(f"model {name!r} uses {shown}, defined in this notebook: it loads only where "
+            tell(f"model {name!r} uses {shown}, defined in this notebook: it loads only where "
                   f"{shown} is defined (run that cell first, or move it into a module and "
                   "import it)")
     return saved
@@ -358,5 +351,5 @@ def _record_models(tracker: Any, run: Any, namespace: dict[str, Any],
 
 def _record_tables(tracker: Any, run: Any, captured: Captured) -> None:
     for name, table in captured.tables.items():
-        _guard(f"save the table {name!r}", lambda n=name, t=table: tracker.log_table(
+        guarded(f"save the table {name!r}", lambda n=name, t=table: tracker.log_table(
             t, name=n, run=run))

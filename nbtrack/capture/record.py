@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any, Mapping
+from typing import Mapping
 
-from ..entities import Metric
-from ..validation import check_key, to_metric_value, to_tag_value
+from ..tracking import Tracker
 
 __all__ = ["log_into_run"]
 
@@ -18,7 +16,7 @@ def _number(text: str) -> float | None:
         return None
 
 
-def log_into_run(store: Any, run_id: str, values: Mapping[str, str]) -> list[str]:
+def log_into_run(tracker: Tracker, run_id: str, values: Mapping[str, str]) -> list[str]:
     """Log ``key=value`` texts into a run: numbers as metrics, anything else as tags.
 
     A metric that already has a history gets the value at its next step.
@@ -28,19 +26,16 @@ def log_into_run(store: Any, run_id: str, values: Mapping[str, str]) -> list[str
     list of str
         ``key=value`` descriptions of what was logged.
     """
-    run = store.get_run(run_id)
-    metrics, tags, done = [], [], []
-    now = time.time()
+    metrics: dict[str, float] = {}
+    tags: dict[str, str] = {}
+    done = []
     for key, text in values.items():
-        check_key(key, "name")
         number = _number(text)
         if number is not None:
-            step = len(store.metric_history(run.run_id, key))
-            metrics.append(Metric(key, to_metric_value(key, number), step, now))
+            metrics[key] = number
             done.append(f"metric {key}={number:g}")
         else:
-            tags.append((key, to_tag_value(key, text)))
+            tags[key] = text
             done.append(f"tag {key}={text}")
-    store.log_batch(run.run_id, metrics=metrics, tags=tags)
-    store.flush()
+    tracker.add_to_run(run_id, metrics=metrics, tags=tags)
     return done

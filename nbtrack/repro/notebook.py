@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
+from ..cell_record import CellRecord
 from ..entities import Run
 from ..errors import ExportError
 from ..analysis.slicing import dependency_slice, exported_source
@@ -90,8 +91,8 @@ def _move_params_out(body: str, names: set[str]) -> str:
     return "\n".join(lines)
 
 
-def _header(run: Run, context: dict[str, Any], warnings: list[str]) -> str:
-    env = context.get("environment") or {}
+def _header(run: Run, record: CellRecord, warnings: list[str]) -> str:
+    env = record.environment or {}
     git = env.get("git") or {}
     lines = [f"# Re-creating run `{run.run_id}`" + (f" ({run.name})" if run.name else ""), "",
              f"Exported by nbtrack from experiment **{run.experiment}**; the run started "
@@ -160,17 +161,16 @@ def export_run(store: Any, run_id: str, path: str | Path) -> ExportResult:
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
     run = store.get_run(run_id)
-    context = store.get_context(run.run_id)
-    body = context.get("source")
+    record = run.record
+    body = record.source
     if body is None:
         raise ExportError(f"run {run.run_id} was not recorded from a %%track cell, so there is "
                           "no code to export; export a run made by a tracked cell")
-    history = context.get("history") or []
     params = _parameters(run)
-    traced = dependency_slice(history, body, frozenset(params))
-    warnings = sorted(set(context.get("hidden_state") or []) | set(traced.hidden.values()))
+    traced = dependency_slice(list(record.history or ()), body, frozenset(params))
+    warnings = sorted(set(record.hidden_state or ()) | set(traced.hidden.values()))
 
-    cells = [new_markdown_cell(_header(run, context, warnings))]
+    cells = [new_markdown_cell(_header(run, record, warnings))]
     setup = "%load_ext nbtrack\n%track experiment " + shlex.quote(run.experiment)
     cells.append(new_code_cell(setup))
     for cell in traced.cells:
@@ -195,8 +195,8 @@ def export_run(store: Any, run_id: str, path: str | Path) -> ExportResult:
     tracked.metadata["nbtrack"] = {"run_cell": True}
     cells.append(tracked)
     recorded = "{" + ", ".join(f"{k!r}: {_literal_source(v)}" for k, v in run.metrics.items()) + "}"
-    timing = "{" + ", ".join(repr(k) for k in sorted(context.get("timing") or ())) + "}" \
-        if context.get("timing") else "set()"
+    timing = "{" + ", ".join(repr(k) for k in sorted(record.timing or ())) + "}" \
+        if record.timing else "set()"
     cells.append(new_code_cell(_CHECK.replace("RECORDED", recorded).replace("TIMING", timing)))
 
     nb = new_notebook(cells=cells)
@@ -208,7 +208,7 @@ def export_run(store: Any, run_id: str, path: str | Path) -> ExportResult:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
-    environment = context.get("environment") or {}
+    environment = record.environment or {}
     packages = dict(environment.get("packages") or {})
     # the exported notebook runs %load_ext nbtrack: it needs nbtrack itself
     packages.setdefault("nbtrack", environment.get("nbtrack") or __version__)

@@ -112,7 +112,7 @@ def reproduce_run(store: Any, run_id: str, tolerance: float = 1e-9,
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    folder = getattr(store, "folder", None)
+    folder = store.folder
     if folder is None:
         raise ReproductionError("reproduce needs a store in a folder (a fresh kernel must "
                                 "write to it); set NBTRACK_STORE to a folder")
@@ -155,7 +155,7 @@ def reproduce_run(store: Any, run_id: str, tolerance: float = 1e-9,
                          limit=1)
     new_id = table.base["run_id"][0] if len(table) else None
     new_metrics = store.get_run(new_id).metrics if new_id else {}
-    timing = set(store.get_context(original.run_id).get("timing") or ())
+    timing = set(original.record.timing or ())
     verdicts = [Verdict(k, v, new_metrics.get(k),
                         _verdict(v, new_metrics.get(k), tolerance, k in timing))
                 for k, v in original.metrics.items()]

@@ -10,21 +10,22 @@ from __future__ import annotations
 from typing import Callable
 
 from ..errors import StoreError
-from .base import RunTable, Store
+from .base import Store
+from .contract import RunTable
 
 __all__ = ["open_store", "register_backend", "Store", "RunTable"]
 
 
 def _sqlite(rest: str) -> Store:
-    from .sqlite import SQLiteStore
+    from .sqlite import open_sqlite
 
-    return SQLiteStore(rest)
+    return open_sqlite(rest)
 
 
 def _memory(rest: str) -> Store:
-    from .sqlite import SQLiteStore
+    from .sqlite import open_sqlite
 
-    return SQLiteStore(None)
+    return open_sqlite(None)
 
 
 _BACKENDS: dict[str, Callable[[str], Store]] = {"sqlite": _sqlite, "memory": _memory}

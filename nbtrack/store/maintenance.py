@@ -1,7 +1,7 @@
 """Maintenance of the SQLite store: bulk import, dead-run reaping, gc and fsck.
 
-A mixin of :class:`~nbtrack.store.sqlite.SQLiteStore`, kept apart so the
-backend module holds only the write and read paths.
+Plain functions over a connection (or, for bulk import, a transaction runner),
+kept apart so the backend module holds only its plumbing and read paths.
 """
 
 from __future__ import annotations
@@ -9,120 +9,114 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 from ..entities import Run
 from ..errors import StoreError
-from .base import STALE_AFTER
+from .artifacts import LocalContent
 from .codec import encode_float, encode_param
+from .contract import STALE_AFTER
+from .writes import WriteState, experiment_id
 
-__all__ = ["SQLiteMaintenance"]
+__all__ = ["bulk_import", "reap_dead_runs", "collect_garbage", "check_store"]
+
+T = TypeVar("T")
+#: Runs a function of the connection (in a transaction, or under the connection's lock).
+Transaction = Callable[[Callable[[sqlite3.Connection], T]], T]
 
 
-class SQLiteMaintenance:
-    """Bulk and housekeeping operations that need the SQLite connection."""
+def bulk_import(transaction: Transaction[Any], state: WriteState, runs: Iterable[Run],
+                batch_size: int) -> int:
+    """Write finished runs in transactions of ``batch_size`` runs; return how many.
 
-    _conn: sqlite3.Connection
-    _host: str
-    _open_runs: set[str]
-    folder: Any
-    content: Any
+    Each run's metrics are written as one point (step 0) each; this is the
+    path for importing or generating many runs at once.
+    """
+    count = 0
+    batch: list[Run] = []
 
-    def bulk_import(self, runs: Iterable[Run], batch_size: int = 10_000) -> int:
-        """Write finished runs in large transactions, bypassing the buffer.
+    def write(c: sqlite3.Connection, chunk: list[Run]) -> None:
+        c.executemany(
+            "INSERT INTO runs (run_id, experiment_id, name, status, start_time, end_time, "
+            "cell_id, parent_run_id, host, pid, heartbeat, error) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(r.run_id, experiment_id(c, state, r.experiment), r.name, r.status.value,
+              r.start_time, r.end_time, r.cell_id, r.parent_run_id, r.host, r.pid,
+              r.heartbeat or r.start_time, r.error) for r in chunk])
+        c.executemany("INSERT INTO params VALUES (?,?,?,?,?)",
+                      [(r.run_id, k, *encode_param(v)) for r in chunk
+                       for k, v in r.params.items()])
+        points = [(r.run_id, k, 0, *encode_float(float(v)), r.end_time or r.start_time)
+                  for r in chunk for k, v in r.metrics.items()]
+        c.executemany("INSERT INTO metrics VALUES (?,?,?,?,?,?)", points)
+        c.executemany("INSERT INTO latest_metrics VALUES (?,?,?,?,?,?)", points)
+        c.executemany("INSERT INTO tags VALUES (?,?,?)",
+                      [(r.run_id, k, v) for r in chunk for k, v in r.tags.items()])
 
-        Each run's metrics are written as one point (step 0) each; this is the
-        path for importing or generating many runs at once.
-        """
-        count = 0
-        batch: list[Run] = []
-
-        def write(c: sqlite3.Connection, chunk: list[Run]) -> None:
-            c.executemany(
-                "INSERT INTO runs (run_id, experiment_id, name, status, start_time, end_time, "
-                "cell_id, parent_run_id, host, pid, heartbeat, error) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(r.run_id, self._experiment_id(c, r.experiment), r.name, r.status.value,
-                  r.start_time, r.end_time, r.cell_id, r.parent_run_id, r.host, r.pid,
-                  r.heartbeat or r.start_time, r.error) for r in chunk])
-            c.executemany("INSERT INTO params VALUES (?,?,?,?,?)",
-                          [(r.run_id, k, *encode_param(v)) for r in chunk
-                           for k, v in r.params.items()])
-            points = [(r.run_id, k, 0, *encode_float(float(v)), r.end_time or r.start_time)
-                      for r in chunk for k, v in r.metrics.items()]
-            c.executemany("INSERT INTO metrics VALUES (?,?,?,?,?,?)", points)
-            c.executemany("INSERT INTO latest_metrics VALUES (?,?,?,?,?,?)", points)
-            c.executemany("INSERT INTO tags VALUES (?,?,?)",
-                          [(r.run_id, k, v) for r in chunk for k, v in r.tags.items()])
-
-        for run in runs:
-            batch.append(run)
-            if len(batch) >= batch_size:
-                self._transaction(lambda c, b=batch: write(c, b))
-                count += len(batch)
-                batch = []
-        if batch:
-            self._transaction(lambda c: write(c, batch))
+    for run in runs:
+        batch.append(run)
+        if len(batch) >= batch_size:
+            transaction(lambda c, b=batch: write(c, b))
             count += len(batch)
-        self._retrying(lambda: self._conn.execute("PRAGMA optimize"))
-        return count
+            batch = []
+    if batch:
+        transaction(lambda c: write(c, batch))
+        count += len(batch)
+    return count
 
-    # --------------------------------------------------------- maintenance
-    def reap_dead_runs(self) -> list[str]:
-        """Mark RUNNING runs whose process is gone (or silent too long) as KILLED."""
-        now = time.time()
 
-        def reap(c: sqlite3.Connection) -> list[str]:
-            dead = []
-            for run_id, host, pid, beat in c.execute(
-                    "SELECT run_id, host, pid, heartbeat FROM runs WHERE status = 'RUNNING'"):
-                if run_id in self._open_runs:
-                    continue
-                if (host == self._host and not _pid_alive(pid)) or now - beat > STALE_AFTER:
-                    dead.append((run_id, beat))
-            for run_id, beat in dead:
-                c.execute("UPDATE runs SET status = 'KILLED', end_time = ?, error = ? "
-                          "WHERE run_id = ? AND status = 'RUNNING'",
-                          (beat, "the process running this run ended without closing it",
-                           run_id))
-            return [d[0] for d in dead]
+def reap_dead_runs(c: sqlite3.Connection, host: str, open_here: set[str]) -> list[str]:
+    """Mark RUNNING runs whose process is gone (or silent too long) as KILLED."""
+    now = time.time()
+    dead = []
+    for run_id, run_host, pid, beat in c.execute(
+            "SELECT run_id, host, pid, heartbeat FROM runs WHERE status = 'RUNNING'"):
+        if run_id in open_here:
+            continue
+        if (run_host == host and not _pid_alive(pid)) or now - beat > STALE_AFTER:
+            dead.append((run_id, beat))
+    for run_id, beat in dead:
+        c.execute("UPDATE runs SET status = 'KILLED', end_time = ?, error = ? "
+                  "WHERE run_id = ? AND status = 'RUNNING'",
+                  (beat, "the process running this run ended without closing it", run_id))
+    return [d[0] for d in dead]
 
-        self.flush()
-        return self._transaction(reap)
 
-    def gc(self, dry_run: bool = True, min_age: float = 3600.0) -> list[str]:
-        """Artifact files no run refers to (older than ``min_age`` seconds), deleted unless dry."""
-        referenced = set(self._read(lambda c: [h for (h,) in c.execute(
-            "SELECT DISTINCT sha256 FROM artifacts")]))
-        now, found = time.time(), []
-        for digest, path in self.content.all_digests().items():
-            if digest in referenced:
-                continue
-            if self.folder is not None and now - path.stat().st_mtime < min_age:
-                continue  # may belong to a run another process has not flushed yet
-            found.append(digest)
+def collect_garbage(referenced: set[str], content: LocalContent, local: bool, dry_run: bool,
+                    min_age: float) -> list[str]:
+    """Artifact files no run refers to (older than ``min_age`` seconds), deleted unless dry."""
+    now, found = time.time(), []
+    for digest, path in content.all_digests().items():
+        if digest in referenced:
+            continue
+        if local and now - path.stat().st_mtime < min_age:
+            continue  # may belong to a run another process has not flushed yet
+        found.append(digest)
+        if not dry_run:
+            content.delete(digest)
+    for leftover in content.leftovers():
+        if now - leftover.stat().st_mtime >= min_age:
+            found.append(str(leftover.name))
             if not dry_run:
-                self.content.delete(digest)
-        for leftover in self.content.leftovers():
-            if now - leftover.stat().st_mtime >= min_age:
-                found.append(str(leftover.name))
-                if not dry_run:
-                    leftover.unlink()
-        return found
+                leftover.unlink()
+    return found
 
-    def fsck(self) -> list[str]:
-        """Run SQLite's integrity check and re-hash every artifact; return problems."""
-        problems = [f"database: {r}" for (r,) in self._read(
-            lambda c: c.execute("PRAGMA integrity_check").fetchall()) if r != "ok"]
-        rows = self._read(lambda c: c.execute(
-            "SELECT run_id, name, sha256 FROM artifacts ORDER BY run_id, name").fetchall())
-        for run_id, name, digest in rows:
-            try:
-                self.content.read(name, digest)
-            except StoreError as exc:
-                problems.append(f"{run_id}: {exc}")
-        return problems
 
+def check_store(read: Transaction[Any], content: LocalContent) -> list[str]:
+    """SQLite's integrity check and a re-hash of every artifact; the problems found.
+
+    ``read`` runs a query under the connection's lock; hashing happens outside it.
+    """
+    problems = [f"database: {r}" for (r,) in read(
+        lambda c: c.execute("PRAGMA integrity_check").fetchall()) if r != "ok"]
+    rows = read(lambda c: c.execute(
+        "SELECT run_id, name, sha256 FROM artifacts ORDER BY run_id, name").fetchall())
+    for run_id, name, digest in rows:
+        try:
+            content.read(name, digest)
+        except StoreError as exc:
+            problems.append(f"{run_id}: {exc}")
+    return problems
 
 
 def _pid_alive(pid: int) -> bool:

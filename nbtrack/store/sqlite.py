@@ -16,22 +16,24 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
-from ..entities import Artifact, Metric, Run, RunStatus
+from ..entities import Artifact, Metric, Run
 from ..errors import (AmbiguousRunIdError, InvalidValueError, RunNotFoundError, StoreError,
                       StoreVersionError)
 from ..filters import BoolOp, Comparison, Node, OrderKey
 from ..ids import normalize_prefix
 from .artifacts import LocalContent, MemoryContent, check_artifact_name
-from .base import Op, RunTable, Store
-from .maintenance import SQLiteMaintenance
-from .writes import SQLiteWrites
-from .codec import decode_float, decode_param
+from .base import Store
+from .codec import decode_float
+from .contract import Op, RunTable
+from .reads import RUN_COLUMNS, read_run, read_table
+from .maintenance import bulk_import, check_store, collect_garbage, reap_dead_runs
 from .schema import LATEST_VERSION, MIGRATIONS
 from .sql import compile_order, compile_where, subquery
+from .writes import WriteState, write_ops
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SQLiteBackend", "open_sqlite"]
 
 T = TypeVar("T")
 DB_NAME = "nbtrack.db"
@@ -41,8 +43,6 @@ _COUNT = "count(*)"
 _ESTIMATE_CAP = 5000
 _AUTOCHECKPOINT_PAGES = 20_000
 _CHECKPOINT_EVERY = 50
-_RUN_COLUMNS = ("r.run_id, e.name, r.name, r.status, r.start_time, r.end_time, r.cell_id, "
-                "r.parent_run_id, r.host, r.pid, r.heartbeat, r.error")
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -50,8 +50,14 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
-    """A store in a folder (``nbtrack.db`` + ``artifacts/``), or in memory.
+def open_sqlite(folder: str | os.PathLike[str] | None) -> Store:
+    """The store in ``folder`` (created if missing), or in memory for None."""
+    backend = SQLiteBackend(folder)
+    return Store(backend, backend.folder)
+
+
+class SQLiteBackend:
+    """Runs in a folder (``nbtrack.db`` + ``artifacts/``), or in memory.
 
     Parameters
     ----------
@@ -76,8 +82,8 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
             path = str(self.folder / DB_NAME)
         self._db_lock = threading.RLock()
         self._retry_for = _RETRY_FOR
-        self._host = socket.gethostname()
-        self._experiment_ids: dict[str, int] = {}
+        self.host = socket.gethostname()
+        self._writes = WriteState(self.host)
         self._commits = 0
         self._checkpointed = 0
         self._checkpoint_conn: sqlite3.Connection | None = None
@@ -92,7 +98,6 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
                              "and its permissions") from None
         self._retrying(self._configure)
         self._retrying(self._migrate)
-        super().__init__()
 
     # ------------------------------------------------------------ plumbing
     def _configure(self) -> None:
@@ -178,7 +183,8 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
         except sqlite3.Error:
             pass
 
-    def _idle(self) -> None:
+    def idle(self) -> None:
+        """Checkpoint the write-ahead log now and then, off the writers' path."""
         if self.folder is None or self._commits - self._checkpointed < _CHECKPOINT_EVERY:
             return
         self._checkpointed = self._commits
@@ -195,7 +201,8 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
             except sqlite3.Error:
                 pass  # another process is checkpointing; the next tick tries again
 
-    def _close(self) -> None:
+    def close(self) -> None:
+        """Close the connections."""
         with self._db_lock, self._checkpoint_lock:
             self._closed = True
             self._conn.close()
@@ -207,27 +214,23 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
         return self._read(lambda c: c.execute("SELECT version FROM nbtrack_schema").fetchone()[0])
 
     def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        self.flush()
         return self._retrying(lambda: fn(self._conn))
 
     # -------------------------------------------------------------- writes
-    def _apply(self, ops: list[Op]) -> None:
+    def apply(self, ops: Sequence[Op]) -> None:
+        """Write buffered operations in one transaction."""
         try:
-            self._transaction(lambda c: self._apply_ops(c, ops))
+            self._transaction(lambda c: write_ops(c, self._writes, ops))
         except sqlite3.Error as exc:
             raise StoreError(f"could not write to {self.uri}: {exc}") from None
         except BaseException:
             # a rolled-back transaction may have created an experiment id we cached
-            self._experiment_ids.clear()
+            self._writes.experiment_ids.clear()
             raise
 
-    def _apply_ops(self, c: sqlite3.Connection, ops: list[Op]) -> None:
-        for op in ops:
-            handler = getattr(self, f"_op_{op.kind}")
-            handler(c, op.run_id, op.payload)
-
-    def _put_content(self, artifact: Artifact, data: bytes | None,
-                     source_path: str | None) -> Artifact:
+    def put_content(self, artifact: Artifact, data: bytes | None,
+                    source_path: str | None) -> Artifact:
+        """Store artifact bytes by content hash; return the artifact with hash and size."""
         check_artifact_name(artifact.name)
         if data is not None:
             digest, size = self.content.put_bytes(data)
@@ -259,39 +262,9 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
             raise AmbiguousRunIdError(run_id_or_prefix, found)
         return found[0]
 
-    def get_run(self, run_id_or_prefix: str) -> Run:
-        """Return one run by id or unique prefix."""
-        run_id = self.resolve_id(run_id_or_prefix)
-
-        def load(c: sqlite3.Connection) -> Run:
-            row = c.execute(f"SELECT {_RUN_COLUMNS} FROM runs r JOIN experiments e "
-                            "ON e.experiment_id = r.experiment_id WHERE r.run_id = ?",
-                            (run_id,)).fetchone()
-            params = {k: decode_param(v, t, x) for k, v, t, x in c.execute(
-                "SELECT key, value, vtype, text FROM params WHERE run_id = ? ORDER BY key",
-                (run_id,))}
-            metrics = {k: decode_float(v, x) for k, v, x in c.execute(
-                "SELECT key, value, exact FROM latest_metrics WHERE run_id = ? ORDER BY key",
-                (run_id,))}
-            tags = dict(c.execute("SELECT key, value FROM tags WHERE run_id = ? ORDER BY key",
-                                  (run_id,)).fetchall())
-            artifacts = tuple(
-                Artifact(n, h, s, k, json.loads(m)) for n, h, s, k, m in c.execute(
-                    "SELECT name, sha256, size, kind, meta FROM artifacts WHERE run_id = ? "
-                    "ORDER BY name", (run_id,)))
-            return self._run_from_row(row, params, metrics, tags, artifacts)
-
-        return self._read(load)
-
-    def _run_from_row(self, row: Sequence[Any], params: dict[str, Any],
-                      metrics: dict[str, float], tags: dict[str, str],
-                      artifacts: tuple[Artifact, ...]) -> Run:
-        (run_id, experiment, name, status, start, end, cell_id, parent, host, pid, beat,
-         error) = row
-        return Run(run_id=run_id, experiment=experiment, name=name, status=RunStatus(status),
-                   start_time=start, end_time=end, params=params, metrics=metrics, tags=tags,
-                   artifacts=artifacts, cell_id=cell_id, parent_run_id=parent, host=host,
-                   pid=pid, heartbeat=beat, error=error, reader=self)
+    def get_run(self, run_id: str) -> Run:
+        """Return one run by full id."""
+        return self._read(lambda c: read_run(c, run_id))
 
     def _query(self, where: Node | None, order_by: Sequence[OrderKey], experiment: str | None,
                limit: int | None, offset: int, columns: str) -> tuple[str, list[Any]]:
@@ -330,11 +303,10 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
                 best, best_count = item, count
         return best
 
-    def search(self, where: Node | None = None, order_by: Sequence[OrderKey] = (),
-               experiment: str | None = None, limit: int | None = None,
-               offset: int = 0) -> RunTable:
+    def search(self, where: Node | None, order_by: Sequence[OrderKey],
+               experiment: str | None, limit: int | None, offset: int) -> RunTable:
         """Return the matching runs as columns (see :class:`RunTable`)."""
-        sql, args = self._query(where, order_by, experiment, limit, offset, _RUN_COLUMNS)
+        sql, args = self._query(where, order_by, experiment, limit, offset, RUN_COLUMNS)
         whole = where is None and experiment is None and limit is None and not offset
 
         def run(c: sqlite3.Connection) -> RunTable:
@@ -345,50 +317,13 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
             cached = self._search_cache
             if cached is not None and cached[0] == key and cached[1] == version:
                 return cached[2].copy()
-            table = self._table(c, c.execute(sql, args).fetchall(), whole)
+            table = read_table(c, c.execute(sql, args).fetchall(), whole)
             self._search_cache = (key, version, table)
             return table.copy()
 
         return self._read(run)
 
-    def _table(self, c: sqlite3.Connection, rows: list[Any], whole: bool) -> RunTable:
-        names = ("run_id", "experiment", "name", "status", "start_time", "end_time", "cell_id",
-                 "parent_run_id")
-        table = RunTable(base={n: [row[i] for row in rows] for i, n in enumerate(names)})
-        if not rows:
-            return table
-        index = {run_id: i for i, run_id in enumerate(table.base["run_id"])}
-        n = len(rows)
-        if whole:
-            scope, args = "", ()
-        else:
-            scope, args = " WHERE run_id IN (SELECT value FROM json_each(?))", \
-                (json.dumps(table.base["run_id"]),)
-        columns = table.params
-        for run_id, key, value, vtype, text in c.execute(
-                "SELECT run_id, key, value, vtype, text FROM params" + scope, args):
-            column = columns.get(key)
-            if column is None:
-                column = columns[key] = [None] * n
-            # strings, 64-bit ints and ordinary floats come back from SQL as they are
-            column[index[run_id]] = value if text is None and vtype <= 2 else \
-                decode_param(value, vtype, text)
-        columns = table.metrics
-        for run_id, key, value, exact in c.execute(
-                "SELECT run_id, key, value, exact FROM latest_metrics" + scope, args):
-            column = columns.get(key)
-            if column is None:
-                column = columns[key] = [None] * n
-            column[index[run_id]] = value if exact is None else float(exact)
-        columns = table.tags
-        for run_id, key, value in c.execute("SELECT run_id, key, value FROM tags" + scope, args):
-            column = columns.get(key)
-            if column is None:
-                column = columns[key] = [None] * n
-            column[index[run_id]] = value
-        return table
-
-    def count(self, where: Node | None = None, experiment: str | None = None) -> int:
+    def count(self, where: Node | None, experiment: str | None) -> int:
         """Count the matching runs."""
         sql, args = self._query(where, (), experiment, None, 0, _COUNT)
         return self._read(lambda c: c.execute(sql, args).fetchone()[0])
@@ -399,11 +334,6 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
             Metric(key, decode_float(v, x), s, t) for s, v, x, t in c.execute(
                 "SELECT step, value, exact, timestamp FROM metrics WHERE run_id = ? AND key = ? "
                 "ORDER BY step, timestamp, rowid", (run_id, key))])
-
-    def metric_keys(self, run_id: str) -> list[str]:
-        """Names of the metrics a run logged."""
-        return self._read(lambda c: [k for (k,) in c.execute(
-            "SELECT key FROM latest_metrics WHERE run_id = ? ORDER BY key", (run_id,))])
 
     def get_context(self, run_id: str) -> dict[str, Any]:
         """Context entries of a run, with its environment under ``environment``."""
@@ -423,13 +353,9 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
         return self._read(lambda c: [n for (n,) in c.execute(
             "SELECT name FROM experiments ORDER BY experiment_id")])
 
-    def read_artifact(self, run_id: str, name: str) -> bytes:
+    def read_content(self, run_id: str, name: str) -> bytes:
         """Return an artifact's bytes after checking their hash."""
         return self.content.read(name, self._artifact_row(run_id, name)[0])
-
-    def artifact_path(self, run_id: str, name: str) -> str:
-        """Path of an artifact's content, checked against its hash."""
-        return self.content.checked_path(name, self._artifact_row(run_id, name)[0])
 
     def _artifact_row(self, run_id: str, name: str) -> tuple[str, str, dict[str, Any]]:
         row = self._read(lambda c: c.execute(
@@ -447,9 +373,24 @@ class SQLiteStore(SQLiteWrites, SQLiteMaintenance, Store):
             "SELECT size FROM artifacts WHERE run_id = ? AND name = ?", (run_id, name)).fetchone()[0])
         return Artifact(name, digest, size, kind, meta)
 
-    def load_model(self, run_id: str, name: str, trusted: bool) -> Any:
-        """Load a model artifact (see :func:`nbtrack.models.load`)."""
-        from ..models import load_model_artifact
+    # --------------------------------------------------------- housekeeping
+    def reap_dead_runs(self, open_here: set[str]) -> list[str]:
+        """Mark RUNNING runs whose process is gone (or silent too long) as KILLED."""
+        return self._transaction(lambda c: reap_dead_runs(c, self.host, open_here))
 
-        record = self.artifact_record(run_id, name)
-        return load_model_artifact(record, self.content.read(name, record.sha256), trusted)
+    def bulk_import(self, runs: Iterable[Run], batch_size: int) -> int:
+        """Write finished runs in large transactions (no buffer)."""
+        count = bulk_import(self._transaction, self._writes, runs, batch_size)
+        self._retrying(lambda: self._conn.execute("PRAGMA optimize"))
+        return count
+
+    def gc(self, dry_run: bool, min_age: float) -> list[str]:
+        """Artifact files no run refers to (older than ``min_age`` seconds), deleted unless dry."""
+        referenced = set(self._read(lambda c: [h for (h,) in c.execute(
+            "SELECT DISTINCT sha256 FROM artifacts")]))
+        return collect_garbage(referenced, self.content, self.folder is not None, dry_run,
+                               min_age)
+
+    def fsck(self) -> list[str]:
+        """Run SQLite's integrity check and re-hash every artifact; return problems."""
+        return check_store(self._read, self.content)

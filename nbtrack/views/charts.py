@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any, Sequence
 
-from ..store.base import RunTable
+from ..store.contract import RunTable
 
 __all__ = ["history_png", "bar_png", "label_for", "series_png", "scatter_png", "parallel_png",
            "numeric_params", "confusion_png"]

@@ -7,7 +7,7 @@ import html
 from typing import Any
 
 from ..filters import Node
-from ..store.base import RunTable
+from ..store.contract import RunTable
 from .artifacts import confusion_matrices, score_tables
 from .charts import (bar_png, confusion_png, history_png, numeric_params, parallel_png,
                      scatter_png)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..filters import Node, all_of, as_node, by_ids, parse_filter, parse_order_by
-from ..store.base import RunTable
+from ..store.contract import RunTable
 
 __all__ = ["select_runs", "selection"]
 
@@ -37,7 +37,7 @@ def selection(store: Any, runs: Any = None, filter: str | Node | None = None,
     elif runs is not None:
         ids = [str(r) for r in _iterate(runs)]
     if ids is not None:
-        full = tuple(store.resolve_id(i) if hasattr(store, "resolve_id") else i for i in ids)
+        full = tuple(store.resolve_id(i) for i in ids)
         where = all_of(by_ids(full), where)
         experiment = None
     return where, experiment

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from ..report import format_cell
-from ..store.base import RunTable
+from ..store.contract import RunTable
 
 __all__ = ["differing_params", "text_table", "html_table", "records"]
 

@@ -1,13 +1,17 @@
-"""The one-line summary shown under a tracked cell (HTML with a text fallback)."""
+"""What a tracked cell shows under itself: a one-line summary (HTML with a text
+fallback) and, when the cell has run before in a live frontend, a button that
+compares its runs."""
 
 from __future__ import annotations
 
 import html
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-__all__ = ["Summary", "format_value"]
+from ..guard import guarded
+
+__all__ = ["Summary", "format_value", "show_tracked_cell"]
 
 _MAX_ITEMS = 4
 _STYLE = {"FINISHED": ("●", "#2e7d32", "finished"), "FAILED": ("✖", "#c62828", "failed"),
@@ -104,3 +108,23 @@ class Summary:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return {"text/plain": self.text(), "text/html": self.html()}
+
+
+def show_tracked_cell(summary: Summary, store: Any, compare_cell: str | None,
+                      display: Callable[[Any], None] | None = None) -> None:
+    """Display the summary line and, for ``compare_cell``, a button comparing its runs."""
+    if display is None:
+        from IPython.display import display as ipython_display
+
+        display = ipython_display
+    shown = display
+    guarded("show the summary", lambda: shown(summary))
+    if compare_cell is not None:
+        guarded("offer a comparison", lambda: _offer_compare(store, compare_cell, shown))
+
+
+def _offer_compare(store: Any, cell_id: str, display: Callable[[Any], None]) -> None:
+    from ..filters import by_cell
+    from .cell_compare import cell_compare_box
+
+    display(cell_compare_box(store, cell_id, store.count(by_cell(cell_id))))

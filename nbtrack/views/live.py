@@ -60,7 +60,7 @@ class LiveChart:
 
     def _draw(self) -> None:
         try:
-            from ..views.charts import series_png
+            from .charts import series_png
 
             png = series_png({k: v for k, v in list(self.series.items())[:_MAX_KEYS]})
             import base64

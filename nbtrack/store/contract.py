@@ -1,0 +1,138 @@
+"""What a store backend implements, and the values that cross that line.
+
+A backend persists; it does not buffer, time or retry writes on behalf of the
+caller (:mod:`nbtrack.store.buffer` does that once for every backend) and it
+knows nothing of models, notebooks or views. :class:`Backend` is the whole
+contract a second backend (PostgreSQL, say) must meet, and
+``tests/test_store_contract.py`` runs the same suite against every one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Protocol, Sequence
+
+from ..entities import Artifact, Metric, Run
+from ..filters import Node, OrderKey
+
+__all__ = ["Backend", "Op", "RunTable", "STALE_AFTER", "OP_KINDS"]
+
+#: A running run whose heartbeat is older than this is considered dead (seconds).
+STALE_AFTER = 120.0
+
+#: Every kind of :class:`Op` a backend must be able to write.
+OP_KINDS = ("create_run", "params", "metrics", "points", "tags", "context", "artifact",
+            "heartbeat", "end_run")
+
+
+@dataclass
+class Op:
+    """One buffered write.
+
+    ``kind`` is one of :data:`OP_KINDS`; the payload's shape depends on it:
+    ``create_run`` ``(Run, context dict, environment dict or None)``; ``params``
+    and ``tags`` lists of ``(key, value)``; ``metrics`` a list of :class:`Metric`;
+    ``points`` a list of ``(key, value, step, timestamp)``; ``context`` a dict;
+    ``artifact`` an :class:`Artifact` whose content is stored already;
+    ``heartbeat`` a timestamp; ``end_run`` ``(RunStatus, end_time, error)``.
+    """
+
+    kind: str
+    run_id: str
+    payload: Any = None
+
+
+@dataclass
+class RunTable:
+    """Runs as columns, the shape a DataFrame is built from without per-row objects.
+
+    ``base`` maps the fixed columns (run_id, experiment, name, ...) to lists;
+    ``params`` / ``metrics`` / ``tags`` map each key to a list aligned with
+    ``base["run_id"]`` (None where a run lacks the key).
+    """
+
+    base: dict[str, list[Any]] = field(default_factory=dict)
+    params: dict[str, list[Any]] = field(default_factory=dict)
+    metrics: dict[str, list[Any]] = field(default_factory=dict)
+    tags: dict[str, list[Any]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.base.get("run_id", ()))
+
+    def copy(self) -> RunTable:
+        """A copy whose column lists can be changed without touching this one."""
+        return RunTable({k: list(v) for k, v in self.base.items()},
+                        {k: list(v) for k, v in self.params.items()},
+                        {k: list(v) for k, v in self.metrics.items()},
+                        {k: list(v) for k, v in self.tags.items()})
+
+
+class Backend(Protocol):
+    """A place runs persist. Reads see every write :meth:`apply` has returned from."""
+
+    #: Where the store is, as ``open_store`` accepts it (``sqlite:///...``, ``memory:``).
+    uri: str
+    #: The host name this process records runs under (liveness is judged per host).
+    host: str
+
+    # -- writes
+    def apply(self, ops: Sequence[Op]) -> None:
+        """Write the operations in one transaction: all of them or, on error, none."""
+
+    def put_content(self, artifact: Artifact, data: bytes | None,
+                    source_path: str | None) -> Artifact:
+        """Store artifact bytes by content; return the artifact with its sha256 and size."""
+
+    # -- reads
+    def resolve_id(self, run_id_or_prefix: str) -> str:
+        """The full id of a run given by id or unique prefix (4+ characters)."""
+
+    def get_run(self, run_id: str) -> Run:
+        """One run by full id."""
+
+    def search(self, where: Node | None, order_by: Sequence[OrderKey],
+               experiment: str | None, limit: int | None, offset: int) -> RunTable:
+        """The matching runs as columns, newest first unless ``order_by`` says otherwise."""
+
+    def count(self, where: Node | None, experiment: str | None) -> int:
+        """How many runs match."""
+
+    def metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every point of one metric of one run, in step order."""
+
+    def get_context(self, run_id: str) -> dict[str, Any]:
+        """A run's context entries, with its environment under ``environment``."""
+
+    def experiments(self) -> list[str]:
+        """Names of the experiments, oldest first."""
+
+    def artifact_record(self, run_id: str, name: str) -> Artifact:
+        """The stored record of one artifact (hash, kind, metadata)."""
+
+    def read_content(self, run_id: str, name: str) -> bytes:
+        """An artifact's bytes, re-hashed against the record."""
+
+    def schema_version(self) -> int:
+        """The version of the backend's schema."""
+
+    # -- housekeeping
+    def reap_dead_runs(self, open_here: set[str]) -> list[str]:
+        """Mark RUNNING runs whose process is gone KILLED (never those in ``open_here``)."""
+
+    def bulk_import(self, runs: Iterable[Run], batch_size: int) -> int:
+        """Write finished runs in large transactions; return how many."""
+
+    def gc(self, dry_run: bool, min_age: float) -> list[str]:
+        """Artifact content no run refers to; deleted unless ``dry_run``."""
+
+    def fsck(self) -> list[str]:
+        """Problems found checking the database and re-hashing every artifact."""
+
+    def bound_waits(self, seconds: float) -> None:
+        """From now on wait at most ``seconds`` for a store another process holds."""
+
+    def idle(self) -> None:
+        """Housekeeping the background thread may run between flushes."""
+
+    def close(self) -> None:
+        """Release connections and files."""

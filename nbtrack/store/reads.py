@@ -1,0 +1,90 @@
+"""Reading runs out of SQLite rows: one run as an entity, many as columns."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any, Sequence
+
+from ..entities import Artifact, Run, RunStatus
+from .codec import decode_float, decode_param
+from .contract import RunTable
+
+__all__ = ["RUN_COLUMNS", "read_run", "read_table"]
+
+#: The run columns every read selects, in the order the functions below unpack them.
+RUN_COLUMNS = ("r.run_id, e.name, r.name, r.status, r.start_time, r.end_time, r.cell_id, "
+               "r.parent_run_id, r.host, r.pid, r.heartbeat, r.error")
+
+
+def read_run(c: sqlite3.Connection, run_id: str) -> Run:
+    """One run by full id, with its params, latest metrics, tags and artifacts."""
+    row = c.execute(f"SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e "
+                    "ON e.experiment_id = r.experiment_id WHERE r.run_id = ?",
+                    (run_id,)).fetchone()
+    params = {k: decode_param(v, t, x) for k, v, t, x in c.execute(
+        "SELECT key, value, vtype, text FROM params WHERE run_id = ? ORDER BY key",
+        (run_id,))}
+    metrics = {k: decode_float(v, x) for k, v, x in c.execute(
+        "SELECT key, value, exact FROM latest_metrics WHERE run_id = ? ORDER BY key",
+        (run_id,))}
+    tags = dict(c.execute("SELECT key, value FROM tags WHERE run_id = ? ORDER BY key",
+                          (run_id,)).fetchall())
+    artifacts = tuple(
+        Artifact(n, h, s, k, json.loads(m)) for n, h, s, k, m in c.execute(
+            "SELECT name, sha256, size, kind, meta FROM artifacts WHERE run_id = ? "
+            "ORDER BY name", (run_id,)))
+    return _run_from_row(row, params, metrics, tags, artifacts)
+
+
+def _run_from_row(row: Sequence[Any], params: dict[str, Any],
+                  metrics: dict[str, float], tags: dict[str, str],
+                  artifacts: tuple[Artifact, ...]) -> Run:
+    (run_id, experiment, name, status, start, end, cell_id, parent, host, pid, beat,
+     error) = row
+    return Run(run_id=run_id, experiment=experiment, name=name, status=RunStatus(status),
+               start_time=start, end_time=end, params=params, metrics=metrics, tags=tags,
+               artifacts=artifacts, cell_id=cell_id, parent_run_id=parent, host=host,
+               pid=pid, heartbeat=beat, error=error)
+
+
+def read_table(c: sqlite3.Connection, rows: list[Any], whole: bool) -> RunTable:
+    """The runs of ``rows`` (in order) with their params, latest metrics and tags as columns.
+
+    ``whole`` says the rows are every run, so the key tables are read without a filter.
+    """
+    names = ("run_id", "experiment", "name", "status", "start_time", "end_time", "cell_id",
+             "parent_run_id")
+    table = RunTable(base={n: [row[i] for row in rows] for i, n in enumerate(names)})
+    if not rows:
+        return table
+    index = {run_id: i for i, run_id in enumerate(table.base["run_id"])}
+    n = len(rows)
+    if whole:
+        scope, args = "", ()
+    else:
+        scope, args = " WHERE run_id IN (SELECT value FROM json_each(?))", \
+            (json.dumps(table.base["run_id"]),)
+    columns = table.params
+    for run_id, key, value, vtype, text in c.execute(
+            "SELECT run_id, key, value, vtype, text FROM params" + scope, args):
+        column = columns.get(key)
+        if column is None:
+            column = columns[key] = [None] * n
+        # strings, 64-bit ints and ordinary floats come back from SQL as they are
+        column[index[run_id]] = value if text is None and vtype <= 2 else \
+            decode_param(value, vtype, text)
+    columns = table.metrics
+    for run_id, key, value, exact in c.execute(
+            "SELECT run_id, key, value, exact FROM latest_metrics" + scope, args):
+        column = columns.get(key)
+        if column is None:
+            column = columns[key] = [None] * n
+        column[index[run_id]] = value if exact is None else float(exact)
+    columns = table.tags
+    for run_id, key, value in c.execute("SELECT run_id, key, value FROM tags" + scope, args):
+        column = columns.get(key)
+        if column is None:
+            column = columns[key] = [None] * n
+        column[index[run_id]] = value
+    return table

@@ -1,0 +1,40 @@
+"""The write buffer: a failing background flush warns once and loses nothing."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from nbtrack.entities import Run
+from nbtrack.errors import NbtrackWarning
+from nbtrack.ids import new_run_id
+from nbtrack.store import buffer as buffer_module
+from nbtrack.store import open_store
+
+
+def test_a_failing_background_flush_warns_once_and_keeps_every_record(tmp_path, monkeypatch):
+    store = open_store(str(tmp_path / "store"))
+    # this test drives the buffer itself; the shared thread must not tick it meanwhile
+    buffer_module._OPEN.discard(store.buffer)
+    run = Run(new_run_id(), experiment="exp", start_time=time.time())
+    store.create_run(run)
+    store.log_batch(run.run_id, params=[("alpha", 0.5)])
+
+    def disk_full(ops):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store.backend, "apply", disk_full)
+    store.buffer._pending_since = time.monotonic() - 10
+    with pytest.warns(NbtrackWarning, match=r"disk full.*2 record\(s\) are kept in memory"):
+        store.buffer.tick(beat=False)
+    with pytest.warns() as later:
+        store.buffer._pending_since = time.monotonic() - 10
+        store.buffer.tick(beat=False)
+        import warnings
+        warnings.warn("marker", UserWarning)
+    assert [str(w.message) for w in later] == ["marker"], "one warning, not one per tick"
+    monkeypatch.undo()
+    store.buffer.tick(beat=True)
+    assert store.get_run(run.run_id).params == {"alpha": 0.5}
+    store.close()
