@@ -85,7 +85,11 @@ class ModelWriterProcess:
             [python or sys.executable, "-m", "nbtrack.model_writer"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             # the kernel forwards its own stderr into the notebook: keep the child's out
-            stderr=subprocess.DEVNULL, cwd=os.getcwd())
+            stderr=subprocess.DEVNULL, cwd=os.getcwd(),
+            # out of the kernel's process group: interrupting the kernel must not reach
+            # it, and ipykernel's shutdown (which waits for its group's children) must
+            # not wait for it; it ends when the kernel's end closes its pipe
+            start_new_session=True)
 
     @property
     def alive(self) -> bool:
@@ -147,13 +151,15 @@ class ModelWriterProcess:
         proc, self._proc = self._proc, None
         if proc is None:
             return
+        # the child keeps no state worth a graceful end, and may still be importing:
+        # waiting for it would hold up the kernel's exit
         try:
             if proc.stdin is not None:
                 proc.stdin.close()
-            proc.wait(timeout=2)
-        except Exception:
-            proc.kill()
-            proc.wait()
+        except OSError:
+            pass
+        proc.kill()
+        proc.wait()
 
 
 _writer: ModelWriterProcess | None = None

@@ -89,3 +89,12 @@ def test_a_child_that_never_starts_declines():
     process = ModelWriterProcess(python="/bin/false")
     assert process.dump([1]) is None
     assert not process.alive
+
+
+def test_the_child_is_outside_the_kernels_process_group(writer):
+    # ipykernel waits at shutdown for the children of its group, and an interrupt of the
+    # kernel signals the group: neither must reach the model writer
+    import os
+
+    assert writer._proc is not None
+    assert os.getpgid(writer._proc.pid) != os.getpgrp()
