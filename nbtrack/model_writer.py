@@ -28,7 +28,8 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import subprocess
 
-__all__ = ["ModelWriterProcess", "WriterResult", "start_model_writer", "model_writer"]
+__all__ = ["ModelWriterProcess", "ModelWriterFailed", "WriterResult", "start_model_writer",
+           "model_writer"]
 
 _LENGTH = struct.Struct("!Q")
 

@@ -11,14 +11,15 @@ import os
 import socket
 import threading
 import time
-import traceback
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Iterable, Mapping
 
 from .entities import Artifact, Metric, Run, RunStatus
+from .confusion import confusion_counts
 from .errors import InvalidValueError, NoActiveRunError
 from .filters import Node, as_node, parse_order_by
+from .run_exit import format_error, watch_exit
 from .ids import new_run_id
 from .validation import check_key, to_metric_value, to_param_value, to_step, to_tag_value
 
@@ -59,9 +60,9 @@ class ActiveRun:
         if exc_type is None:
             self._tracker.end_run(self, RunStatus.FINISHED)
         elif issubclass(exc_type, KeyboardInterrupt):
-            self._tracker.end_run(self, RunStatus.INTERRUPTED, _format_error(exc_type, exc, tb))
+            self._tracker.end_run(self, RunStatus.INTERRUPTED, format_error(exc_type, exc, tb))
         else:
-            self._tracker.end_run(self, RunStatus.FAILED, _format_error(exc_type, exc, tb))
+            self._tracker.end_run(self, RunStatus.FAILED, format_error(exc_type, exc, tb))
         return False
 
     @property
@@ -92,50 +93,6 @@ class ActiveRun:
     def get(self) -> Run:
         """The run as currently recorded in the store."""
         return self._tracker.store.get_run(self.run_id)
-
-
-def _format_error(exc_type: type[BaseException], exc: BaseException | None,
-                  tb: TracebackType | None) -> str:
-    return "".join(traceback.format_exception(exc_type, exc, tb))
-
-
-_exit_state: dict[str, Any] = {"watching": [], "error": None}
-
-
-def _watch_exit(tracker: Tracker) -> None:
-    """Make runs left open end at exit: FAILED after an uncaught exception, else FINISHED."""
-    import atexit
-    import sys
-
-    watching = _exit_state["watching"]
-    if any(t is tracker for t in watching):
-        return
-    if not watching:
-        previous = sys.excepthook
-
-        def remember(exc_type: Any, exc: Any, tb: Any) -> None:
-            _exit_state["error"] = _format_error(exc_type, exc, tb)
-            previous(exc_type, exc, tb)
-
-        sys.excepthook = remember
-        atexit.register(_end_runs_at_exit)
-    watching.append(tracker)
-
-
-def _end_runs_at_exit() -> None:
-    from .store.buffer import EXIT_WAIT
-
-    error = _exit_state["error"]
-    status = RunStatus.FINISHED if error is None else RunStatus.FAILED
-    for tracker in _exit_state["watching"]:
-        try:
-            if tracker._store is not None:
-                tracker._store.bound_waits(EXIT_WAIT)
-            tracker.end_open_runs(status, error)
-        except Exception as exc:  # exit must go on whatever the store says
-            import sys
-
-            print(f"nbtrack: could not end open runs at exit: {exc}", file=sys.stderr)
 
 
 class Tracker:
@@ -221,7 +178,7 @@ class Tracker:
             self.store.create_run(run, context, environment)
             active = ActiveRun(self, run)
             self._stack.append(active)
-            _watch_exit(self)
+            watch_exit(self)
         return active
 
     def end_open_runs(self, status: RunStatus, error: str | None = None) -> None:
@@ -379,14 +336,7 @@ class Tracker:
         import json
 
         target = self._target(run, "log a confusion matrix")
-        truth, predicted = [_plain(v) for v in y_true], [_plain(v) for v in y_pred]
-        if len(truth) != len(predicted):
-            raise InvalidValueError(f"y_true has {len(truth)} values and y_pred {len(predicted)}; "
-                                    "pass one prediction per true label")
-        if labels is None:
-            labels = sorted(set(truth) | set(predicted), key=str)
-        labels = [_plain(v) for v in labels]
-        matrix = _confusion_counts(truth, predicted, labels)
+        labels, matrix = confusion_counts(y_true, y_pred, labels)
         data = json.dumps({"labels": labels, "matrix": matrix}).encode()
         return self.store.add_artifact(
             target.run_id, Artifact(name, "", 0, "confusion_matrix", {"labels": labels}),
@@ -407,22 +357,6 @@ class Tracker:
                                else list(order_by))
         table = self.store.search(where, order, experiment or self.experiment, limit)
         return runs_frame(table)
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python value it holds (labels must be JSON)."""
-    return value.item() if hasattr(value, "item") else value
-
-
-def _confusion_counts(truth: list[Any], predicted: list[Any], labels: list[Any]) -> list[list[int]]:
-    """Rows: true label, columns: predicted label; pairs outside ``labels`` are left out."""
-    position = {label: i for i, label in enumerate(labels)}
-    matrix = [[0] * len(labels) for _ in labels]
-    for t, p in zip(truth, predicted):
-        row, column = position.get(t), position.get(p)
-        if row is not None and column is not None:
-            matrix[row][column] += 1
-    return matrix
 
 
 _process_tracker: Tracker | None = None

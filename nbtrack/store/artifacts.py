@@ -144,11 +144,6 @@ class LocalContent:
                              "run `nbtrack fsck`") from None
         return _verify(name, data, digest)
 
-    def checked_path(self, name: str, digest: str) -> str:
-        """Path of the content after re-hashing it."""
-        self.read(name, digest)
-        return str(self.path_for(digest))
-
     def all_digests(self) -> dict[str, Path]:
         """Every stored hash and its file (temporary leftovers excluded)."""
         found: dict[str, Path] = {}
@@ -193,13 +188,6 @@ class MemoryContent(LocalContent):
         if digest not in self.blobs:
             raise StoreError(f"artifact {name!r} is missing from the store")
         return _verify(name, self.blobs[digest], digest)
-
-    def checked_path(self, name: str, digest: str) -> str:  # noqa: D102
-        data = self.read(name, digest)
-        fd, tmp = tempfile.mkstemp(prefix="nbtrack-artifact-")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        return tmp
 
     def all_digests(self) -> dict[str, Path]:  # noqa: D102
         return {d: Path(d) for d in self.blobs}

@@ -15,21 +15,16 @@ from typing import Any, Iterable, Protocol, Sequence
 from ..entities import Artifact, Metric, Run
 from ..filters import Node, OrderKey
 
-__all__ = ["Backend", "Op", "RunTable", "STALE_AFTER", "OP_KINDS"]
+__all__ = ["Backend", "Op", "RunTable", "STALE_AFTER"]
 
 #: A running run whose heartbeat is older than this is considered dead (seconds).
 STALE_AFTER = 120.0
-
-#: Every kind of :class:`Op` a backend must be able to write.
-OP_KINDS = ("create_run", "params", "metrics", "points", "tags", "context", "artifact",
-            "heartbeat", "end_run")
-
 
 @dataclass
 class Op:
     """One buffered write.
 
-    ``kind`` is one of :data:`OP_KINDS`; the payload's shape depends on it:
+    A backend writes every kind; the payload's shape depends on it:
     ``create_run`` ``(Run, context dict, environment dict or None)``; ``params``
     and ``tags`` lists of ``(key, value)``; ``metrics`` a list of :class:`Metric`;
     ``points`` a list of ``(key, value, step, timestamp)``; ``context`` a dict;
