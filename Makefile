@@ -10,7 +10,7 @@ LABSRC := $(wildcard labextension/src/*.ts labextension/style/*) labextension/pa
 # npm scripts call jupyter-builder from the venv
 NPM    := PATH="$(abspath $(VENV))/bin:$$PATH" npm --prefix labextension
 
-.PHONY: demo test test-fast test-labextension bench clean chromium
+.PHONY: demo test test-fast test-labextension lint bench clean chromium
 
 # the editable install runs npm install and builds the extension (Node.js and npm are
 # on the machine); labextension develop links the build into the venv so rebuilds apply
@@ -34,10 +34,15 @@ demo: $(STAMP)
 	cd notebooks && ../$(VENV)/bin/nbtrack runs --experiment digits-sgd --limit 3
 	@echo "executed notebooks: notebooks/executed/; exported reproduction: notebooks/repro/"
 
-## test: the whole test suite: the extension's unit tests (node:test), then pytest
-## (installs Debian's chromium for the browser tests if missing)
-test: $(LABEXT) chromium test-labextension
+## test: the whole test suite: lint and type checks, the extension's unit tests (node:test),
+## then pytest (installs Debian's chromium for the browser tests if missing)
+test: $(LABEXT) chromium lint test-labextension
 	$(PY) -m pytest
+
+## lint: ruff (pyflakes, pycodestyle, bugbear) and mypy (strict on the core; see pyproject.toml)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check --no-cache nbtrack tests bench
+	$(VENV)/bin/mypy --cache-dir=/dev/null
 
 test-labextension: $(LABEXT)
 	$(NPM) test

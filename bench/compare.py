@@ -258,8 +258,8 @@ def notes(results: Results, facts: dict[str, Any]) -> list[str]:
     if ("million_search", "nbtrack") in results:
         unlimited = median(results, "million_search", "nbtrack", "unlimited")
         rows = median(results, "million_search", "nbtrack", "unlimited_rows")
-        out.append(f"- the same search over {facts['big']:,} runs without a limit returns {rows:,.0f} "
-                   f"rows in {fmt(unlimited)}.")
+        out.append(f"- the same search over {facts['big']:,} runs without a limit returns "
+                   f"{rows:,.0f} rows in {fmt(unlimited)}.")
     for (workload, system), records in sorted(results.items()):
         for record in records:
             if "error" in record:

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 __all__ = [
     "__version__", "start_run", "end_run", "active_run", "set_experiment", "set_store",
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "log_artifact",
-    "log_model", "log_confusion_matrix", "runs", "get_run", "compare", "export", "reproduce", "load_ipython_extension",
+    "log_model", "log_confusion_matrix", "runs", "get_run", "compare", "export", "reproduce",
+    "load_ipython_extension",
     "unload_ipython_extension",
 ]
 

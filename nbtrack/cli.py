@@ -6,12 +6,12 @@ Every error is one line on stderr and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 from typing import Any, Sequence
 
 from .errors import NbtrackError
+from .views.encode import to_json
+from .views.table import render_text
 from .report import format_cell as _fmt
 from .report import format_time as _fmt_time
 
@@ -27,24 +27,6 @@ def _open(args: argparse.Namespace) -> Any:
     return store
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)  # JSON has no NaN/Infinity; keep them readable
-    return value
-
-
-def _print_table(headers: list[str], rows: list[list[str]], out: Any) -> None:
-    widths = [min(max([len(h)] + [len(r[i]) for r in rows]), 40) for i, h in enumerate(headers)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c[:w].ljust(w) for c, w in zip(cells, widths)).rstrip()
-
-    print(line(headers), file=out)
-    print(line(["-" * w for w in widths]), file=out)
-    for row in rows:
-        print(line(row), file=out)
-
-
 def cmd_runs(args: argparse.Namespace) -> int:
     """List runs as a table or JSON."""
     from .filters import parse_filter, parse_order_by
@@ -55,21 +37,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     table = store.search(where, order, args.experiment, args.limit)
     ids = table.base["run_id"]
     if args.json:
-        records = []
-        for i, run_id in enumerate(ids):
-            start, end = table.base["start_time"][i], table.base["end_time"][i]
-            records.append({
-                "run_id": run_id, "experiment": table.base["experiment"][i],
-                "name": table.base["name"][i], "status": table.base["status"][i],
-                "start_time": start, "end_time": end,
-                "duration": None if end is None else end - start,
-                "params": {k: v[i] for k, v in table.params.items() if v[i] is not None},
-                "metrics": {k: _json_value(v[i]) for k, v in table.metrics.items()
-                            if v[i] is not None},
-                "tags": {k: v[i] for k, v in table.tags.items() if v[i] is not None},
-            })
-        json.dump(records, sys.stdout, indent=2, default=str)
-        print()
+        print(to_json(table.records(), indent=2))
         return 0
     if not ids:
         print("no runs" + (" match the filter" if where else " yet"), file=sys.stderr)
@@ -87,7 +55,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                      _fmt_time(start), "" if end is None else f"{end - start:.2f}s"]
                     + [_fmt(table.params[k][i]) for k in params]
                     + [_fmt(table.metrics[k][i]) for k in metrics])
-    _print_table(headers, rows, sys.stdout)
+    print(render_text(headers, rows))
     return 0
 
 
@@ -100,10 +68,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     record = run.record
     if args.json:
         data = run.to_dict()
-        data["metrics"] = {k: _json_value(v) for k, v in data["metrics"].items()}
         data["context"] = record.to_dict()
-        json.dump(data, sys.stdout, indent=2, default=str)
-        print()
+        print(to_json(data, indent=2))
         return 0
     print(describe_run(run, record))
     return 0
@@ -112,17 +78,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Runs side by side in the terminal (params that differ marked)."""
     from .views.selection import select_runs
-    from .views.table import differing_params, records, text_table
+    from .views.table import differing_params, text_table
 
     store = _open(args)
     table = select_runs(store, args.runs or None, args.filter, args.experiment,
                         args.sort, args.limit)
     if args.json:
-        data = {"runs": records(table), "differing_params": differing_params(table)}
-        for record in data["runs"]:
-            record["metrics"] = {k: _json_value(v) for k, v in record["metrics"].items()}
-        json.dump(data, sys.stdout, indent=2, default=str)
-        print()
+        print(to_json({"runs": table.records(), "differing_params": differing_params(table)},
+                      indent=2))
         return 0
     if not len(table):
         print("no runs to compare", file=sys.stderr)
@@ -155,8 +118,8 @@ def cmd_gc(args: argparse.Namespace) -> int:
     verb = "deleted" if args.delete else "would delete"
     for item in found:
         print(f"{verb} {item}")
-    print(f"{len(found)} unreferenced file(s); {'' if args.delete else 'run with --delete to remove them'}".rstrip("; "),
-          file=sys.stderr)
+    advice = "" if args.delete else "run with --delete to remove them"
+    print(f"{len(found)} unreferenced file(s); {advice}".rstrip("; "), file=sys.stderr)
     return 0
 
 

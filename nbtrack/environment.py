@@ -14,14 +14,14 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from ._version import __version__
 
 __all__ = ["capture_environment", "imported_packages", "git_state", "prepare_in_background"]
 
 _lock = threading.Lock()
-_module_dists: dict[str, list[str]] | None = None
+_module_dists: Mapping[str, list[str]] | None = None
 _versions: dict[str, str] = {}
 _seen_modules: set[str] = set()
 _packages: dict[str, str] = {}
@@ -32,7 +32,7 @@ _git_cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
 _GIT_TTL = 5.0
 
 
-def _module_distributions() -> dict[str, list[str]]:
+def _module_distributions() -> Mapping[str, list[str]]:
     """Top-level module → distributions (read once per process; call with the lock)."""
     global _module_dists
     if _module_dists is None:

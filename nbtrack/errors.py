@@ -6,6 +6,8 @@ CLI and the magics can show ``str(error)`` to the user as it is.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "NbtrackError",
     "InvalidValueError",
@@ -57,7 +59,8 @@ class FilterSyntaxError(NbtrackError, ValueError):
             "(example: metrics.acc > 0.9 and params.model = 'rf')"
         )
 
-    def __reduce__(self):  # keep the error picklable across processes
+    # keep the error picklable across processes
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return (_rebuild_filter_error, (self.args[0], self.text, self.position))
 
 
@@ -77,7 +80,7 @@ class RunNotFoundError(NbtrackError, LookupError):
             f"no run matches {run_id!r}; list runs with `nbtrack runs` or nbtrack.runs()"
         )
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return (type(self), (self.run_id,))
 
 
@@ -92,7 +95,7 @@ class AmbiguousRunIdError(NbtrackError, LookupError):
             f"run id prefix {prefix!r} is ambiguous ({shown}); type more characters"
         )
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return (type(self), (self.prefix, self.candidates))
 
 
@@ -106,7 +109,7 @@ class NoActiveRunError(NbtrackError, RuntimeError):
             "or put %%track on the cell"
         )
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return (type(self), (self.what,))
 
 
@@ -124,7 +127,7 @@ class StoreVersionError(StoreError):
             f"{supported}; upgrade nbtrack (pip install -U nbtrack) to use it"
         )
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return (type(self), (self.found, self.supported))
 
 
@@ -138,7 +141,7 @@ class UnsafeArtifactNameError(InvalidValueError):
             "'plots/roc.png'"
         )
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return (type(self), (self.name, self.reason))
 
 
@@ -152,7 +155,7 @@ class ArtifactCorruptError(StoreError):
             "run `nbtrack fsck` and re-log it from its source"
         )
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return (type(self), (self.name, self.expected, self.actual))
 
 
@@ -167,7 +170,7 @@ class UntrustedModelError(NbtrackError):
             "where it came from, load it with trusted=True"
         )
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return (type(self), (self.name, self.types))
 
 
@@ -185,7 +188,7 @@ class NotebookCodeError(NbtrackError):
             f"model {name!r} needs {shown}, defined in the notebook that saved it; run the "
             f"cell that defines {shown} first (or move it into a module and import it)")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return (type(self), (self.name, self.types))
 
 
@@ -202,7 +205,7 @@ class ModelChoiceError(NbtrackError, LookupError):
                        f"name one: load_model({self.names[0]!r})")
         super().__init__(message)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return (type(self), (self.run_id, self.names))
 
 

@@ -59,11 +59,12 @@ def _parse(func: Callable[..., Any], line: str) -> Any:
         words = shlex.split(line)
     except ValueError as exc:
         raise UsageError(f"cannot parse {line!r}: {exc}") from None
+    parser = func.parser  # type: ignore[attr-defined]  # set by @magic_arguments
     if "-h" in words or "--help" in words:
-        print(func.parser.format_help())
+        print(parser.format_help())
         return None
     # shell-style quoting, so --filter "metrics.acc > 0.9" arrives without its quotes
-    return func.parser.parse_args(words)
+    return parser.parse_args(words)
 
 
 @magics_class
@@ -78,66 +79,6 @@ class TrackMagics(Magics):
     def tracker(self) -> Tracker:
         return process_tracker()
 
-    @magic_arguments()
-    @argument("--name", "-n", help="run name (also keys the cell's runs when the frontend "
-              "sends no cell id)")
-    @argument("--experiment", "-e", help="experiment for this run (default: the active one)")
-    @argument("--params", help="comma-separated names to record as params (replaces the "
-              "literal-assignment rule)")
-    @argument("--metrics", help="comma-separated names to record as metrics (replaces the "
-              "computed-number rule)")
-    @argument("--no-models", action="store_true", help="do not save fitted estimators")
-    @argument("--no-inputs", action="store_true", help="do not fingerprint input data")
-    @argument("--tag", "-t", action="append", metavar="KEY=VALUE", help="tag the run "
-              "(repeatable)")
-    @argument("--quiet", "-q", action="store_true", help="no summary line")
-    @argument("--parent", help="run this one re-creates (set by exported notebooks)")
-    @argument("--no-live", action="store_true", help="no live chart of stepped metrics")
-    @argument("command", nargs="*", help="with %%track (line): experiment, runs, show, log, "
-              "status, compare, export, reproduce; see %%track <command> --help")
-    @line_cell_magic
-    def track(self, line: str, cell: str | None = None) -> Any:
-        """Record a cell as a run (``%%track``), or work with runs (``%track <command>``).
-
-        Under ``%%track`` every execution of the cell is a new run: literal
-        assignments become params, numbers the cell computes become metrics,
-        lists of numbers it builds become metric histories, fitted estimators
-        are saved, and the data it reads is fingerprinted.
-        """
-        __tracebackhide__ = True  # noqa: F841
-        if cell is None:
-            return self._command(line)
-        args = _parse(self.track, line)
-        if args is None:
-            return None
-        if args.command:
-            raise UsageError(f"%%track takes options only, not {' '.join(args.command)!r}; "
-                             "see %%track --help")
-        options = CellOptions(name=args.name, experiment=args.experiment,
-                              params=_names(args.params), metrics=_names(args.metrics),
-                              models=not args.no_models, inputs=not args.no_inputs,
-                              tags=_key_values(args.tag, "--tag"), quiet=args.quiet,
-                              parent=args.parent, live=not args.no_live)
-        tracked = track_cell(self.shell, self.tracker, options, cell,
-                             frontend_cell_id=self.state.cell_id,
-                             executed=self.state.executed,
-                             watch=LiveChart if options.live else None,
-                             show=None if options.quiet else self._show)
-        if tracked is not None:
-            self.state.last_run_id = tracked.run_id
-        return None
-
-    def _show(self, tracked: TrackedCell) -> None:
-        show_tracked_cell(_summary_of(tracked), self.tracker.store,
-                          self._comparable_cell(tracked))
-
-    def _comparable_cell(self, tracked: TrackedCell) -> str | None:
-        """The cell whose runs a button may offer to compare: one that ran before, in a
-        live frontend (batch runs, nbclient or papermill, could never click it)."""
-        live_frontend = tracked.frontend_cell_id is not None and \
-            getattr(self.shell, "kernel", None) is not None
-        return tracked.cell_id if tracked.previous_id is not None and live_frontend else None
-
     # ---------------------------------------------------------------- commands
     def _command(self, line: str) -> Any:
         try:
@@ -150,12 +91,12 @@ class TrackMagics(Magics):
         if command in ("-h", "--help"):
             _parse(self.track, "--help")
             return None
-        handler = getattr(self, f"_cmd_{command}", None)
+        handler = self._COMMANDS.get(command)
         if handler is None:
-            raise UsageError(f"unknown command {command!r}; use one of: experiment, runs, show, "
-                             "log, status, compare, export, reproduce")
+            raise UsageError(f"unknown command {command!r}; use one of: "
+                             f"{', '.join(self._COMMANDS)}")
         try:
-            return handler(rest)
+            return handler(self, rest)
         except NbtrackError as exc:
             raise UsageError(str(exc).splitlines()[0]) from None
 
@@ -295,3 +236,71 @@ class TrackMagics(Magics):
         from .report import status_line
 
         print(status_line(self.tracker))
+
+    #: ``%track <command>``: each command and the method that runs it.
+    _COMMANDS: dict[str, Callable[[TrackMagics, str], Any]] = {
+        "experiment": _cmd_experiment, "runs": _cmd_runs, "show": _cmd_show, "log": _cmd_log,
+        "status": _cmd_status, "compare": _cmd_compare, "export": _cmd_export,
+        "reproduce": _cmd_reproduce,
+    }
+
+    # ------------------------------------------------------------- the magic
+    @magic_arguments()
+    @argument("--name", "-n", help="run name (also keys the cell's runs when the frontend "
+              "sends no cell id)")
+    @argument("--experiment", "-e", help="experiment for this run (default: the active one)")
+    @argument("--params", help="comma-separated names to record as params (replaces the "
+              "literal-assignment rule)")
+    @argument("--metrics", help="comma-separated names to record as metrics (replaces the "
+              "computed-number rule)")
+    @argument("--no-models", action="store_true", help="do not save fitted estimators")
+    @argument("--no-inputs", action="store_true", help="do not fingerprint input data")
+    @argument("--tag", "-t", action="append", metavar="KEY=VALUE", help="tag the run "
+              "(repeatable)")
+    @argument("--quiet", "-q", action="store_true", help="no summary line")
+    @argument("--parent", help="run this one re-creates (set by exported notebooks)")
+    @argument("--no-live", action="store_true", help="no live chart of stepped metrics")
+    @argument("command", nargs="*", help=f"with %%track (line): {', '.join(_COMMANDS)}; "
+              "see %%track <command> --help")
+    @line_cell_magic
+    def track(self, line: str, cell: str | None = None) -> Any:
+        """Record a cell as a run (``%%track``), or work with runs (``%track <command>``).
+
+        Under ``%%track`` every execution of the cell is a new run: literal
+        assignments become params, numbers the cell computes become metrics,
+        lists of numbers it builds become metric histories, fitted estimators
+        are saved, and the data it reads is fingerprinted.
+        """
+        __tracebackhide__ = True  # noqa: F841
+        if cell is None:
+            return self._command(line)
+        args = _parse(self.track, line)
+        if args is None:
+            return None
+        if args.command:
+            raise UsageError(f"%%track takes options only, not {' '.join(args.command)!r}; "
+                             "see %%track --help")
+        options = CellOptions(name=args.name, experiment=args.experiment,
+                              params=_names(args.params), metrics=_names(args.metrics),
+                              models=not args.no_models, inputs=not args.no_inputs,
+                              tags=_key_values(args.tag, "--tag"), quiet=args.quiet,
+                              parent=args.parent, live=not args.no_live)
+        tracked = track_cell(self.shell, self.tracker, options, cell,
+                             frontend_cell_id=self.state.cell_id,
+                             executed=self.state.executed,
+                             watch=LiveChart if options.live else None,
+                             show=None if options.quiet else self._show)
+        if tracked is not None:
+            self.state.last_run_id = tracked.run_id
+        return None
+
+    def _show(self, tracked: TrackedCell) -> None:
+        show_tracked_cell(_summary_of(tracked), self.tracker.store,
+                          self._comparable_cell(tracked))
+
+    def _comparable_cell(self, tracked: TrackedCell) -> str | None:
+        """The cell whose runs a button may offer to compare: one that ran before, in a
+        live frontend (batch runs, nbclient or papermill, could never click it)."""
+        live_frontend = tracked.frontend_cell_id is not None and \
+            getattr(self.shell, "kernel", None) is not None
+        return tracked.cell_id if tracked.previous_id is not None and live_frontend else None

@@ -21,9 +21,14 @@ __all__ = ["dump_model", "load_model_artifact", "model_summary", "ModelRecord", 
 class ModelRecord(Protocol):
     """What loading needs of an artifact's stored record (an ``Artifact`` is one)."""
 
-    name: str
-    kind: str
-    meta: Mapping[str, Any]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def meta(self) -> Mapping[str, Any]: ...
 
 
 #: The module of code typed into a notebook (or a script run as a program).

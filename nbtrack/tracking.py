@@ -13,14 +13,16 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Literal, Mapping
 
 from .entities import Artifact, Metric, Run, RunStatus
+from .config import find_store_uri
 from .confusion import confusion_counts
 from .errors import InvalidValueError, NoActiveRunError
 from .filters import Node, as_node, parse_order_by
 from .run_exit import format_error, watch_exit
 from .ids import new_run_id
+from .store import Store, open_store
 from .validation import check_key, to_metric_value, to_param_value, to_step, to_tag_value
 
 __all__ = ["Tracker", "ActiveRun", "DEFAULT_EXPERIMENT", "process_tracker"]
@@ -56,7 +58,7 @@ class ActiveRun:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> bool:
+                 tb: TracebackType | None) -> Literal[False]:
         if exc_type is None:
             self._tracker.end_run(self, RunStatus.FINISHED)
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -105,7 +107,7 @@ class Tracker:
         opened on first use.
     """
 
-    def __init__(self, store: Any = None) -> None:
+    def __init__(self, store: Store | None = None) -> None:
         self._store = store
         self._stack: list[ActiveRun] = []
         self._lock = threading.RLock()
@@ -116,20 +118,17 @@ class Tracker:
         self.metric_listeners: list[Any] = []
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store:
         """The store (opened on first use; dead runs found then are marked KILLED)."""
         if self._store is None:
             with self._lock:
                 if self._store is None:
-                    from .config import find_store_uri
-                    from .store import open_store
-
                     store = open_store(find_store_uri())
                     store.reap_dead_runs()
                     self._store = store
         return self._store
 
-    def use_store(self, store: Any) -> None:
+    def use_store(self, store: Store) -> None:
         """Switch to another store (ends nothing: call with no run open)."""
         if self._stack:
             raise InvalidValueError("cannot switch stores while a run is open; end it first")

@@ -94,10 +94,10 @@ def to_step(step: Any) -> int:
     step = _numpy_scalar(step)
     if isinstance(step, bool) or not isinstance(step, numbers.Integral):
         raise InvalidValueError(f"step must be an integer, got {type(step).__name__} {step!r}")
-    step = int(step)
-    if not _STEP_MIN <= step <= _STEP_MAX:
-        raise InvalidValueError(f"step {step} does not fit in 64 bits")
-    return step
+    as_int = int(step)
+    if not _STEP_MIN <= as_int <= _STEP_MAX:
+        raise InvalidValueError(f"step {as_int} does not fit in 64 bits")
+    return as_int
 
 
 def to_tag_value(key: str, value: Any) -> str:

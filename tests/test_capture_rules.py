@@ -174,7 +174,8 @@ def test_bookkeeping_numbers_are_not_metrics(code, namespace):
 
 def test_timing_figures_are_metrics_marked_as_timing():
     code = ("start = time.time()\nfit()\nelapsed = time.time() - start\n"
-            "durations = []\nfor _ in r:\n    t = time.time()\n    durations.append(time.time() - t)\n"
+            "durations = []\nfor _ in r:\n    t = time.time()\n"
+            "    durations.append(time.time() - t)\n"
             "fit_time = cv['fit_time'].mean()")
     out = rules(code, {"start": 1.8e9, "elapsed": 0.25, "durations": [0.1, 0.2], "t": 1.8e9,
                        "fit_time": 0.01})

@@ -43,4 +43,4 @@ def test_a_tracked_cells_run_gives_its_code_inputs_and_environment_from_python(i
 
 def test_a_run_built_by_hand_has_no_record_to_read():
     with pytest.raises(StoreError, match="not read from a store"):
-        Run("r-0000000000000000").record
+        _ = Run("r-0000000000000000").record

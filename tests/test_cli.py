@@ -39,6 +39,25 @@ def test_runs_json(three_runs, capsys):
     assert records[0]["metrics"] == {"acc": 0.8} and records[0]["status"] == "FINISHED"
 
 
+def test_json_output_is_strict_json_with_non_finite_numbers_as_text(capsys):
+    with nbtrack.start_run(params={"grid": [0.5, float("inf")]}) as run:
+        nbtrack.log_metric("loss", float("nan"))
+    nbtrack.tracker().store.flush()
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    for argv in (["runs", "--json"], ["compare", run.run_id, "--json"]):
+        assert main(argv) == 0
+        data = json.loads(capsys.readouterr().out, parse_constant=refuse)
+        record = data[0] if argv[0] == "runs" else data["runs"][0]
+        assert record["metrics"] == {"loss": "nan"}
+        assert record["params"] == {"grid": [0.5, "inf"]}
+    assert main(["show", run.run_id, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert data["metrics"] == {"loss": "nan"} and data["params"] == {"grid": [0.5, "inf"]}
+
+
 def test_show_by_prefix(three_runs, capsys):
     assert main(["show", three_runs[0][:12]]) == 0
     out = capsys.readouterr().out

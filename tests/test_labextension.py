@@ -127,7 +127,7 @@ def test_the_installed_package_carries_the_extension():
     out = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"],
                          capture_output=True, text=True, check=True)
     listing = out.stdout + out.stderr
-    line = next(l for l in listing.splitlines() if l.strip().startswith("nbtrack "))
+    line = next(text for text in listing.splitlines() if text.strip().startswith("nbtrack "))
     import nbtrack
 
     assert f"v{nbtrack.__version__}" in line and "enabled" in line and "OK" in line

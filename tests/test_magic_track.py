@@ -66,7 +66,8 @@ def test_explicit_options_win(ip):
 
 
 def test_log_calls_inside_the_cell_go_to_its_run(ip):
-    _, run = track(ip, "import nbtrack\nfor i in range(3):\n    nbtrack.log_metric('loss', 1.0 / (i + 1))\n"
+    _, run = track(ip, "import nbtrack\nfor i in range(3):\n"
+                       "    nbtrack.log_metric('loss', 1.0 / (i + 1))\n"
                        "nbtrack.set_tag('note', 'x')\n")
     assert run.history("loss")["value"].tolist() == [1.0, 0.5, 1 / 3]
     assert run.tags == {"note": "x"}

@@ -65,6 +65,15 @@ def test_runs_with_filter_sort_and_paging(lab, runs):
     assert data["total"] == 2 and [r["run_id"] for r in data["runs"]] == [runs[2]]
 
 
+def test_runs_by_id_judge_differing_params_over_those_runs_alone(lab, runs):
+    status, data = call(lab, f"runs?ids={runs[0]},{runs[2]}")
+    assert status == 200 and data["total"] == 2
+    assert sorted(r["run_id"] for r in data["runs"]) == sorted([runs[0], runs[2]])
+    assert data["differing_params"] == []  # both are rf; the lr run is not in the comparison
+    status, data = call(lab, f"runs?ids={runs[0]},{runs[1]}&filter=params.model%20%3D%20%27lr%27")
+    assert [r["run_id"] for r in data["runs"]] == [runs[1]]
+
+
 def test_one_run_and_its_history(lab, runs):
     status, data = call(lab, f"runs/{runs[1][:10]}")
     assert status == 200 and data["run_id"] == runs[1]

@@ -32,7 +32,7 @@ def test_a_failing_background_flush_warns_once_and_keeps_every_record(tmp_path, 
         store.buffer._pending_since = time.monotonic() - 10
         store.buffer.tick(beat=False)
         import warnings
-        warnings.warn("marker", UserWarning)
+        warnings.warn("marker", UserWarning, stacklevel=1)
     assert [str(w.message) for w in later] == ["marker"], "one warning, not one per tick"
     monkeypatch.undo()
     store.buffer.tick(beat=True)

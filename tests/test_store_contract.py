@@ -156,6 +156,23 @@ def test_search_table_aligns_columns(store, populated):
     assert table.base["status"][3] == "FAILED"
 
 
+def test_a_search_result_reads_as_one_record_per_run(store, populated):
+    running = make_run(store, name="open", params={"model": "rf"}, status=RunStatus.RUNNING,
+                       start=1_800_000_010.0)
+    table = store.search(None, parse_order_by("start_time"), experiment="exp")
+    records = table.records()
+    assert table.run_ids == [populated[i] for i in range(5)] + [running]
+    first = records[0]
+    assert (first["run_id"], first["experiment"], first["name"], first["status"]) == \
+        (populated[0], "exp", "run0", "FINISHED")
+    assert first["start_time"] == 1_800_000_000.0 and first["duration"] == 1.5
+    assert first["params"] == {"model": "rf", "C": 1} and first["metrics"] == {"acc": 0.91}
+    assert first["tags"] == {"split": "b"}
+    last = records[-1]
+    assert last["duration"] is None and last["end_time"] is None
+    assert last["params"] == {"model": "rf"} and last["metrics"] == {} and last["tags"] == {}
+
+
 def test_prefix_lookup(store):
     a = make_run(store, run_id="r-aaaa11111111")
     make_run(store, run_id="r-aaaa22222222")
@@ -275,7 +292,8 @@ def test_and_gives_the_same_runs_whichever_condition_drives(store):
                 end_time=i + 1.0, params={"model": "rf" if i % 3 else "lr"},
                 metrics={"acc": i / 300}) for i in range(300)]
     store.bulk_import(runs)
-    expected = sorted(r.run_id for r in runs if r.metrics["acc"] > 0.95 and r.params["model"] == "rf")
+    expected = sorted(r.run_id for r in runs
+                      if r.metrics["acc"] > 0.95 and r.params["model"] == "rf")
     for text in ("metrics.acc > 0.95 and params.model = 'rf'",
                  "params.model = 'rf' and metrics.acc > 0.95",
                  "params.model = 'rf' and metrics.acc > 0.95 and status = 'FINISHED'"):

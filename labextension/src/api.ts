@@ -7,9 +7,11 @@
  */
 import type {
   ICellsReply,
+  IComparison,
   IExportReply,
   IMetricHistory,
   IRunDetail,
+  IRunRow,
   IRunsPage,
   IRunsQuery
 } from './tokens';
@@ -62,7 +64,8 @@ export function runsEndpoint(query: IRunsQuery): string {
     filter: query.filter?.trim(),
     sort: query.sort,
     limit: query.limit,
-    offset: query.offset
+    offset: query.offset,
+    ids: query.ids?.join(',')
   });
 }
 
@@ -83,6 +86,24 @@ export class NbtrackClient {
   /** Runs of the store beside `query.path`, newest first unless `sort` says otherwise. */
   async runs(query: IRunsQuery): Promise<IRunsPage> {
     return this.call<IRunsPage>(runsEndpoint(query));
+  }
+
+  /** The runs `runIds` side by side; a run no longer in the store is an error. */
+  async compare(runIds: string[], path: string): Promise<IComparison> {
+    const page = await this.runs({ path, ids: runIds, limit: runIds.length });
+    const byId = new Map(page.runs.map(run => [run.run_id, run]));
+    const missing = runIds.filter(id => !byId.has(id));
+    if (missing.length) {
+      throw new NbtrackRequestError(
+        `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} no longer in the store; ` +
+          'refresh the runs list and pick again',
+        404
+      );
+    }
+    return {
+      runs: runIds.map(id => byId.get(id) as IRunRow),
+      differing_params: page.differing_params
+    };
   }
 
   /** One run in full. */

@@ -1,10 +1,10 @@
 /**
- * What the compare panel shows, computed from the runs alone: the table's
- * columns (params that differ first, marked) and the Vega-Lite spec of a
- * metric's history across runs.
+ * What the compare panel shows, computed from the runs and the server's list of
+ * params that differ: the table's columns (those params first, marked) and the
+ * Vega-Lite spec of a metric's history across runs.
  */
 import { formatValue, runLabel, shortId } from './format';
-import type { IMetricHistory, IRunRow, ParamValue } from './tokens';
+import type { IMetricHistory, IRunRow } from './tokens';
 
 /** One column of the comparison table. */
 export interface IColumn {
@@ -21,18 +21,6 @@ export interface IComparisonTable {
   rows: { run: IRunRow; cells: string[] }[];
 }
 
-function sameValues(values: (ParamValue | undefined)[]): boolean {
-  const first = JSON.stringify(values[0] ?? null);
-  return values.every(value => JSON.stringify(value ?? null) === first) && values[0] !== undefined;
-}
-
-/** Params whose value differs between the runs (a missing value differs), sorted. */
-export function differingParams(runs: IRunRow[]): string[] {
-  const keys = new Set<string>();
-  runs.forEach(run => Object.keys(run.params).forEach(key => keys.add(key)));
-  return [...keys].filter(key => !sameValues(runs.map(run => run.params[key]))).sort();
-}
-
 /** Every metric key of the runs, sorted. */
 export function metricKeys(runs: IRunRow[]): string[] {
   const keys = new Set<string>();
@@ -41,11 +29,14 @@ export function metricKeys(runs: IRunRow[]): string[] {
 }
 
 /**
- * The table of runs side by side: run, status, then the differing params,
- * the identical params (unless `onlyDifferences`), then every metric.
+ * The table of runs side by side: run, status, then the params in `differ`,
+ * the other params (unless `onlyDifferences`), then every metric.
  */
-export function comparisonTable(runs: IRunRow[], onlyDifferences = false): IComparisonTable {
-  const differ = differingParams(runs);
+export function comparisonTable(
+  runs: IRunRow[],
+  differ: string[],
+  onlyDifferences = false
+): IComparisonTable {
   const allParams = new Set<string>();
   runs.forEach(run => Object.keys(run.params).forEach(key => allParams.add(key)));
   const same = [...allParams].filter(key => !differ.includes(key)).sort();

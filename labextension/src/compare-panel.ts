@@ -8,13 +8,14 @@ import { Panel, Widget } from '@lumino/widgets';
 import type { NbtrackClient } from './api';
 import { comparisonTable, historySpec, metricKeys } from './compare-data';
 import { h } from './dom';
-import type { IRunDetail } from './tokens';
+import type { IRunRow } from './tokens';
 
 const VEGA_LITE = 'application/vnd.vegalite.v5+json';
 
 /** Side-by-side runs; the runs are read fresh from the store when it opens. */
 export class ComparePanel extends Panel {
-  private runs: IRunDetail[] = [];
+  private runs: IRunRow[] = [];
+  private differ: string[] = [];
   private readonly controls = new Widget();
   private readonly table = new Widget();
   private chart: Widget = new Widget();
@@ -57,7 +58,9 @@ export class ComparePanel extends Panel {
   /** Read the runs, fill the table, chart the headline metric of the first run. */
   async load(): Promise<void> {
     try {
-      this.runs = await Promise.all(this.runIds.map(id => this.client.run(id, this.path)));
+      const comparison = await this.client.compare(this.runIds, this.path);
+      this.runs = comparison.runs;
+      this.differ = comparison.differing_params;
     } catch (error) {
       this.table.node.replaceChildren(
         h('p', { className: 'jp-nbtrack-error', text: (error as Error).message })
@@ -77,7 +80,7 @@ export class ComparePanel extends Panel {
   }
 
   private drawTable(): void {
-    const { columns, rows } = comparisonTable(this.runs, this.onlyDifferences.checked);
+    const { columns, rows } = comparisonTable(this.runs, this.differ, this.onlyDifferences.checked);
     const head = h('tr', {}, columns.map(column =>
       h('th', {
         className: column.differs ? 'jp-mod-differs' : '',

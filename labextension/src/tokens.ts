@@ -111,4 +111,14 @@ export interface IRunsQuery {
   sort?: string;
   limit?: number;
   offset?: number;
+  /** Only these runs (full ids). */
+  ids?: string[];
+}
+
+/** Runs side by side, as the compare panel shows them. */
+export interface IComparison {
+  /** In the order they were asked for. */
+  runs: IRunRow[];
+  /** Params whose value is not the same in every run, as the server judges it. */
+  differing_params: string[];
 }

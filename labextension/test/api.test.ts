@@ -28,6 +28,25 @@ test('runs() returns the parsed page', async () => {
   assert.equal(calls[0].endpoint, 'runs?path=a.ipynb');
 });
 
+test('compare() asks for the runs by id and keeps the order asked for', async () => {
+  const page = { runs: [row({ run_id: 'r-bbbb0002' }), row({ run_id: 'r-aaaa0001' })], total: 2,
+    differing_params: ['C'], store: 'sqlite:///x', exists: true };
+  const { request, calls } = fakeServer(() => ({ status: 200, body: page }));
+  const comparison = await new NbtrackClient(request).compare(['r-aaaa0001', 'r-bbbb0002'], 'a.ipynb');
+  assert.equal(calls[0].endpoint, 'runs?path=a.ipynb&limit=2&ids=r-aaaa0001%2Cr-bbbb0002');
+  assert.deepEqual(comparison.runs.map(run => run.run_id), ['r-aaaa0001', 'r-bbbb0002']);
+  assert.deepEqual(comparison.differing_params, ['C']);
+});
+
+test('compare() names a run the store no longer has', async () => {
+  const page = { runs: [row({ run_id: 'r-aaaa0001' })], total: 1, differing_params: [],
+    store: 'sqlite:///x', exists: true };
+  const { request } = fakeServer(() => ({ status: 200, body: page }));
+  await assert.rejects(new NbtrackClient(request).compare(['r-aaaa0001', 'r-cccc0003'], 'a.ipynb'), {
+    message: 'r-cccc0003 is no longer in the store; refresh the runs list and pick again'
+  });
+});
+
 test('export posts the notebook path and the file name', async () => {
   const { request, calls } = fakeServer(() => ({
     status: 201, body: { path: 'nb/x.ipynb', requirements: 'nb/x.requirements.txt', warnings: [] }

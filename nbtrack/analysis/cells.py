@@ -216,9 +216,9 @@ class _Binder(ast.NodeVisitor):
                 self._judge_value([target.id], node.value)
             elif _unpacks_elementwise(target, node.value):
                 # ``a, b = 1, 2`` sets two knobs, exactly like two literal lines
-                for element, source in zip(target.elts, node.value.elts):  # type: ignore
-                    self._bind([element.id], _literal(source))  # type: ignore[attr-defined]
-                    self._judge_value([element.id], source)  # type: ignore[attr-defined]
+                for element, source in zip(target.elts, node.value.elts):  # type: ignore[attr-defined]
+                    self._bind([element.id], _literal(source))
+                    self._judge_value([element.id], source)
             else:
                 names = _target_names(target)
                 self._bind(names, NOT_LITERAL)

@@ -32,8 +32,8 @@ MUTATORS = {"append", "extend", "insert", "update", "pop", "remove", "clear", "s
 
 
 #: Line magics that bind names no code shows (typed, or as the history stores them).
-_UNTRACEABLE_MAGIC = re.compile(r"^\s*%(run|store|load)\b|run_line_magic\(['\"](run|store|load)['\"]",
-                                re.MULTILINE)
+_UNTRACEABLE_MAGIC = re.compile(
+    r"^\s*%(run|store|load)\b|run_line_magic\(['\"](run|store|load)['\"]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class _Mutations(ast.NodeVisitor):
     def visit_FunctionDef(self, node: ast.AST) -> None:
         pass  # what a function would do when called is not this cell's doing
 
-    visit_AsyncFunctionDef = visit_Lambda = visit_ClassDef = visit_FunctionDef  # type: ignore
+    visit_AsyncFunctionDef = visit_Lambda = visit_ClassDef = visit_FunctionDef
 
     def _root(self, node: ast.AST) -> str | None:
         while isinstance(node, (ast.Attribute, ast.Subscript)):

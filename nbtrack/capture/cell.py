@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
+from functools import partial
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Protocol
@@ -212,14 +212,14 @@ def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
             _stop_live(tracker, live)
             tracked = _finish(execution)
         if show is not None:
-            guarded("show what the cell recorded", functools.partial(show, tracked))
-        guarded("shorten the traceback", functools.partial(show_from_cell, exc, tb))
+            guarded("show what the cell recorded", partial(show, tracked))
+        guarded("shorten the traceback", partial(show_from_cell, exc, tb))
         raise
     with _closed_on_escape(tracker, execution.run, execution.status, execution.error):
         _stop_live(tracker, live)
         tracked = _finish(execution)
     if show is not None:
-        guarded("show what the cell recorded", functools.partial(show, tracked))
+        guarded("show what the cell recorded", partial(show, tracked))
     return tracked
 
 
@@ -311,9 +311,9 @@ def _finish(execution: CellExecution) -> TrackedCell:
 
 def _record_values(tracker: Any, run: Any, captured: Captured) -> None:
     for key, value in captured.params.items():
-        guarded(f"record param {key!r}", lambda k=key, v=value: tracker.log_params({k: v}, run=run))
+        guarded(f"record param {key!r}", partial(tracker.log_params, {key: value}, run=run))
     for key, value in captured.metrics.items():
-        guarded(f"record metric {key!r}", lambda k=key, v=value: tracker.log_metric(k, v, run=run))
+        guarded(f"record metric {key!r}", partial(tracker.log_metric, key, value, run=run))
     for key, values in captured.histories.items():
         def log_history(k: str = key, vs: list[float] = values) -> None:
             for step, v in enumerate(vs):
@@ -331,15 +331,14 @@ def _record_models(tracker: Any, run: Any, namespace: dict[str, Any],
     saved = []
     for name, value in found:
         signature = guarded(f"work out the signature of {name!r}",
-                           lambda v=value: signature_for(v, namespace), {})
-        artifact = guarded(f"save model {name!r}",
-                          lambda n=name, v=value, s=signature: tracker.log_model(
-                              v, name=n, run=run, signature=s))
+                            partial(signature_for, value, namespace), {})
+        artifact = guarded(f"save model {name!r}", partial(
+            tracker.log_model, value, name=name, run=run, signature=signature))
         if artifact is None:
             continue
         saved.append(type(value).__name__)
-        guarded(f"record the params of {name!r}", lambda n=name, v=value: tracker.log_params(
-            estimator_params(n, v), run=run))
+        guarded(f"record the params of {name!r}",
+                partial(_log_estimator_params, tracker, run, name, value))
         defined_here = [t.rpartition(".")[2] for t in artifact.meta.get("notebook_types", ())]
         if defined_here:
             shown = ", ".join(defined_here)
@@ -349,7 +348,10 @@ def _record_models(tracker: Any, run: Any, namespace: dict[str, Any],
     return saved
 
 
+def _log_estimator_params(tracker: Any, run: Any, name: str, model: Any) -> None:
+    tracker.log_params(estimator_params(name, model), run=run)
+
+
 def _record_tables(tracker: Any, run: Any, captured: Captured) -> None:
     for name, table in captured.tables.items():
-        guarded(f"save the table {name!r}", lambda n=name, t=table: tracker.log_table(
-            t, name=n, run=run))
+        guarded(f"save the table {name!r}", partial(tracker.log_table, table, name=name, run=run))

@@ -143,7 +143,7 @@ def classify(analysis: CellAnalysis, namespace: Mapping[str, Any], rebound: Iter
 
     if explicit_metrics is not None:
         for name in explicit_metrics:
-            value = namespace.get(name)
+            value: Any = namespace.get(name)
             history = as_history(list(value) if hasattr(value, "tolist") else value)
             if is_number(value):
                 out.metrics[name] = float(value)

@@ -91,8 +91,8 @@ class _Wrapper(ast.NodeTransformer):
     def visit_FunctionDef(self, node: ast.AST) -> ast.AST:
         return node  # what a function prints when called belongs to no one cell
 
-    visit_AsyncFunctionDef = visit_Lambda = visit_ClassDef = visit_FunctionDef  # type: ignore
-    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_FunctionDef  # type: ignore
+    visit_AsyncFunctionDef = visit_Lambda = visit_ClassDef = visit_FunctionDef
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_FunctionDef
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)

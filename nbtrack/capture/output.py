@@ -55,7 +55,7 @@ class OutputTee:
 
     def __enter__(self) -> OutputTee:
         self._tee = _Tee(sys.stdout, self)
-        sys.stdout = self._tee  # type: ignore[assignment]
+        sys.stdout = self._tee
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -10,17 +10,22 @@ are mapped to HTTP in one place and never carry a traceback.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
+from ..config import find_store_uri
 from ..errors import (AmbiguousRunIdError, FilterSyntaxError, InvalidValueError, NbtrackError,
                       RunNotFoundError)
+from ..filters import all_of, by_cell, by_ids, parse_filter, parse_order_by
+from ..repro.notebook import export_run
+from ..store import RunTable, Store, open_store
+from ..views.encode import to_json
+from ..views.table import differing_params
 
 __all__ = ["setup_routes"]
 
@@ -31,18 +36,7 @@ _MAX_CELLS = 2000
 HEADLINE_TAG = "headline"
 
 
-def _clean(value: Any) -> Any:
-    """JSON has no NaN/Infinity: send them as strings."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
-
-
-def headline(metrics: dict[str, Any], tags: dict[str, Any]) -> str | None:
+def headline(metrics: Mapping[str, Any], tags: Mapping[str, Any]) -> str | None:
     """The metric a run is summed up by: the one its ``headline`` tag names, else the
     first in the run's summary line (metric names in order)."""
     named = tags.get(HEADLINE_TAG)
@@ -59,16 +53,11 @@ def _local_folder(uri: str) -> Path | None:
     return None if ":" in uri and len(scheme) > 1 and "/" not in scheme else Path(uri)
 
 
-def _rows(table: Any) -> list[dict[str, Any]]:
-    """One JSON-ready dict per run of a search result."""
-    from ..views.table import records
-
-    rows = records(table)
-    for i, row in enumerate(rows):
-        for column in ("experiment", "start_time", "cell_id"):
-            row[column] = table.base[column][i]
-        tags = {k: v[i] for k, v in table.tags.items() if v[i] is not None}
-        row["headline"] = headline(row["metrics"], tags)
+def _rows(table: RunTable) -> list[dict[str, Any]]:
+    """The runs of a search result as records, each with the metric it is summed up by."""
+    rows = table.records()
+    for row in rows:
+        row["headline"] = headline(row["metrics"], row["tags"])
     return rows
 
 
@@ -77,7 +66,7 @@ class NbtrackHandler(APIHandler):
 
     auth_resource = AUTH_RESOURCE
 
-    def initialize(self, root_dir: str, stores: dict[str, Any]) -> None:
+    def initialize(self, root_dir: str, stores: dict[str, Store]) -> None:
         self.root_dir = Path(root_dir).resolve()
         self._stores = stores
 
@@ -92,30 +81,30 @@ class NbtrackHandler(APIHandler):
         return folder
 
     def store_uri(self, folder: Path | None = None) -> str:
-        from ..config import find_store_uri
-
         return find_store_uri(folder or self.folder())
 
-    def store(self, required: bool = True, folder: Path | None = None) -> Any:
+    def existing_store(self, folder: Path | None = None) -> Store | None:
         """The store for ``folder`` (default: the ``path`` argument's folder), opened once
-        per server; None when there is none yet and ``required`` is false (a read must
-        not create one)."""
-        from ..store import open_store
-
+        per server; None when there is none yet (a read must not create one)."""
         uri = self.store_uri(folder)
         store = self._stores.get(uri)
         if store is None:
-            folder = _local_folder(uri)
-            if folder is not None and not folder.is_dir():
-                if not required:
-                    return None
-                raise RunNotFoundError(f"no nbtrack store at {uri} yet; run a %%track cell "
-                                       "in a notebook of this folder first")
+            local = _local_folder(uri)
+            if local is not None and not local.is_dir():
+                return None
             store = self._stores[uri] = open_store(uri)
         return store
 
+    def store(self, folder: Path | None = None) -> Store:
+        """The store for ``folder``, which must exist already."""
+        store = self.existing_store(folder)
+        if store is None:
+            raise RunNotFoundError(f"no nbtrack store at {self.store_uri(folder)} yet; run a "
+                                   "%%track cell in a notebook of this folder first")
+        return store
+
     def reply(self, data: Any) -> None:
-        self.finish(json.dumps(_clean(data), default=str))
+        self.finish(to_json(data))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -140,24 +129,26 @@ class NbtrackHandler(APIHandler):
 
 
 class RunsHandler(NbtrackHandler):
-    """``GET /nbtrack/api/runs?path=&filter=&sort=&limit=&offset=``."""
+    """``GET /nbtrack/api/runs?path=&filter=&sort=&limit=&offset=&ids=``: ``ids``
+    (comma-separated full run ids) keeps only those runs, as the compare panel asks."""
 
     @tornado.web.authenticated
     @authorized
     def get(self) -> None:
-        from ..filters import parse_filter, parse_order_by
-        from ..views.table import differing_params
-
         text = self.get_argument("filter", "")
-        where = parse_filter(text) if text.strip() else None
+        ids = [i for i in self.get_argument("ids", "").split(",") if i.strip()]
+        if len(ids) > _MAX_PAGE:
+            raise tornado.web.HTTPError(400, reason=f"at most {_MAX_PAGE} run ids per request")
+        where = all_of(by_ids(ids) if ids else None,
+                       parse_filter(text) if text.strip() else None)
         order = parse_order_by(self.get_argument("sort", "") or "start_time DESC")
         try:
             limit = min(int(self.get_argument("limit", "100")), _MAX_PAGE)
             offset = max(int(self.get_argument("offset", "0")), 0)
         except ValueError:
-            raise tornado.web.HTTPError(400, reason="limit and offset must be integers")
+            raise tornado.web.HTTPError(400, reason="limit and offset must be integers") from None
         experiment = self.get_argument("experiment", "") or None
-        store = self.store(required=False)
+        store = self.existing_store()
         if store is None:
             self.reply({"runs": [], "total": 0, "differing_params": [],
                         "store": self.store_uri(), "exists": False})
@@ -175,12 +166,10 @@ class CellsHandler(NbtrackHandler):
     @tornado.web.authenticated
     @authorized
     def get(self) -> None:
-        from ..filters import by_cell, parse_order_by
-
         ids = [i for i in self.get_argument("ids", "").split(",") if i.strip()]
         if len(ids) > _MAX_CELLS:
             raise tornado.web.HTTPError(400, reason=f"at most {_MAX_CELLS} cell ids per request")
-        store = self.store(required=False)
+        store = self.existing_store()
         cells: dict[str, Any] = {}
         if store is not None and ids:
             newest = parse_order_by("start_time DESC")
@@ -202,10 +191,12 @@ class RunHandler(NbtrackHandler):
         store = self.store()
         run = store.get_run(run_id)
         data = run.to_dict()
-        context = store.get_context(run.run_id)
-        data["context"] = {k: context.get(k) for k in ("notebook", "hidden_state", "system",
-                                                       "previous_run_id", "source", "output",
-                                                       "timing", "inputs")}
+        record = run.record
+        data["context"] = {
+            "notebook": record.notebook, "hidden_state": record.hidden_state,
+            "system": record.system, "previous_run_id": record.previous_run_id,
+            "source": record.source, "output": record.output, "timing": record.timing,
+            "inputs": record.inputs}
         data["headline"] = headline(run.metrics, run.tags)
         self.reply(data)
 
@@ -231,8 +222,6 @@ class ExportHandler(NbtrackHandler):
     @tornado.web.authenticated
     @authorized
     def post(self, run_id: str) -> None:
-        from ..repro.notebook import export_run
-
         body = self.get_json_body() or {}
         relative = str(body.get("path", "")).strip("/")
         folder = (self.root_dir / relative).resolve()
@@ -265,7 +254,7 @@ def setup_routes(web_app: Any, root_dir: str) -> None:
         (url_path_join(base, "runs", run, "metrics", r"([^/]+)"), HistoryHandler),
         (url_path_join(base, "runs", run, "export"), ExportHandler),
     ]
-    stores: dict[str, Any] = {}
+    stores: dict[str, Store] = {}
     web_app.settings["nbtrack_stores"] = stores
     web_app.add_handlers(".*$", [(route, cls, {"root_dir": root_dir, "stores": stores})
                                  for route, cls in handlers])

@@ -54,6 +54,26 @@ class RunTable:
     def __len__(self) -> int:
         return len(self.base.get("run_id", ()))
 
+    @property
+    def run_ids(self) -> list[str]:
+        """The runs' ids, in the table's order."""
+        return list(self.base.get("run_id", ()))
+
+    def record(self, i: int) -> dict[str, Any]:
+        """Run ``i`` as one dict: its fixed columns, ``duration`` (None while it runs),
+        and ``params`` / ``metrics`` / ``tags`` without the keys it lacks."""
+        out = {column: values[i] for column, values in self.base.items()}
+        start, end = out.get("start_time"), out.get("end_time")
+        out["duration"] = None if end is None or start is None else end - start
+        for section, columns in (("params", self.params), ("metrics", self.metrics),
+                                 ("tags", self.tags)):
+            out[section] = {k: v[i] for k, v in columns.items() if v[i] is not None}
+        return out
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every run as :meth:`record` gives it, in the table's order."""
+        return [self.record(i) for i in range(len(self))]
+
     def copy(self) -> RunTable:
         """A copy whose column lists can be changed without touching this one."""
         return RunTable({k: list(v) for k, v in self.base.items()},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from functools import partial
 from typing import Any, Callable, Iterable, TypeVar
 
 from ..entities import Run
@@ -56,7 +57,7 @@ def bulk_import(transaction: Transaction[Any], state: WriteState, runs: Iterable
     for run in runs:
         batch.append(run)
         if len(batch) >= batch_size:
-            transaction(lambda c, b=batch: write(c, b))
+            transaction(partial(write, chunk=batch))
             count += len(batch)
             batch = []
     if batch:

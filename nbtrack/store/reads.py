@@ -60,6 +60,7 @@ def read_table(c: sqlite3.Connection, rows: list[Any], whole: bool) -> RunTable:
         return table
     index = {run_id: i for i, run_id in enumerate(table.base["run_id"])}
     n = len(rows)
+    args: tuple[str, ...]
     if whole:
         scope, args = "", ()
     else:

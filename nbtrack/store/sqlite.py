@@ -15,6 +15,7 @@ import socket
 import sqlite3
 import threading
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
@@ -76,8 +77,9 @@ class SQLiteBackend:
             try:
                 self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"cannot create the store folder {self.folder}: "
-                                 f"{exc.strerror}; set NBTRACK_STORE to a writable folder") from None
+                raise StoreError(
+                    f"cannot create the store folder {self.folder}: {exc.strerror}; "
+                    "set NBTRACK_STORE to a writable folder") from None
             self.content = LocalContent(self.folder / "artifacts")
             path = str(self.folder / DB_NAME)
         self._db_lock = threading.RLock()
@@ -211,7 +213,9 @@ class SQLiteBackend:
 
     def schema_version(self) -> int:
         """The schema version of the database."""
-        return self._read(lambda c: c.execute("SELECT version FROM nbtrack_schema").fetchone()[0])
+        version: int = self._read(
+            lambda c: c.execute("SELECT version FROM nbtrack_schema").fetchone()[0])
+        return version
 
     def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return self._retrying(lambda: fn(self._conn))
@@ -297,11 +301,16 @@ class SQLiteBackend:
             inner = subquery(item, args)
             if inner is None:
                 continue
-            count = self._retrying(lambda: self._conn.execute(
-                f"SELECT count(*) FROM ({inner} LIMIT {_ESTIMATE_CAP})", args).fetchone()[0])
+            count = self._retrying(partial(self._count_capped, inner, args))
             if best_count is None or count < best_count:
                 best, best_count = item, count
         return best
+
+    def _count_capped(self, sql: str, args: list[Any]) -> int:
+        """How many rows ``sql`` gives, counting no further than the estimate's cap."""
+        count: int = self._conn.execute(
+            f"SELECT count(*) FROM ({sql} LIMIT {_ESTIMATE_CAP})", args).fetchone()[0]
+        return count
 
     def search(self, where: Node | None, order_by: Sequence[OrderKey],
                experiment: str | None, limit: int | None, offset: int) -> RunTable:
@@ -326,7 +335,8 @@ class SQLiteBackend:
     def count(self, where: Node | None, experiment: str | None) -> int:
         """Count the matching runs."""
         sql, args = self._query(where, (), experiment, None, 0, _COUNT)
-        return self._read(lambda c: c.execute(sql, args).fetchone()[0])
+        matching: int = self._read(lambda c: c.execute(sql, args).fetchone()[0])
+        return matching
 
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point of one metric of one run, in step order."""
@@ -355,23 +365,17 @@ class SQLiteBackend:
 
     def read_content(self, run_id: str, name: str) -> bytes:
         """Return an artifact's bytes after checking their hash."""
-        return self.content.read(name, self._artifact_row(run_id, name)[0])
+        return self.content.read(name, self.artifact_record(run_id, name).sha256)
 
-    def _artifact_row(self, run_id: str, name: str) -> tuple[str, str, dict[str, Any]]:
+    def artifact_record(self, run_id: str, name: str) -> Artifact:
+        """The stored record of one artifact (hash, kind and metadata from the database)."""
         row = self._read(lambda c: c.execute(
-            "SELECT sha256, kind, meta FROM artifacts WHERE run_id = ? AND name = ?",
+            "SELECT sha256, size, kind, meta FROM artifacts WHERE run_id = ? AND name = ?",
             (run_id, name)).fetchone())
         if row is None:
             raise StoreError(f"run {run_id} has no artifact named {name!r}; see "
                              f"`nbtrack show {run_id}` for its artifacts")
-        return row[0], row[1], json.loads(row[2])
-
-    def artifact_record(self, run_id: str, name: str) -> Artifact:
-        """The stored record of one artifact (hash, kind and metadata from the database)."""
-        digest, kind, meta = self._artifact_row(run_id, name)
-        size = self._read(lambda c: c.execute(
-            "SELECT size FROM artifacts WHERE run_id = ? AND name = ?", (run_id, name)).fetchone()[0])
-        return Artifact(name, digest, size, kind, meta)
+        return Artifact(name, row[0], row[1], row[2], json.loads(row[3]))
 
     # --------------------------------------------------------- housekeeping
     def reap_dead_runs(self, open_here: set[str]) -> list[str]:

@@ -33,8 +33,8 @@ def experiment_id(c: sqlite3.Connection, state: WriteState, name: str) -> int:
         return cached
     c.execute("INSERT OR IGNORE INTO experiments (name, created) VALUES (?, ?)",
               (name, time.time()))
-    exp_id = c.execute("SELECT experiment_id FROM experiments WHERE name = ?",
-                       (name,)).fetchone()[0]
+    exp_id: int = c.execute("SELECT experiment_id FROM experiments WHERE name = ?",
+                            (name,)).fetchone()[0]
     state.experiment_ids[name] = exp_id
     return exp_id
 

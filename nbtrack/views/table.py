@@ -9,7 +9,7 @@ from typing import Any
 from ..report import format_cell
 from ..store.contract import RunTable
 
-__all__ = ["differing_params", "text_table", "html_table", "records"]
+__all__ = ["differing_params", "text_table", "html_table", "render_text"]
 
 
 def _same(values: list[Any]) -> bool:
@@ -35,18 +35,14 @@ def _columns(table: RunTable, only_differences: bool, wide: bool) -> tuple[list[
     return params, sorted(table.metrics)
 
 
-def records(table: RunTable) -> list[dict[str, Any]]:
-    """One dict per run: id, name, status, duration, params and metrics."""
-    out = []
-    for i, run_id in enumerate(table.base["run_id"]):
-        start, end = table.base["start_time"][i], table.base["end_time"][i]
-        out.append({
-            "run_id": run_id, "name": table.base["name"][i], "status": table.base["status"][i],
-            "duration": None if end is None else end - start,
-            "params": {k: v[i] for k, v in table.params.items() if v[i] is not None},
-            "metrics": {k: v[i] for k, v in table.metrics.items() if v[i] is not None},
-        })
-    return out
+def render_text(headers: list[str], rows: list[list[str]]) -> str:
+    """Columns padded to their widest cell (at most 40 characters), a rule under the headers."""
+    widths = [min(max([len(h)] + [len(r[j]) for r in rows]), 40) for j, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c[:w].ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
 def text_table(table: RunTable, only_differences: bool = False, wide: bool = False) -> str:
@@ -63,12 +59,10 @@ def text_table(table: RunTable, only_differences: bool = False, wide: bool = Fal
                      "" if end is None else f"{end - start:.2f}s"]
                     + [format_cell(table.params[k][i]) for k in params]
                     + [format_cell(table.metrics[k][i]) for k in metrics])
-    widths = [min(max([len(h)] + [len(r[j]) for r in rows]), 40) for j, h in enumerate(headers)]
-    line = lambda cells: "  ".join(c[:w].ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
-    lines = [line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    text = render_text(headers, rows)
     if differ:
-        lines.append(f"* differs across these {len(rows)} runs")
-    return "\n".join(lines)
+        text += f"\n* differs across these {len(rows)} runs"
+    return text
 
 
 def html_table(table: RunTable, only_differences: bool = False, wide: bool = False) -> str:

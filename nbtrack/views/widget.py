@@ -101,13 +101,14 @@ class CompareWidget(anywidget.AnyWidget):
             params = [k for k in params if k in differ]
         metric_keys = sorted(table.metrics)
         rows = []
-        for i, run_id in enumerate(table.base["run_id"]):
-            start, end = table.base["start_time"][i], table.base["end_time"][i]
-            row = {"run_id": run_id, "name": table.base["name"][i] or "",
-                   "status": table.base["status"][i],
-                   "duration": "" if end is None else f"{end - start:.2f} s"}
-            row.update({f"params.{k}": format_cell(table.params[k][i]) for k in params})
-            row.update({f"metrics.{k}": format_cell(table.metrics[k][i]) for k in metric_keys})
+        for record in table.records():
+            duration = record["duration"]
+            row = {"run_id": record["run_id"], "name": record["name"] or "",
+                   "status": record["status"],
+                   "duration": "" if duration is None else f"{duration:.2f} s"}
+            row.update({f"params.{k}": format_cell(record["params"].get(k)) for k in params})
+            row.update({f"metrics.{k}": format_cell(record["metrics"].get(k))
+                        for k in metric_keys})
             rows.append(row)
         self.total = total
         self.differing = differ
