@@ -3,7 +3,7 @@
  * notebook, open a run, compare runs, show the Runs panel.
  */
 import type { JupyterFrontEnd } from '@jupyterlab/application';
-import { InputDialog, Notification } from '@jupyterlab/apputils';
+import { ICommandPalette, InputDialog, Notification } from '@jupyterlab/apputils';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import type { NbtrackClient } from './api';
@@ -116,4 +116,15 @@ export function registerCommands(app: JupyterFrontEnd, context: ICommandContext)
     label: 'Show nbtrack Runs',
     execute: () => context.showRuns()
   });
+}
+
+/** Put the commands in the palette and in the context menus of run rows and badges. */
+export function addToMenus(app: JupyterFrontEnd, palette: ICommandPalette | null): void {
+  for (const command of [CommandIDs.exportRun, CommandIDs.compare, CommandIDs.showRuns]) {
+    palette?.addItem({ command, category: 'nbtrack' });
+  }
+  const menu = app.contextMenu;
+  menu.addItem({ command: CommandIDs.exportRun, selector: '.jp-nbtrack-run', rank: 1 });
+  menu.addItem({ command: CommandIDs.openRun, selector: '.jp-nbtrack-run', rank: 2 });
+  menu.addItem({ command: CommandIDs.exportRun, selector: '.jp-nbtrack-Badge[data-run-id]', rank: 1 });
 }

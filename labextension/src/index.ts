@@ -7,19 +7,17 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import { ICommandPalette } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
-import { INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
+import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import type { Widget } from '@lumino/widgets';
 
 import { NbtrackClient } from './api';
-import { NotebookBadges } from './badges';
-import { CommandIDs, registerCommands } from './commands';
-import { ComparePanel } from './compare-panel';
+import { addToMenus, registerCommands } from './commands';
 import { serverRequester } from './connection';
 import { runsIcon } from './icon';
-import { RunPanel } from './run-panel';
+import { NotebookWatch } from './notebook-watch';
+import { MainAreaPanels } from './panels';
 import { RunsModel } from './runs-model';
 import { RunsPanel } from './runs-panel';
 
@@ -33,84 +31,33 @@ function activate(
 ): void {
   const client = new NbtrackClient(serverRequester(app.serviceManager.serverSettings));
   const runs = new RunsModel(client);
-  const badges = new Map<NotebookPanel, NotebookBadges>();
-  const opened = new Map<string, MainAreaWidget>();
-  const currentPath = () => notebooks.currentWidget?.context.path ?? runs.path;
+  const panels = new MainAreaPanels(app, client, rendermime);
+  const openRun = (runId: string, path: string) => panels.openRun(runId, path);
+  const compare = (runIds: string[], path: string) => panels.compare(runIds, path);
 
-  const openInMain = (id: string, make: () => Widget) => {
-    const existing = opened.get(id);
-    if (existing && !existing.isDisposed) {
-      app.shell.activateById(existing.id);
-      return;
-    }
-    const widget = new MainAreaWidget({ content: make() });
-    widget.id = id;
-    widget.title.icon = runsIcon;
-    widget.disposed.connect(() => opened.delete(id));
-    opened.set(id, widget);
-    app.shell.add(widget, 'main');
-    app.shell.activateById(widget.id);
-  };
-  const openRun = (runId: string, path: string) =>
-    openInMain(`nbtrack-run-${runId}`, () => new RunPanel(runId, path, client, {
-      exportRun: (id, p) => void app.commands.execute(CommandIDs.exportRun, { runId: id, path: p }),
-      compare: (ids, p) => compare(ids, p)
-    }));
-  const compare = (runIds: string[], path: string) =>
-    openInMain(`nbtrack-compare-${runIds.join('-')}`,
-      () => new ComparePanel(runIds, path, client, rendermime));
-
-  const panel = new RunsPanel(runs, {
+  const sidebar = new RunsPanel(runs, {
     openRun: runId => openRun(runId, runs.path),
     compare: selected => compare(selected.map(run => run.run_id), runs.path)
   });
-  panel.title.icon = runsIcon;
-  app.shell.add(panel, 'left', { rank: 600 });
-  restorer?.add(panel, 'nbtrack-runs');
+  sidebar.title.icon = runsIcon;
+  app.shell.add(sidebar, 'left', { rank: 600 });
+  restorer?.add(sidebar, 'nbtrack-runs');
 
-  const follow = () => void runs.setPath(notebooks.currentWidget?.context.path ?? '');
-  notebooks.currentChanged.connect(follow);
-  follow();
-
-  notebooks.widgetAdded.connect((_, notebook) => {
-    badges.set(notebook, new NotebookBadges(notebook, client, openRun));
-    notebook.disposed.connect(() => badges.delete(notebook));
-  });
-  NotebookActions.executed.connect((_, { notebook }) => {
-    for (const [open, cellBadges] of badges) {
-      if (open.content === notebook) {
-        cellBadges.schedule();
-        if (open.context.path === runs.path) {
-          void runs.refresh();
-        }
-      }
-    }
-  });
-
+  const watch = new NotebookWatch(notebooks, client, runs, openRun);
   registerCommands(app, {
     client,
-    currentPath,
+    currentPath: () => watch.currentPath(),
     impliedRun: () => {
       const selected = runs.selected();
-      if (selected.length === 1) {
-        return selected[0].run_id;
-      }
-      const notebook = notebooks.currentWidget;
-      const cell = notebook?.content.activeCell;
-      return notebook && cell ? badges.get(notebook)?.runOf(cell) ?? null : null;
+      return selected.length === 1 ? selected[0].run_id : watch.activeCellRun();
     },
     selectedRuns: () => runs.selected().map(run => run.run_id),
     openRun,
     compare,
-    showRuns: () => app.shell.activateById(panel.id),
+    showRuns: () => app.shell.activateById(sidebar.id),
     filesChanged: () => void fileBrowser?.model.refresh()
   });
-  for (const command of [CommandIDs.exportRun, CommandIDs.compare, CommandIDs.showRuns]) {
-    palette?.addItem({ command, category: 'nbtrack' });
-  }
-  app.contextMenu.addItem({ command: CommandIDs.exportRun, selector: '.jp-nbtrack-run', rank: 1 });
-  app.contextMenu.addItem({ command: CommandIDs.openRun, selector: '.jp-nbtrack-run', rank: 2 });
-  app.contextMenu.addItem({ command: CommandIDs.exportRun, selector: '.jp-nbtrack-Badge[data-run-id]', rank: 1 });
+  addToMenus(app, palette);
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
