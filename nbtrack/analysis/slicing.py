@@ -15,7 +15,7 @@ import builtins
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from .cells import analyze, global_reads
 from .magic_cells import cell_magic
@@ -157,7 +157,7 @@ def uses_of(source: str) -> CellUse:
                    frozenset(reads), magic)
 
 
-def dependency_slice(history: Sequence[dict[str, Any]], source: str,
+def dependency_slice(history: Sequence[Mapping[str, Any]], source: str,
                      exclude: frozenset[str] = frozenset()) -> Slice:
     """Trace the cells ``source`` depends on.
 

@@ -21,6 +21,8 @@ from ..cell_record import CellRecord
 from ..entities import RunStatus
 from ..filters import by_cell
 from ..guard import guarded, tell
+from ..store import Store
+from ..tracking import ActiveRun, Tracker
 from .classify import Captured, classify
 from .context import (ResourceMeter, cell_identity, execution_history, notebook_path,
                       papermill_parameters)
@@ -77,7 +79,7 @@ class MetricWatcher(Protocol):
         """The cell has ended."""
 
 
-def _previous_run(store: Any, cell_id: str) -> tuple[str | None, dict[str, float]]:
+def _previous_run(store: Store, cell_id: str) -> tuple[str | None, dict[str, float]]:
     table = store.search(by_cell(cell_id), limit=1)
     if not len(table):
         return None, {}
@@ -90,7 +92,7 @@ class CellExecution:
     """One execution of a tracked cell: what was known before it ran and what it did."""
 
     shell: Any
-    tracker: Any
+    tracker: Tracker
     options: CellOptions
     body: str
     frontend_cell_id: str | None
@@ -120,7 +122,7 @@ class CellExecution:
             return tree
 
 
-def track_cell(shell: Any, tracker: Any, options: CellOptions, body: str,
+def track_cell(shell: Any, tracker: Tracker, options: CellOptions, body: str,
                frontend_cell_id: str | None = None,
                executed: list[str] | None = None,
                watch: Callable[[str], MetricWatcher] | None = None,
@@ -245,7 +247,7 @@ def _fingerprint_inputs(namespace: dict[str, Any], names: Iterable[str]) -> dict
 
 
 @contextlib.contextmanager
-def _closed_on_escape(tracker: Any, run: Any, status: RunStatus,
+def _closed_on_escape(tracker: Tracker, run: ActiveRun, status: RunStatus,
                       error: str | None) -> Iterator[None]:
     """End the run if anything escapes nbtrack's own recording of it.
 
@@ -266,7 +268,7 @@ def _closed_on_escape(tracker: Any, run: Any, status: RunStatus,
         raise
 
 
-def _stop_live(tracker: Any, live: MetricWatcher | None) -> None:
+def _stop_live(tracker: Tracker, live: MetricWatcher | None) -> None:
     if live is None:
         return
     if live in tracker.metric_listeners:
@@ -309,7 +311,7 @@ def _finish(execution: CellExecution) -> TrackedCell:
         error_type=execution.error_type)
 
 
-def _record_values(tracker: Any, run: Any, captured: Captured) -> None:
+def _record_values(tracker: Tracker, run: ActiveRun, captured: Captured) -> None:
     for key, value in captured.params.items():
         guarded(f"record param {key!r}", partial(tracker.log_params, {key: value}, run=run))
     for key, value in captured.metrics.items():
@@ -321,7 +323,7 @@ def _record_values(tracker: Any, run: Any, captured: Captured) -> None:
         guarded(f"record the history of {key!r}", log_history)
 
 
-def _record_models(tracker: Any, run: Any, namespace: dict[str, Any],
+def _record_models(tracker: Tracker, run: ActiveRun, namespace: dict[str, Any],
                    execution: CellExecution) -> list[str]:
     analysis = execution.analysis
     names = analysis.bound | analysis.reads | analysis.fitted | analysis.filled | \
@@ -348,10 +350,10 @@ def _record_models(tracker: Any, run: Any, namespace: dict[str, Any],
     return saved
 
 
-def _log_estimator_params(tracker: Any, run: Any, name: str, model: Any) -> None:
+def _log_estimator_params(tracker: Tracker, run: ActiveRun, name: str, model: Any) -> None:
     tracker.log_params(estimator_params(name, model), run=run)
 
 
-def _record_tables(tracker: Any, run: Any, captured: Captured) -> None:
+def _record_tables(tracker: Tracker, run: ActiveRun, captured: Captured) -> None:
     for name, table in captured.tables.items():
         guarded(f"save the table {name!r}", partial(tracker.log_table, table, name=name, run=run))

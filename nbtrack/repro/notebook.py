@@ -24,6 +24,7 @@ from ..cell_record import CellRecord
 from ..entities import Run
 from ..errors import ExportError
 from ..analysis.slicing import dependency_slice, exported_source
+from ..store import Store
 
 __all__ = ["ExportResult", "export_run"]
 
@@ -141,7 +142,7 @@ for key, before in recorded.items():
     print(f"{key:<24} {before:>14.6g} {now:>14}  {verdict}")"""
 
 
-def export_run(store: Any, run_id: str, path: str | Path) -> ExportResult:
+def export_run(store: Store, run_id: str, path: str | Path) -> ExportResult:
     """Write the notebook (and its requirements file) that re-creates a run.
 
     Parameters

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import ReproductionError
 from ..filters import by_parent
+from ..store import Store
 from .notebook import export_run
 
 __all__ = ["Reproduction", "Verdict", "reproduce_run"]
@@ -85,7 +86,7 @@ def _verdict(before: float, after: float | None, tolerance: float, timing: bool 
     return "differs"
 
 
-def reproduce_run(store: Any, run_id: str, tolerance: float = 1e-9,
+def reproduce_run(store: Store, run_id: str, tolerance: float = 1e-9,
                   progress: bool = True, timeout: int = 1800) -> Reproduction:
     """Export a run, execute the notebook in a fresh kernel, record and compare the result.
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
+from ..store import Store
+
 __all__ = ["confusion_matrices", "score_tables"]
 
 
-def confusion_matrices(store: Any, run_ids: Sequence[str], limit: int = 4
+def confusion_matrices(store: Store, run_ids: Sequence[str], limit: int = 4
                        ) -> list[tuple[str, str, dict[str, Any]]]:
     """``(run_id, artifact name, {"labels", "matrix"})`` for runs that logged one."""
     found = []
@@ -22,7 +24,7 @@ def confusion_matrices(store: Any, run_ids: Sequence[str], limit: int = 4
     return found
 
 
-def score_tables(store: Any, run_ids: Sequence[str], limit: int = 4, rows: int = 20
+def score_tables(store: Store, run_ids: Sequence[str], limit: int = 4, rows: int = 20
                  ) -> list[tuple[str, str, Any]]:
     """``(run_id, artifact name, DataFrame of its first rows)`` for tables runs kept."""
     import io

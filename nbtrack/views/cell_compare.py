@@ -8,6 +8,9 @@ import anywidget
 import ipywidgets
 import traitlets
 
+from ..store import Store
+
+
 __all__ = ["CellCompareButton", "cell_compare_box"]
 
 _ESM = """
@@ -34,7 +37,7 @@ class CellCompareButton(anywidget.AnyWidget):
     clicks = traitlets.Int(0).tag(sync=True)
 
 
-def cell_compare_box(store: Any, cell_id: str, count: int) -> Any:
+def cell_compare_box(store: Store, cell_id: str, count: int) -> Any:
     """A button that opens the comparison of a cell's runs right under it.
 
     Parameters

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any, Sequence
 
+from ..store import Store
 from ..store.contract import RunTable
 
 __all__ = ["history_png", "bar_png", "label_for", "series_png", "scatter_png", "parallel_png",
@@ -32,7 +33,8 @@ def _png(fig: Any) -> bytes:
     return buffer.getvalue()
 
 
-def history_png(store: Any, table: RunTable, key: str, rows: Sequence[int] | None = None) -> bytes:
+def history_png(store: Store, table: RunTable, key: str,
+                rows: Sequence[int] | None = None) -> bytes:
     """One line per run: the history of metric ``key`` against its step."""
     fig = _figure()
     ax = fig.add_subplot()

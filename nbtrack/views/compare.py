@@ -7,6 +7,7 @@ import html
 from typing import Any
 
 from ..filters import Node
+from ..store import Store
 from ..store.contract import RunTable
 from .artifacts import confusion_matrices, score_tables
 from .charts import (bar_png, confusion_png, history_png, numeric_params, parallel_png,
@@ -30,7 +31,7 @@ class StaticComparison:
         The runs to show.
     """
 
-    def __init__(self, store: Any, table: RunTable) -> None:
+    def __init__(self, store: Store, table: RunTable) -> None:
         self.store = store
         self.table = table
 
@@ -99,7 +100,7 @@ class CompareView:
     copy once its JavaScript runs, so a live user sees one comparison.
     """
 
-    def __init__(self, store: Any, where: Any, experiment: str | None) -> None:
+    def __init__(self, store: Store, where: Any, experiment: str | None) -> None:
         self.store = store
         self.where = where
         self.experiment = experiment

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..filters import Node, all_of, as_node, by_ids, parse_filter, parse_order_by
+from ..store import Store
 from ..store.contract import RunTable
 
 __all__ = ["select_runs", "selection"]
 
 
-def selection(store: Any, runs: Any = None, filter: str | Node | None = None,
+def selection(store: Store, runs: Any = None, filter: str | Node | None = None,
               experiment: str | None = None) -> tuple[Node | None, str | None]:
     """The filter tree and experiment that select the runs to compare.
 
@@ -43,7 +44,7 @@ def selection(store: Any, runs: Any = None, filter: str | Node | None = None,
     return where, experiment
 
 
-def select_runs(store: Any, runs: Any = None, filter: str | None = None,
+def select_runs(store: Store, runs: Any = None, filter: str | None = None,
                 experiment: str | None = None, order_by: str | None = None,
                 limit: int | None = None) -> RunTable:
     """The runs to compare, as a :class:`RunTable` (see :func:`selection`)."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from ..guard import guarded
+from ..store import Store
 
 __all__ = ["Summary", "format_value", "show_tracked_cell"]
 
@@ -110,7 +111,7 @@ class Summary:
         return {"text/plain": self.text(), "text/html": self.html()}
 
 
-def show_tracked_cell(summary: Summary, store: Any, compare_cell: str | None,
+def show_tracked_cell(summary: Summary, store: Store, compare_cell: str | None,
                       display: Callable[[Any], None] | None = None) -> None:
     """Display the summary line and, for ``compare_cell``, a button comparing its runs."""
     if display is None:
@@ -123,7 +124,7 @@ def show_tracked_cell(summary: Summary, store: Any, compare_cell: str | None,
         guarded("offer a comparison", lambda: _offer_compare(store, compare_cell, shown))
 
 
-def _offer_compare(store: Any, cell_id: str, display: Callable[[Any], None]) -> None:
+def _offer_compare(store: Store, cell_id: str, display: Callable[[Any], None]) -> None:
     from ..filters import by_cell
     from .cell_compare import cell_compare_box
 

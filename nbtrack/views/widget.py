@@ -13,6 +13,7 @@ import traitlets
 from ..errors import NbtrackError
 from ..filters import Node, all_of, by_ids, parse_filter, parse_order_by
 from ..report import format_cell
+from ..store import Store
 from .artifacts import confusion_matrices
 from .charts import (bar_png, confusion_png, history_png, numeric_params, parallel_png,
                      scatter_png)
@@ -61,7 +62,7 @@ class CompareWidget(anywidget.AnyWidget):
         sync=True)
     chart_png = traitlets.Unicode("", help="base64 PNG of the chart").tag(sync=True)
 
-    def __init__(self, store: Any, experiment: str | None = None,
+    def __init__(self, store: Store, experiment: str | None = None,
                  base_filter: Any = None, **kwargs: Any) -> None:
         self._store = store
         self._experiment = experiment
