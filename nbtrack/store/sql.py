@@ -26,6 +26,7 @@ _ATTRIBUTE_SQL = {
 }
 _NUMERIC_ATTRIBUTES = {"start_time", "end_time", "duration"}
 _SIMPLE_OPS = {"=", "!=", "<", "<=", ">", ">="}
+_KEYED_TABLES = {"metrics": "latest_metrics", "params": "params", "tags": "tags"}
 
 
 def _is_number(value: Any) -> bool:
@@ -108,29 +109,39 @@ def _comparison(node: Comparison, args: list[Any], correlated: bool = False) -> 
             value = tuple(str(v).upper() for v in value) if isinstance(value, tuple) \
                 else str(value).upper()
         return _text_test(column, op, value, args)
-    table = {"metrics": "latest_metrics", "params": "params", "tags": "tags"}[kind]
-    args.append(key)
-    if op == "IS NULL":
-        return f"r.run_id NOT IN (SELECT run_id FROM {table} WHERE key = ?)"
-    if op == "IS NOT NULL":
-        return f"r.run_id IN (SELECT run_id FROM {table} WHERE key = ?)"
-    if kind == "metrics":
-        test = _number_test("value", op, value, args)
-    elif kind == "params":
-        test = _param_test(op, value, args)
-    else:
-        test = _text_test("value", op, value, args)
+    table = _KEYED_TABLES[kind]
+    if op in ("IS NULL", "IS NOT NULL"):
+        args.append(key)
+        negation = "NOT " if op == "IS NULL" else ""
+        return f"r.run_id {negation}IN (SELECT run_id FROM {table} WHERE key = ?)"
     if correlated:
+        args.append(key)
+        test = _value_test(kind, op, value, args)
         return f"EXISTS (SELECT 1 FROM {table} WHERE run_id = r.run_id AND key = ? AND {test})"
-    return f"r.run_id IN (SELECT run_id FROM {table} WHERE key = ? AND {test})"
+    return f"r.run_id IN ({_keyed_select(node, args)})"
+
+
+def _value_test(kind: str, op: str, value: Any, args: list[Any]) -> str:
+    """SQL testing the ``value`` column of a metric, param or tag row."""
+    if kind == "metrics":
+        return _number_test("value", op, value, args)
+    if kind == "params":
+        return _param_test(op, value, args)
+    return _text_test("value", op, value, args)
+
+
+def _keyed_select(node: Comparison, args: list[Any]) -> str:
+    """``SELECT run_id`` of the runs whose metric, param or tag satisfies ``node``."""
+    args.append(node.key)
+    test = _value_test(node.kind, node.op, node.value, args)
+    return f"SELECT run_id FROM {_KEYED_TABLES[node.kind]} WHERE key = ? AND {test}"
 
 
 def subquery(node: Comparison, args: list[Any]) -> str | None:
     """``SELECT run_id ...`` for a comparison on one key, or None if it has no such form."""
     if node.kind == "attributes" or node.op in ("IS NULL", "IS NOT NULL"):
         return None
-    text = _comparison(node, args)
-    return text[len("r.run_id IN ("):-1]
+    return _keyed_select(node, args)
 
 
 def compile_where(node: Node | None, args: list[Any], driver: Node | None = None) -> str:
@@ -163,7 +174,7 @@ def compile_order(keys: Sequence[OrderKey], args: list[Any]) -> tuple[str, str]:
             terms.append(f"{column} IS NULL, {column} {direction}")
             continue
         alias = f"o{i}"
-        table = {"metrics": "latest_metrics", "params": "params", "tags": "tags"}[key.kind]
+        table = _KEYED_TABLES[key.kind]
         joins.append(f"LEFT JOIN {table} {alias} ON {alias}.run_id = r.run_id "
                      f"AND {alias}.key = ?")
         args.append(key.key)
