@@ -7,6 +7,10 @@ STAMP  := $(VENV)/.installed
 LABEXT := nbtrack/labextension/package.json
 LABSRC := $(wildcard labextension/src/*.ts labextension/style/*) labextension/package.json \
 	labextension/tsconfig.json
+# MLflow lives in a venv of its own (the filter conformance suite and the benchmarks
+# compare with it), at the version bench/mlflow-requirements.txt pins
+MLFLOW_VENV  := bench/.venv
+MLFLOW_STAMP := $(MLFLOW_VENV)/.mlflow-installed
 # npm scripts call jupyter-builder from the venv
 NPM    := PATH="$(abspath $(VENV))/bin:$$PATH" npm --prefix labextension
 
@@ -36,8 +40,14 @@ demo: $(STAMP)
 
 ## test: the whole test suite: lint and type checks, the extension's unit tests (node:test),
 ## then pytest (installs Debian's chromium for the browser tests if missing)
-test: $(LABEXT) chromium lint test-labextension
+test: $(LABEXT) chromium lint test-labextension $(MLFLOW_STAMP)
 	$(PY) -m pytest
+
+$(MLFLOW_STAMP): bench/mlflow-requirements.txt
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet -r bench/mlflow-requirements.txt
+	touch $@
 
 ## lint: ruff (pyflakes, pycodestyle, bugbear) and mypy (strict on the core; see pyproject.toml)
 lint: $(STAMP)

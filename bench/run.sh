@@ -10,7 +10,8 @@ py="$here/.venv/bin/python"
 if [ ! -x "$py" ] || ! "$py" -c "import mlflow, nbtrack, sklearn, pandas, skops, ipykernel" 2>/dev/null; then
   python3 -m venv "$here/.venv"
   "$py" -m pip install --quiet --upgrade pip
-  "$py" -m pip install --quiet mlflow scikit-learn pandas skops ipykernel jupyter_client
+  "$py" -m pip install --quiet -r "$here/mlflow-requirements.txt" scikit-learn pandas skops \
+    ipykernel jupyter_client
   "$py" -m pip install --quiet -e "$root"
 fi
 export MLFLOW_DISABLE_TELEMETRY=true

@@ -48,16 +48,20 @@ class FilterSyntaxError(NbtrackError, ValueError):
         The whole filter.
     position : int
         Offset of the offending token in ``text``.
+    subject : str
+        ``filter`` or ``order_by``: what the text was given as.
     """
 
-    def __init__(self, message: str, text: str = "", position: int = 0) -> None:
+    _EXAMPLES = {"filter": "metrics.acc > 0.9 and params.model = 'rf'",
+                 "order_by": "metrics.acc DESC, start_time"}
+
+    def __init__(self, message: str, text: str = "", position: int = 0,
+                 subject: str = "filter") -> None:
         self.text = text
         self.position = position
         where = f" at position {position}: {text[position:position + 20]!r}" if text else ""
-        super().__init__(
-            f"bad filter{where}: {message} "
-            "(example: metrics.acc > 0.9 and params.model = 'rf')"
-        )
+        super().__init__(f"bad {subject}{where}: {message} "
+                         f"(example: {self._EXAMPLES[subject]})")
 
     # keep the error picklable across processes
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:

@@ -11,8 +11,11 @@ The grammar (a superset of MLflow's, which has only ``and``)::
     op         := = == != <> < <= > >= like ilike "not like" "not ilike"
 
 Keys with special characters are quoted with backticks or double quotes
-(``metrics.`val-acc```). String literals use single or double quotes. The tree
-is turned into parameterised SQL by the store; nothing is ever evaluated.
+(``metrics.`val-acc```), and so may the kind be (```metrics`.acc``). String
+literals use single or double quotes and, as in MLflow, keep every character
+between them (a backslash is a backslash). Times are seconds since the epoch; a
+number of 10^11 or more is read as milliseconds, the unit MLflow filters use.
+The tree is turned into parameterised SQL by the store; nothing is ever evaluated.
 """
 
 from __future__ import annotations
@@ -29,19 +32,26 @@ __all__ = ["Comparison", "BoolOp", "Node", "OrderKey", "parse_filter", "parse_or
 #: Attribute names a filter may use, mapped to their canonical names.
 ATTRIBUTES = {
     "run_id": "run_id", "id": "run_id",
-    "name": "name", "run_name": "name",
+    "name": "name", "run_name": "name", "run name": "name",
     "status": "status",
-    "start_time": "start_time", "end_time": "end_time", "duration": "duration",
+    "start_time": "start_time", "created": "start_time", "end_time": "end_time",
+    "duration": "duration",
     "experiment": "experiment", "experiment_name": "experiment",
     "cell_id": "cell_id", "parent_run_id": "parent_run_id",
 }
 _KINDS = {
     "metrics": "metrics", "metric": "metrics",
-    "params": "params", "param": "params", "parameters": "params",
+    "params": "params", "param": "params", "parameters": "params", "parameter": "params",
     "tags": "tags", "tag": "tags",
     "attributes": "attributes", "attribute": "attributes", "attr": "attributes",
     "run": "attributes",
 }
+_TEXT_ATTRIBUTES = {"run_id", "name", "status", "experiment", "cell_id", "parent_run_id"}
+_TIME_ATTRIBUTES = {"start_time", "end_time"}
+_RANGE_OPS = {"<", "<=", ">", ">="}
+_PATTERN_OPS = {"LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE"}
+#: A time literal this large is in milliseconds (in seconds it would be the year 5138).
+_MILLISECONDS_FROM = 1e11
 _OPS = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">",
         ">=": ">=", "like": "LIKE", "ilike": "ILIKE", "not like": "NOT LIKE",
         "not ilike": "NOT ILIKE", "in": "IN", "not in": "NOT IN",
@@ -52,11 +62,12 @@ _TOKEN = re.compile(
     (?P<ws>\s+)
   | (?P<number>[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?
                      |inf(?:inity)?|nan)(?![\w.]))
+  | (?P<glued>[-+]?\.?\d[\w.]*)
   | (?P<string>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*")
   | (?P<backtick>`[^`]*`)
   | (?P<op><=|>=|!=|<>|==|=|<|>)
   | (?P<punct>[(),.])
-  | (?P<word>[A-Za-z_][\w\-:/]*)
+  | (?P<word>[^\W\d][\w\-:/]*)
     """,
     re.VERBOSE | re.IGNORECASE,
 )
@@ -112,13 +123,15 @@ class _Token:
     pos: int
 
 
-def _tokenize(text: str) -> list[_Token]:
+def _tokenize(text: str, subject: str) -> list[_Token]:
     tokens: list[_Token] = []
     pos = 0
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None:
-            raise FilterSyntaxError(f"unexpected character {text[pos]!r}", text, pos)
+            what = f"unterminated {text[pos]}...{text[pos]} string: close the quote" \
+                if text[pos] in "'\"`" else f"unexpected character {text[pos]!r}"
+            raise FilterSyntaxError(what, text, pos, subject)
         kind = match.lastgroup or ""
         if kind != "ws":
             tokens.append(_Token(kind, match.group(), pos))
@@ -128,9 +141,10 @@ def _tokenize(text: str) -> list[_Token]:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, subject: str = "filter") -> None:
         self.text = text
-        self.tokens = _tokenize(text)
+        self.subject = subject
+        self.tokens = _tokenize(text, subject)
         self.i = 0
 
     @property
@@ -138,7 +152,7 @@ class _Parser:
         return self.tokens[self.i]
 
     def error(self, message: str, tok: _Token | None = None) -> FilterSyntaxError:
-        return FilterSyntaxError(message, self.text, (tok or self.tok).pos)
+        return FilterSyntaxError(message, self.text, (tok or self.tok).pos, self.subject)
 
     def take(self) -> _Token:
         tok = self.tok
@@ -148,8 +162,11 @@ class _Parser:
     def word_is(self, *words: str) -> bool:
         return self.tok.type == "word" and self.tok.text.lower() in words
 
+    def at_punct(self, char: str) -> bool:
+        return self.tok.type == "punct" and self.tok.text == char
+
     def expect_punct(self, char: str) -> None:
-        if self.tok.type != "punct" or self.tok.text != char:
+        if not self.at_punct(char):
             raise self.error(f"expected {char!r}")
         self.i += 1
 
@@ -168,51 +185,53 @@ class _Parser:
         return items[0] if len(items) == 1 else BoolOp("AND", tuple(items))
 
     def parse_atom(self) -> Node:
-        if self.tok.type == "punct" and self.tok.text == "(":
+        if self.at_punct("("):
             self.take()
             node = self.parse_expr()
             self.expect_punct(")")
             return node
+        if self.word_is("not"):
+            raise self.error("NOT before a condition is not supported; use !=, NOT IN, "
+                             "NOT LIKE or IS NULL")
         return self.parse_comparison()
 
     def parse_ident(self) -> tuple[str, str]:
         tok = self.tok
-        if tok.type == "word":
-            word = self.take().text
-            if self.tok.type == "punct" and self.tok.text == ".":
-                kind = _KINDS.get(word.lower())
-                if kind is None:
-                    raise self.error(
-                        f"unknown field kind {word!r}; use metrics., params., tags. or attributes.",
-                        tok)
+        if tok.type not in ("word", "backtick"):
+            raise self.error("expected a field such as metrics.acc or params.model")
+        if self.word_is("and", "or"):
+            raise self.error(f"expected a field such as metrics.acc after "
+                             f"{self.tokens[self.i - 1].text!r}, found {tok.text!r}"
+                             if self.i else f"expected a field, found {tok.text!r}")
+        name = self.take().text if tok.type == "word" else _unquote(self.take().text)
+        if not self.at_punct("."):
+            return "attributes", self.attribute(name, tok)
+        kind = _KINDS.get(name.lower())
+        if kind is None:
+            raise self.error(f"unknown field kind {name!r}; use metrics., params., tags. "
+                             "or attributes.", tok)
+        self.take()
+        key_tok = self.take()
+        if key_tok.type in ("word", "number", "glued"):
+            key = key_tok.text
+            # dotted keys such as params.model.C are common for nested configs
+            while self.at_punct(".") and self.tokens[self.i + 1].type in ("word", "number",
+                                                                           "glued"):
                 self.take()
-                key_tok = self.take()
-                if key_tok.type in ("word", "number"):
-                    key = key_tok.text
-                    # dotted keys such as params.model.C are common for nested configs
-                    while self.tok.type == "punct" and self.tok.text == "." and \
-                            self.tokens[self.i + 1].type in ("word", "number"):
-                        self.take()
-                        key += "." + self.take().text
-                elif key_tok.type in ("backtick", "string"):
-                    key = _unquote(key_tok.text)
-                else:
-                    raise self.error("expected a name after the dot", key_tok)
-                if kind == "attributes":
-                    return kind, self.attribute(key, key_tok)
-                return kind, key
-            return "attributes", self.attribute(word, tok)
-        if tok.type == "backtick":
-            self.take()
-            return "attributes", self.attribute(_unquote(tok.text), tok)
-        raise self.error("expected a field such as metrics.acc or params.model")
+                key += "." + self.take().text
+        elif key_tok.type in ("backtick", "string"):
+            key = _unquote(key_tok.text)
+        else:
+            raise self.error("expected a name after the dot", key_tok)
+        if kind == "attributes":
+            return kind, self.attribute(key, key_tok)
+        return kind, key
 
     def attribute(self, name: str, tok: _Token) -> str:
         canonical = ATTRIBUTES.get(name.lower())
         if canonical is None:
-            valid = ", ".join(sorted(set(ATTRIBUTES.values())))
-            raise self.error(f"unknown attribute {name!r} (attributes are: {valid}; "
-                             "prefix metrics., params. or tags. for those)", tok)
+            raise self.error(f"unknown attribute {name!r} (a logged value needs its kind: "
+                             f"metrics.{name}, params.{name} or tags.{name})", tok)
         return canonical
 
     def parse_operator(self) -> str:
@@ -241,6 +260,9 @@ class _Parser:
             if re.fullmatch(r"[-+]?\d+", text):
                 return int(text)
             return float(text)
+        if tok.type == "glued":
+            raise self.error(f"{tok.text!r} is not a number; put a space after the number",
+                             tok)
         raise self.error("expected a value: a number or a quoted string", tok)
 
     def parse_comparison(self) -> Comparison:
@@ -249,32 +271,60 @@ class _Parser:
         op = self.parse_operator()
         if op in ("IS NULL", "IS NOT NULL"):
             return Comparison(kind, key, op, None)
+        value_tok = self.tok
+        value: Literal | tuple[Literal, ...]
         if op in ("IN", "NOT IN"):
             self.expect_punct("(")
             values = [self.parse_literal()]
-            while self.tok.type == "punct" and self.tok.text == ",":
+            while self.at_punct(","):
                 self.take()
                 values.append(self.parse_literal())
             self.expect_punct(")")
-            return Comparison(kind, key, op, tuple(values))
-        value_tok = self.tok
-        value = self.parse_literal()
-        if op in ("LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE") and not isinstance(value, str):
-            raise self.error(f"{op} needs a quoted pattern such as '%rf%'", value_tok)
-        if kind == "metrics" and op in ("LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE"):
-            raise self.error("LIKE works on params, tags and text attributes", op_tok)
-        if kind == "metrics" and isinstance(value, str):
-            raise self.error(f"metric {key!r} is numeric; compare it with a number", value_tok)
+            value = tuple(values)
+        else:
+            value = self.parse_literal()
+        self.check_types(kind, key, op, value, op_tok, value_tok)
+        if kind == "attributes" and key in _TIME_ATTRIBUTES:
+            value = _seconds(value)
         return Comparison(kind, key, op, value)
+
+    def check_types(self, kind: str, key: str, op: str, value: Literal | tuple[Literal, ...],
+                    op_tok: _Token, value_tok: _Token) -> None:
+        """Refuse a comparison whose value can never be of the field's type."""
+        values = value if isinstance(value, tuple) else (value,)
+        numbers = [v for v in values if not isinstance(v, str)]
+        label = f"attribute {key}" if kind == "attributes" else f"{kind}.{key}"
+        if op in _PATTERN_OPS and numbers:
+            raise self.error(f"{op} needs a quoted pattern such as '%rf%'", value_tok)
+        numeric = kind == "metrics" or (kind == "attributes" and key not in _TEXT_ATTRIBUTES)
+        if numeric and op in _PATTERN_OPS:
+            raise self.error(f"{label} is a number; LIKE works on params, tags and text "
+                             "attributes", op_tok)
+        if numeric and len(numbers) < len(values):
+            unit = " (seconds since the epoch)" if key in _TIME_ATTRIBUTES else ""
+            raise self.error(f"{label} is a number{unit}; compare it with a number, unquoted",
+                             value_tok)
+        text_only = kind == "tags" or (kind == "attributes" and not numeric)
+        if text_only and op in _RANGE_OPS:
+            raise self.error(f"{label} is text; compare it with =, !=, LIKE, ILIKE or IN",
+                             op_tok)
+        if text_only and numbers:
+            raise self.error(f"{label} is text; quote the value ({label} = '{numbers[0]}')",
+                             value_tok)
+
+
+def _seconds(value: Literal | tuple[Literal, ...]) -> Literal | tuple[Literal, ...]:
+    """A time literal in seconds (MLflow writes milliseconds; see the module's note)."""
+    if isinstance(value, tuple):
+        return tuple(_seconds(v) for v in value)  # type: ignore[misc]
+    if isinstance(value, (int, float)) and abs(value) >= _MILLISECONDS_FROM:
+        return value / 1000
+    return value
 
 
 def _unquote(text: str) -> str:
-    quote, body = text[0], text[1:-1]
-    if quote == "'":
-        body = body.replace("''", "'")
-    if quote in ("'", '"'):
-        body = re.sub(r"\\(.)", r"\1", body)
-    return body
+    """The characters between the quotes, exactly (MLflow unescapes nothing)."""
+    return text[1:-1]
 
 
 def parse_filter(text: str) -> Node | None:
@@ -352,13 +402,16 @@ def parse_order_by(terms: str | list[str] | tuple[str, ...] | None) -> list[Orde
     keys: list[OrderKey] = []
     for term in terms:
         for part in _split_commas(term):
-            parser = _Parser(part)
+            parser = _Parser(part, "order_by")
+            start = parser.tok
             kind, key = parser.parse_ident()
             descending = False
             if parser.word_is("desc", "asc"):
                 descending = parser.take().text.lower() == "desc"
             if parser.tok.type != "end":
                 raise parser.error("expected ASC or DESC after the field")
+            if any((k.kind, k.key) == (kind, key) for k in keys):
+                raise parser.error(f"{kind}.{key} is listed twice; keep one direction", start)
             keys.append(OrderKey(kind, key, descending))
     return keys
 

@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from nbtrack.errors import StoreError, StoreVersionError
+from nbtrack.filters import parse_filter
 from nbtrack.store import open_store
 from nbtrack.store.schema import LATEST_VERSION, MIGRATIONS
 
@@ -22,6 +23,8 @@ def make_v1_store(folder):
     conn.execute("INSERT INTO runs (run_id, experiment_id, name, status, start_time, end_time) "
                  "VALUES ('r-0000000old01', 1, 'legacy', 'FINISHED', 10, 20)")
     conn.execute("INSERT INTO params VALUES ('r-0000000old01', 'C', 0.5, 2, NULL)")
+    conn.execute("INSERT INTO params VALUES ('r-0000000old01', 'opt', NULL, 4, NULL)")
+    conn.execute("""INSERT INTO params VALUES ('r-0000000old01', 'grid', '{"a": 1}', 5, NULL)""")
     conn.execute("INSERT INTO latest_metrics VALUES ('r-0000000old01', 'acc', 0, 0.9, NULL, 20)")
     conn.commit()
     conn.close()
@@ -32,8 +35,16 @@ def test_v1_store_upgrades_and_keeps_its_runs(tmp_path):
     store = open_store(str(tmp_path / "old"))
     assert store.schema_version() == LATEST_VERSION
     run = store.get_run("r-0000000old01")
-    assert (run.name, run.params, run.metrics) == ("legacy", {"C": 0.5}, {"acc": 0.9})
+    assert (run.name, run.params, run.metrics) == (
+        "legacy", {"C": 0.5, "opt": None, "grid": {"a": 1}}, {"acc": 0.9})
     assert store.get_context(run.run_id) == {}
+
+
+def test_params_written_before_v3_are_found_by_their_mlflow_text(tmp_path):
+    make_v1_store(tmp_path / "old")
+    store = open_store(str(tmp_path / "old"))
+    for text in ("params.C = '0.5'", "params.opt = 'None'", "params.grid = \"{'a': 1}\""):
+        assert store.search(parse_filter(text)).run_ids == ["r-0000000old01"], text
 
 
 def test_store_from_a_newer_nbtrack_is_refused(tmp_path):

@@ -73,5 +73,8 @@ def test_injection_attempts_are_parse_errors_and_change_nothing(tracker, text, t
 def test_quotes_inside_values_are_data(tracker):
     with tracker.start_run(params={"a": "it's; DROP TABLE runs"}):
         pass
-    assert len(tracker.runs(filter="params.a = 'it''s; DROP TABLE runs'")) == 1
-    assert len(parse_filter("params.a = \"x\\\"y\"").value) == 3
+    assert len(tracker.runs(filter="params.a = \"it's; DROP TABLE runs\"")) == 1
+    # as in MLflow, a literal keeps its characters: '' and \" are two characters each
+    assert len(tracker.runs(filter="params.a = 'it''s; DROP TABLE runs'")) == 0
+    assert tracker.store.count() == 1
+    assert parse_filter("params.a = \"x\\\"y\"").value == 'x\\"y'

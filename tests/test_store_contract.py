@@ -116,7 +116,9 @@ def populated(store):
     ("params.model ILIKE 'R%'", [1, 0]),
     ("tags.split = 'a'", [3, 1]),
     ("attributes.status = 'FAILED'", [3]),
-    ("status != 'failed'", [4, 2, 1, 0]),
+    ("status != 'FAILED'", [4, 2, 1, 0]),
+    ("attributes.status LIKE 'fin%'", []),
+    ("attributes.status LIKE 'FIN%'", [4, 2, 1, 0]),
     ("name LIKE 'run1'", [1]),
     ("metrics.acc > 0.9 or attributes.status = 'FAILED'", [4, 3, 2, 0]),
     ("(params.model = 'rf' or params.model = 'svm') and metrics.acc < 0.9", [3, 1]),
@@ -154,6 +156,35 @@ def test_search_table_aligns_columns(store, populated):
     assert table.metrics["acc"] == [0.91, 0.85, 0.95, 0.70, 0.99]
     assert table.tags["split"] == ["b", "a", "b", "a", "b"]
     assert table.base["status"][3] == "FAILED"
+
+
+def test_nan_differs_from_every_number_and_sorts_between_numbers_and_missing(store):
+    t0 = 1_800_000_000.0
+    ids = [make_run(store, name=f"r{i}", metrics=m, start=t0 + i) for i, m in enumerate(
+        [{"x": 0.5}, {"x": math.nan}, {}, {"x": -math.inf}, {"x": 0.0}])]
+    assert search_ids(store, "metrics.x != 0") == [ids[3], ids[1], ids[0]]
+    assert search_ids(store, "metrics.x NOT IN (0.5)") == [ids[4], ids[3], ids[1]]
+    assert search_ids(store, "metrics.x > -1e300") == [ids[4], ids[0]]
+    assert search_ids(store, None, "metrics.x") == [ids[3], ids[4], ids[0], ids[1], ids[2]]
+    assert search_ids(store, None, "metrics.x DESC") == [ids[0], ids[4], ids[3], ids[1],
+                                                         ids[2]]
+
+
+def test_quoted_literals_see_a_param_as_mlflow_holds_it(store):
+    t0 = 1_800_000_000.0
+    values = [None, {"a": 1}, [64, 32], 1e-05, True, 1, 1.0, "C:\\temp", 9, 10]
+    ids = [make_run(store, params={"p": v}, start=t0 + i) for i, v in enumerate(values)]
+    assert search_ids(store, "params.p = 'None'") == [ids[0]]
+    assert search_ids(store, "params.p = \"{'a': 1}\"") == [ids[1]]
+    assert search_ids(store, "params.p = '[64, 32]'") == [ids[2]]
+    assert search_ids(store, "params.p LIKE '1e-%'") == [ids[3]]
+    assert search_ids(store, "params.p = 'True'") == [ids[4]]
+    assert search_ids(store, "params.p = '1'") == [ids[5]]
+    assert search_ids(store, "params.p = '1.0'") == [ids[6]]
+    assert search_ids(store, "params.p = 1") == [ids[6], ids[5]]  # typed: 1 == 1.0
+    assert search_ids(store, "params.p = 'C:\\temp'") == [ids[7]]
+    assert search_ids(store, "params.p > '9'") == [ids[9]]  # a quoted number ranges as one
+    assert search_ids(store, None, "params.p")[:5] == [ids[3], ids[6], ids[5], ids[8], ids[9]]
 
 
 def test_a_search_result_reads_as_one_record_per_run(store, populated):

@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-__all__ = ["encode_param", "decode_param", "encode_float", "decode_float"]
+__all__ = ["encode_param", "decode_param", "param_text", "encode_float", "decode_float"]
 
 _STR, _INT, _FLOAT, _BOOL, _NONE, _JSON = range(6)
 
@@ -32,6 +32,12 @@ def encode_param(value: Any) -> tuple[Any, int, str | None]:
     if value is None:
         return None, _NONE, None
     return json.dumps(value, allow_nan=True, ensure_ascii=False), _JSON, None
+
+
+def param_text(value: Any) -> str:
+    """A param as MLflow stores every param: ``str(value)`` (``None`` is ``'None'``, a dict
+    ``{'a': 1}``, a float ``1e-05``). Filters compare quoted literals with this text."""
+    return str(value)
 
 
 def decode_param(value: Any, vtype: int, text: str | None) -> Any:

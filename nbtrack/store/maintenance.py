@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, TypeVar
 from ..entities import Run
 from ..errors import StoreError
 from .artifacts import LocalContent
-from .codec import encode_float, encode_param
+from .codec import encode_float, encode_param, param_text
 from .contract import STALE_AFTER
 from .writes import WriteState, experiment_id
 
@@ -44,8 +44,8 @@ def bulk_import(transaction: Transaction[Any], state: WriteState, runs: Iterable
             [(r.run_id, experiment_id(c, state, r.experiment), r.name, r.status.value,
               r.start_time, r.end_time, r.cell_id, r.parent_run_id, r.host, r.pid,
               r.heartbeat or r.start_time, r.error) for r in chunk])
-        c.executemany("INSERT INTO params VALUES (?,?,?,?,?)",
-                      [(r.run_id, k, *encode_param(v)) for r in chunk
+        c.executemany("INSERT INTO params VALUES (?,?,?,?,?,?)",
+                      [(r.run_id, k, *encode_param(v), param_text(v)) for r in chunk
                        for k, v in r.params.items()])
         points = [(r.run_id, k, 0, *encode_float(float(v)), r.end_time or r.start_time)
                   for r in chunk for k, v in r.metrics.items()]

@@ -92,6 +92,15 @@ _V2 = [
         PRIMARY KEY (run_id, key)) WITHOUT ROWID""",
 ]
 
+_V3 = [
+    # every param also as MLflow holds it, str(value): quoted literals in filters are
+    # compared with this text, so they answer as MLflow does; param_text() is registered
+    # on every connection and rebuilds the text of params written before this version
+    "ALTER TABLE params ADD COLUMN shown TEXT",
+    "UPDATE params SET shown = param_text(value, vtype, text)",
+    "CREATE INDEX params_by_shown ON params(key, shown)",
+]
+
 #: (version, statements) in order; a store at version N applies every later one.
-MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2)]
+MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, _V3)]
 LATEST_VERSION = MIGRATIONS[-1][0]

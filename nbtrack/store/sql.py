@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from ..entities import RunStatus
 from ..errors import FilterSyntaxError
 from ..filters import BoolOp, Comparison, Node, OrderKey
 
@@ -34,7 +35,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _text_test(column: str, op: str, value: Any, args: list[Any]) -> str:
-    """SQL for comparing a text column."""
+    """SQL for comparing a text column with quoted literals (kept exactly as typed)."""
     if op in ("ILIKE", "NOT ILIKE"):
         args.append(str(value))
         neg = "NOT " if op.startswith("NOT") else ""
@@ -48,11 +49,14 @@ def _text_test(column: str, op: str, value: Any, args: list[Any]) -> str:
 
 
 def _number_test(column: str, op: str, value: Any, args: list[Any]) -> str:
+    """SQL for comparing a numeric column; a NULL there is NaN, which differs from every
+    number (so ``!=`` and ``NOT IN`` hold for it) and is neither above nor below any."""
     if op in ("IN", "NOT IN"):
         args.extend(float(v) for v in value)
-        return f"{column} {op} ({','.join('?' * len(value))})"
+        test = f"{column} {op} ({','.join('?' * len(value))})"
+        return f"({test} OR {column} IS NULL)" if op == "NOT IN" else test
     args.append(float(value))
-    return f"{column} {op} ?"
+    return f"({column} != ? OR {column} IS NULL)" if op == "!=" else f"{column} {op} ?"
 
 
 def _as_number(text: str) -> float | None:
@@ -64,33 +68,44 @@ def _as_number(text: str) -> float | None:
 
 
 def _param_test(op: str, value: Any, args: list[Any]) -> str:
-    """Params hold SQL numbers or text in one column: compare by the literal's kind.
+    """Params: a quoted literal is compared with the param's text as MLflow holds it
+    (``shown``, ``str(value)``); an unquoted number with the typed ``value``.
 
-    SQLite orders every number before every text value, so numeric ranges are
-    bounded above by ``''`` and text ranges below by it. A quoted number also
-    matches the numeric param (``params.C = '0.5'``, as MLflow users write it).
+    Ranges are typed too: ``params.C > 5`` and ``params.C > '5'`` compare numbers
+    (SQLite orders every number before every text value, so a numeric range is
+    bounded above by ``''``); a range with non-numeric text compares the text.
     """
     if op in ("IN", "NOT IN"):
-        wanted: list[Any] = []
-        for v in value:
-            wanted.append(float(v) if _is_number(v) else str(v))
-            if not _is_number(v) and _as_number(str(v)) is not None:
-                wanted.append(_as_number(str(v)))
-        args.extend(wanted)
-        return f"value {op} ({','.join('?' * len(wanted))})"
-    if op in ("=", "!="):
-        if not _is_number(value) and _as_number(str(value)) is not None:
-            args.extend([str(value), _as_number(str(value))])
-            return "value IN (?, ?)" if op == "=" else "value NOT IN (?, ?)"
-        args.append(float(value) if _is_number(value) else str(value))
-        return f"value {op} ?"
+        texts = [str(v) for v in value if not _is_number(v)]
+        numbers = [float(v) for v in value if _is_number(v)]
+        tests = []
+        if texts:
+            args.extend(texts)
+            tests.append(f"shown IN ({','.join('?' * len(texts))})")
+        if numbers:
+            args.extend(numbers)
+            tests.append(f"coalesce(value IN ({','.join('?' * len(numbers))}), 0)")
+        either = " OR ".join(tests)
+        return f"NOT ({either})" if op == "NOT IN" else f"({either})"
     if op in ("<", "<=", ">", ">="):
-        if _is_number(value):
-            args.append(float(value))
+        number = float(value) if _is_number(value) else _as_number(str(value))
+        if number is not None:
+            args.append(number)
             return f"value {op} ? AND value < ''" if op[0] == ">" else f"value {op} ?"
         args.append(str(value))
-        return f"value {op} ?" if op[0] == ">" else f"value {op} ? AND value >= ''"
-    return _text_test("value", op, value, args)
+        return f"shown {op} ?"
+    if _is_number(value):
+        args.append(float(value))
+        return f"value {op} ?"
+    return _text_test("shown", op, value, args)
+
+
+def _check_statuses(value: Any) -> None:
+    known = [status.value for status in RunStatus]
+    for wanted in value if isinstance(value, tuple) else (value,):
+        if wanted not in known:
+            raise FilterSyntaxError(f"no run status {wanted!r}; statuses are "
+                                    f"{', '.join(known)} (upper case)")
 
 
 def _comparison(node: Comparison, args: list[Any], correlated: bool = False) -> str:
@@ -101,13 +116,15 @@ def _comparison(node: Comparison, args: list[Any], correlated: bool = False) -> 
             return f"{column} {op}"
         if key in _NUMERIC_ATTRIBUTES:
             values = value if isinstance(value, tuple) else (value,)
-            if not all(_is_number(v) for v in values):
+            numbers = [float(v) for v in values if _is_number(v)]  # type: ignore[arg-type]
+            if len(numbers) < len(values):
                 raise FilterSyntaxError(
                     f"attribute {key} is a time in seconds; compare it with a number")
-            return _number_test(column, op, value, args)
-        if key == "status":
-            value = tuple(str(v).upper() for v in value) if isinstance(value, tuple) \
-                else str(value).upper()
+            args.extend(numbers)
+            marks = ",".join("?" * len(values))
+            return f"{column} {op} ({marks})" if op in ("IN", "NOT IN") else f"{column} {op} ?"
+        if key == "status" and op in ("=", "!=", "IN", "NOT IN"):
+            _check_statuses(value)
         return _text_test(column, op, value, args)
     table = _KEYED_TABLES[kind]
     if op in ("IS NULL", "IS NOT NULL"):
@@ -173,11 +190,18 @@ def compile_order(keys: Sequence[OrderKey], args: list[Any]) -> tuple[str, str]:
             column = _ATTRIBUTE_SQL[key.key]
             terms.append(f"{column} IS NULL, {column} {direction}")
             continue
-        alias = f"o{i}"
-        table = _KEYED_TABLES[key.kind]
-        joins.append(f"LEFT JOIN {table} {alias} ON {alias}.run_id = r.run_id "
-                     f"AND {alias}.key = ?")
+        a = f"o{i}"
+        joins.append(f"LEFT JOIN {_KEYED_TABLES[key.kind]} {a} ON {a}.run_id = r.run_id "
+                     f"AND {a}.key = ?")
         args.append(key.key)
-        terms.append(f"{alias}.value IS NULL, {alias}.value {direction}")
+        if key.kind == "metrics":
+            # after every number comes NaN (NULL in the row), then the runs without it
+            terms.append(f"{a}.run_id IS NULL, {a}.value IS NULL, {a}.value {direction}")
+        elif key.kind == "params":
+            # numbers by value, then text as MLflow holds it (None is 'None')
+            terms.append(f"{a}.run_id IS NULL, CASE WHEN typeof({a}.value) IN "
+                         f"('integer', 'real') THEN {a}.value ELSE {a}.shown END {direction}")
+        else:
+            terms.append(f"{a}.run_id IS NULL, {a}.value {direction}")
     terms.append("r.start_time DESC, r.run_id DESC")
     return " ".join(joins), ", ".join(terms)

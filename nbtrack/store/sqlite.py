@@ -26,7 +26,7 @@ from ..filters import BoolOp, Comparison, Node, OrderKey
 from ..ids import normalize_prefix
 from .artifacts import LocalContent, MemoryContent, check_artifact_name
 from .base import Store
-from .codec import decode_float
+from .codec import decode_float, decode_param, param_text
 from .contract import Op, RunTable
 from .reads import RUN_COLUMNS, read_run, read_table
 from .maintenance import bulk_import, check_store, collect_garbage, reap_dead_runs
@@ -49,6 +49,11 @@ _CHECKPOINT_EVERY = 50
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+def _stored_param_text(value: Any, vtype: int, text: str | None) -> str:
+    """The text MLflow would hold for a param already in the store (see schema v3)."""
+    return param_text(decode_param(value, vtype, text))
 
 
 def open_sqlite(folder: str | os.PathLike[str] | None) -> Store:
@@ -113,6 +118,7 @@ class SQLiteBackend:
             c.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT_PAGES}")
             c.execute("PRAGMA journal_size_limit = 16777216")
         c.execute("PRAGMA case_sensitive_like = ON")
+        c.create_function("param_text", 3, _stored_param_text, deterministic=True)
         c.execute("PRAGMA temp_store = MEMORY")
         c.execute("PRAGMA cache_size = -32000")
 

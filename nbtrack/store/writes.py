@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from ..entities import Artifact, Metric
-from .codec import encode_float, encode_param
+from .codec import encode_float, encode_param, param_text
 from .contract import Op
 
 __all__ = ["WriteState", "write_ops", "experiment_id"]
@@ -69,8 +69,8 @@ def _create_run(c: sqlite3.Connection, state: WriteState, run_id: str, payload: 
 
 def _params(c: sqlite3.Connection, state: WriteState, run_id: str,
             params: list[tuple[str, Any]]) -> None:
-    c.executemany("INSERT OR REPLACE INTO params VALUES (?,?,?,?,?)",
-                  [(run_id, k, *encode_param(v)) for k, v in params])
+    c.executemany("INSERT OR REPLACE INTO params VALUES (?,?,?,?,?,?)",
+                  [(run_id, k, *encode_param(v), param_text(v)) for k, v in params])
 
 
 def _tags(c: sqlite3.Connection, state: WriteState, run_id: str,
