@@ -6,10 +6,15 @@ Every error is one line on stderr and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
+from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import NbtrackError
+from .config import ENV_VAR, find_store_uri, stores_below
+from .errors import InvalidValueError, NbtrackError, StoreNotFoundError
+from .store import Store, open_store
 from .views.encode import to_json
 from .views.table import render_text
 from .report import format_cell as _fmt
@@ -18,13 +23,29 @@ from .report import format_time as _fmt_time
 __all__ = ["main"]
 
 
-def _open(args: argparse.Namespace) -> Any:
-    from .config import find_store_uri
-    from .store import open_store
-
-    store = open_store(args.store or find_store_uri())
+def _open(args: argparse.Namespace) -> Store:
+    """The store the command reads (never created here: only tracking creates stores)."""
+    configured = args.store or os.environ.get(ENV_VAR, "").strip()
+    uri = configured or find_store_uri()
+    try:
+        store = open_store(uri, create=False)
+    except StoreNotFoundError as exc:
+        if configured:
+            source = "--store" if args.store else ENV_VAR
+            raise StoreNotFoundError(f"{exc} (from {source})") from None
+        raise StoreNotFoundError(_no_store_here()) from None
     store.reap_dead_runs()
     return store
+
+
+def _no_store_here() -> str:
+    here = Path.cwd()
+    found = stores_below(here)
+    where = f"no nbtrack store in {here} or its parents ({ENV_VAR} is not set)"
+    if not found:
+        return f"{where}; run a %%track cell in a notebook here first, or pass --store DIR"
+    shown = ", ".join(os.path.relpath(p, here) for p in found)
+    return f"{where}; stores below here: {shown}; pass --store {os.path.relpath(found[0], here)}"
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -33,30 +54,47 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     where = parse_filter(args.filter) if args.filter else None
     order = parse_order_by(args.sort) if args.sort else []
+    if args.limit is not None and args.limit < 1:
+        raise InvalidValueError(f"--limit must be 1 or more, got {args.limit}")
     store = _open(args)
+    _check_experiment(store, args.experiment)
     table = store.search(where, order, args.experiment, args.limit)
-    ids = table.base["run_id"]
     if args.json:
         print(to_json(table.records(), indent=2))
         return 0
-    if not ids:
-        print("no runs" + (" match the filter" if where else " yet"), file=sys.stderr)
+    if not len(table):
+        what = "match the filter" if where else "yet"
+        scope = f" in experiment {args.experiment!r}" if args.experiment else ""
+        print(f"no runs {what}{scope} (store: {store.uri})", file=sys.stderr)
         return 0
+    several = len(set(table.base["experiment"])) > 1
     params, metrics = sorted(table.params), sorted(table.metrics)
     if not args.wide:
         # estimator settings (clf.alpha, model.tol, ...) drown a terminal table
         params = [k for k in params if "." not in k]
-    headers = ["run_id", "name", "status", "started", "duration"] + \
-        [f"params.{k}" for k in params] + [f"metrics.{k}" for k in metrics]
+    headers = ["run_id"] + (["experiment"] if several else []) + \
+        ["name", "status", "started", "duration"] + \
+        [f"metrics.{k}" for k in metrics] + [f"params.{k}" for k in params]
     rows = []
-    for i, run_id in enumerate(ids):
-        start, end = table.base["start_time"][i], table.base["end_time"][i]
-        rows.append([run_id, _fmt(table.base["name"][i]), table.base["status"][i],
-                     _fmt_time(start), "" if end is None else f"{end - start:.2f}s"]
-                    + [_fmt(table.params[k][i]) for k in params]
-                    + [_fmt(table.metrics[k][i]) for k in metrics])
-    print(render_text(headers, rows))
+    for record in table.records():
+        duration = record["duration"]
+        rows.append([record["run_id"]] + ([record["experiment"]] if several else [])
+                    + [_fmt(record["name"]), record["status"], _fmt_time(record["start_time"]),
+                       "" if duration is None else f"{duration:.2f}s"]
+                    + [_fmt(record["metrics"].get(k)) for k in metrics]
+                    + [_fmt(record["params"].get(k)) for k in params])
+    if args.wide:
+        print(render_text(headers, rows, width=None, cap=None))
+    else:
+        print(render_text(headers, rows, width=shutil.get_terminal_size((120, 24)).columns))
     return 0
+
+
+def _check_experiment(store: Store, experiment: str | None) -> None:
+    if experiment is not None and experiment not in store.experiments():
+        known = ", ".join(sorted(store.experiments())) or "none yet"
+        raise InvalidValueError(f"no experiment {experiment!r} in {store.uri} "
+                                f"(experiments: {known})")
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -90,7 +128,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if not len(table):
         print("no runs to compare", file=sys.stderr)
         return 0
-    print(text_table(table, only_differences=args.only_differences, wide=args.wide))
+    print(text_table(table, only_differences=args.only_differences, wide=args.wide,
+                     width=shutil.get_terminal_size((120, 24)).columns))
     return 0
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "AmbiguousRunIdError",
     "NoActiveRunError",
     "StoreError",
+    "StoreNotFoundError",
     "StoreVersionError",
     "UnsafeArtifactNameError",
     "ArtifactCorruptError",
@@ -119,6 +120,10 @@ class NoActiveRunError(NbtrackError, RuntimeError):
 
 class StoreError(NbtrackError, OSError):
     """The store cannot be opened, read or written."""
+
+
+class StoreNotFoundError(StoreError):
+    """A command that only reads was pointed at a place that holds no store."""
 
 
 class StoreVersionError(StoreError):

@@ -118,6 +118,8 @@ class TrackMagics(Magics):
     @argument("--cell", "-c", nargs="?", const="", default=None,
               help="only runs of one cell: the last tracked cell, or the given cell id")
     @argument("--all", "-a", action="store_true", help="every experiment, not just the active")
+    @argument("--wide", "-w", action="store_true", help="every column: end times, tags and "
+              "dotted estimator settings, times to the nanosecond")
     @_named("track runs")
     def _cmd_runs(self, line: str) -> Any:
         """Runs as a DataFrame."""
@@ -128,7 +130,7 @@ class TrackMagics(Magics):
         tracker = self.tracker
         experiment = None if args.all or args.cell is not None else tracker.experiment
         return tracker.runs(experiment=experiment, filter=where, order_by=args.sort,
-                            limit=args.limit)
+                            limit=args.limit, compact=not args.wide)
 
     def _run_or_last(self, run_id: str | None) -> str:
         run_id = run_id or self.state.last_run_id

@@ -43,7 +43,8 @@ def describe_run(run: Run, record: CellRecord) -> str:
     for title, mapping in (("params", run.params), ("metrics", run.metrics), ("tags", run.tags)):
         if mapping:
             lines.append(f"  {title}:")
-            lines.extend(f"    {key} = {format_cell(value)}" for key, value in mapping.items())
+            lines.extend(f"    {key} = {'None' if value is None else format_cell(value)}"
+                         for key, value in mapping.items())
     if run.artifacts:
         lines.append("  artifacts:")
         lines.extend(f"    {a.name}  ({a.kind}, {a.size} bytes, sha256 {a.sha256[:12]})"

@@ -347,15 +347,17 @@ class Tracker:
         return self.store.get_run(run_id)
 
     def runs(self, experiment: str | None = None, filter: str | Node | None = None,
-             order_by: str | Iterable[str] | None = None, limit: int | None = None) -> Any:
-        """Runs as a pandas DataFrame (MLflow's column names)."""
+             order_by: str | Iterable[str] | None = None, limit: int | None = None,
+             compact: bool = False) -> Any:
+        """Runs as a pandas DataFrame (MLflow's column names; ``compact``: see
+        :func:`nbtrack.frame.runs_frame`)."""
         from .frame import runs_frame
 
         where = as_node(filter)
         order = parse_order_by(order_by if isinstance(order_by, (str, type(None)))
                                else list(order_by))
         table = self.store.search(where, order, experiment or self.experiment, limit)
-        return runs_frame(table)
+        return runs_frame(table, compact)
 
 
 _process_tracker: Tracker | None = None

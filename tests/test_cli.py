@@ -10,6 +10,7 @@ import pytest
 
 import nbtrack
 from nbtrack.cli import main
+from nbtrack.store import open_store
 
 
 @pytest.fixture
@@ -101,6 +102,68 @@ def test_fsck_and_gc(three_runs, tmp_path, capsys):
 
 
 def test_python_dash_m_and_empty_store(python_env):
+    open_store(python_env["NBTRACK_STORE"]).close()
     out = subprocess.run([sys.executable, "-m", "nbtrack", "runs"], env=python_env,
                          capture_output=True, text=True)
-    assert out.returncode == 0 and "no runs yet" in out.stderr
+    uri = open_store(python_env["NBTRACK_STORE"]).uri
+    assert out.returncode == 0 and out.stderr == f"no runs yet (store: {uri})\n"
+
+
+def test_reading_never_creates_a_store_and_points_at_the_stores_below(tmp_path, monkeypatch,
+                                                                      capsys):
+    monkeypatch.delenv("NBTRACK_STORE")
+    (tmp_path / "notebooks").mkdir()
+    open_store(str(tmp_path / "notebooks" / ".nbtrack")).close()
+    for argv in (["runs"], ["show", "r-abcd1234"], ["compare"], ["fsck"], ["gc"]):
+        assert main(argv) == 1
+        assert capsys.readouterr().err == (
+            f"nbtrack: error: no nbtrack store in {tmp_path} or its parents (NBTRACK_STORE is "
+            "not set); stores below here: notebooks/.nbtrack; pass --store notebooks/.nbtrack\n")
+    assert not (tmp_path / ".nbtrack").exists()
+    assert main(["--store", "notebooks/.nbtrack", "runs"]) == 0
+
+
+def test_a_store_path_that_holds_no_store_is_an_error_not_an_empty_store(tmp_path, capsys):
+    assert main(["--store", str(tmp_path / "no" / "such"), "runs"]) == 1
+    assert capsys.readouterr().err == (
+        f"nbtrack: error: no nbtrack store at {tmp_path / 'no' / 'such'} (a store is a folder "
+        "holding nbtrack.db); check the path (from --store)\n")
+    assert not (tmp_path / "no").exists()
+
+
+def test_typos_are_named_not_answered_with_no_runs(three_runs, capsys):
+    assert main(["runs", "--experiment", "nope"]) == 1
+    uri = nbtrack.tracker().store.uri
+    assert capsys.readouterr().err == (f"nbtrack: error: no experiment 'nope' in {uri} "
+                                       "(experiments: Default)\n")
+    assert main(["runs", "--sort", "bogus"]) == 1
+    assert capsys.readouterr().err.startswith("nbtrack: error: bad order_by at position 0: ")
+    assert main(["runs", "--limit", "0"]) == 1
+    assert capsys.readouterr().err == "nbtrack: error: --limit must be 1 or more, got 0\n"
+
+
+def test_listing_several_experiments_shows_the_experiment_and_fits_the_terminal(
+        three_runs, capsys, monkeypatch):
+    with nbtrack.start_run(experiment="other", params={f"p{i}": i for i in range(30)}):
+        nbtrack.log_metric("acc", 0.5)
+    nbtrack.tracker().store.flush()
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(["runs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:6] == ["run_id", "experiment", "name", "status", "started",
+                                    "duration"]
+    assert lines[0].split()[6] == "metrics.acc", "results before settings"
+    assert max(len(line) for line in lines[:-1]) <= 100
+    assert lines[-1].startswith("... ") and lines[-1].endswith("--wide shows every column")
+    assert lines[2].split()[1] == "other"
+    assert main(["runs", "--wide"]) == 0
+    wide = capsys.readouterr().out.splitlines()
+    assert "params.p29" in wide[0] and not wide[-1].startswith("...")
+
+
+def test_show_prints_a_none_param_as_none(capsys):
+    with nbtrack.start_run(params={"opt": None}) as run:
+        pass
+    nbtrack.tracker().store.flush()
+    assert main(["show", run.run_id]) == 0
+    assert "    opt = None" in capsys.readouterr().out.splitlines()

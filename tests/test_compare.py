@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -117,3 +119,21 @@ def test_static_comparison_shows_the_tables_of_scores_runs_kept(ip):
     page = nbtrack.compare([run_id]).static.html()
     assert f"<b>tables/score_df.csv</b> of {run_id}" in page
     assert "<td>gnb</td>" in page and "<td>0.82</td>" in page
+
+
+def test_compare_in_terminal_ipython_prints_the_table_not_a_widget(python_env):
+    code = ("import nbtrack\n"
+            "for C in (0.1, 1.0):\n"
+            "    with nbtrack.start_run(params={'C': C}):\n"
+            "        nbtrack.log_metric('acc', C / 2)\n"
+            "get_ipython().run_line_magic('load_ext', 'nbtrack')\n"
+            "get_ipython().run_cell('%track compare')\n")
+    done = subprocess.run([sys.executable, "-m", "IPython", "--simple-prompt", "--no-banner",
+                           "-c", code], env=python_env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "CompareWidget" not in done.stdout
+    lines = done.stdout.splitlines()
+    header = next(line for line in lines if "run_id" in line)
+    assert "*params.C" in header and "metrics.acc" in header
+    assert "* differs across these 2 runs" in lines

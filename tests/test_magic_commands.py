@@ -29,6 +29,20 @@ def test_runs_returns_a_dataframe_with_filter_sort_limit(ip):
     assert len(ip.run_line_magic("track", "runs -n 1")) == 1
 
 
+def test_runs_reads_on_screen_and_wide_has_every_column(ip):
+    cell(ip, "from sklearn.linear_model import LogisticRegression\n"
+             "from sklearn.datasets import load_iris\n"
+             "X, y = load_iris(return_X_y=True)\nC = 0.5\n"
+             "clf = LogisticRegression(C=C, max_iter=300).fit(X, y)\nacc = clf.score(X, y)")
+    df = ip.run_line_magic("track", "runs")
+    assert list(df.columns) == ["run_id", "name", "status", "start_time", "duration",
+                                "metrics.acc", "params.C"]
+    assert df["start_time"][0].nanosecond == 0 and df["start_time"][0].microsecond == 0
+    wide = ip.run_line_magic("track", "runs --wide")
+    assert {"experiment", "end_time", "params.clf.max_iter"} <= set(wide.columns)
+    assert len(wide.columns) > len(df.columns)
+
+
 def test_runs_of_the_last_cell(ip):
     cell(ip, "x = 1", cell_id="one")
     cell(ip, "y = 2", cell_id="two")

@@ -7,11 +7,13 @@ scheme; callers never name a backend class.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
-from ..errors import StoreError
+from ..errors import StoreError, StoreNotFoundError
 from .base import Store
 from .contract import RunTable
+from .schema import DB_NAME
 
 __all__ = ["open_store", "register_backend", "Store", "RunTable"]
 
@@ -36,22 +38,28 @@ def register_backend(scheme: str, builder: Callable[[str], Store]) -> None:
     _BACKENDS[scheme] = builder
 
 
-def open_store(uri: str) -> Store:
-    """Open (creating if needed) the store at ``uri``.
+def open_store(uri: str, create: bool = True) -> Store:
+    """Open the store at ``uri``, creating it if needed unless ``create`` is false.
 
     Parameters
     ----------
     uri : str
         ``sqlite:///abs/folder``, ``sqlite://rel/folder``, ``memory:`` or a folder path.
+    create : bool
+        False for callers that only read (the command line, the server): a folder that
+        holds no store is then an error, and nothing is written.
 
     Raises
     ------
     StoreError
         For an unknown scheme, listing the valid ones.
+    StoreNotFoundError
+        When ``create`` is false and ``uri`` names a folder without a store.
     """
     scheme, sep, rest = uri.partition(":")
     if not sep or len(scheme) == 1 or "/" in scheme or "\\" in scheme:
         # a plain path (also C:\... on Windows)
+        _must_exist(uri, create)
         return _sqlite(uri)
     builder = _BACKENDS.get(scheme.lower())
     if builder is None:
@@ -60,4 +68,12 @@ def open_store(uri: str) -> Store:
                          f"{valid} or a folder path")
     if rest.startswith("//"):
         rest = rest[2:]
+    if scheme.lower() == "sqlite":
+        _must_exist(rest, create)
     return builder(rest)
+
+
+def _must_exist(folder: str, create: bool) -> None:
+    if not create and not (Path(folder) / DB_NAME).is_file():
+        raise StoreNotFoundError(f"no nbtrack store at {folder} (a store is a folder holding "
+                                 f"{DB_NAME}); check the path")

@@ -7,7 +7,10 @@ migration table in the same database can never clash with it).
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "LATEST_VERSION"]
+__all__ = ["MIGRATIONS", "LATEST_VERSION", "DB_NAME"]
+
+#: The database file of a folder store (beside it, ``artifacts/``).
+DB_NAME = "nbtrack.db"
 
 _V1 = [
     """CREATE TABLE experiments (

@@ -30,14 +30,13 @@ from .codec import decode_float, decode_param, param_text
 from .contract import Op, RunTable
 from .reads import RUN_COLUMNS, read_run, read_table
 from .maintenance import bulk_import, check_store, collect_garbage, reap_dead_runs
-from .schema import LATEST_VERSION, MIGRATIONS
+from .schema import DB_NAME, LATEST_VERSION, MIGRATIONS
 from .sql import compile_order, compile_where, subquery
 from .writes import WriteState, write_ops
 
 __all__ = ["SQLiteBackend", "open_sqlite"]
 
 T = TypeVar("T")
-DB_NAME = "nbtrack.db"
 _BUSY_TIMEOUT_MS = 30_000
 _RETRY_FOR = 120.0
 _COUNT = "count(*)"

@@ -129,9 +129,12 @@ class CompareView:
         return str(self.static)
 
     def _ipython_display_(self) -> None:
+        from IPython import get_ipython
         from IPython.display import display
 
         display(self.static)
+        if getattr(get_ipython(), "kernel", None) is None:
+            return  # terminal IPython: no frontend to run a widget, the table is the view
         try:
             widget = self.widget
         except ImportError:  # no anywidget: the static comparison is all there is

@@ -35,17 +35,40 @@ def _columns(table: RunTable, only_differences: bool, wide: bool) -> tuple[list[
     return params, sorted(table.metrics)
 
 
-def render_text(headers: list[str], rows: list[list[str]]) -> str:
-    """Columns padded to their widest cell (at most 40 characters), a rule under the headers."""
-    widths = [min(max([len(h)] + [len(r[j]) for r in rows]), 40) for j, h in enumerate(headers)]
+def render_text(headers: list[str], rows: list[list[str]], width: int | None = None,
+                cap: int | None = 40) -> str:
+    """Columns padded to their widest cell (cut at ``cap`` characters), a rule under the
+    headers.
+
+    With ``width`` (a terminal's), the columns that do not fit are left out and a last
+    line says how many and how to see them.
+    """
+    widths = [max([len(h)] + [len(r[j]) for r in rows]) for j, h in enumerate(headers)]
+    if cap is not None:
+        widths = [min(w, cap) for w in widths]
+    shown = len(headers)
+    if width is not None:
+        used = 0
+        for j, w in enumerate(widths):
+            used += w + (2 if j else 0)
+            if used > width and j > 0:
+                shown = j
+                break
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c[:w].ljust(w) for c, w in zip(cells, widths)).rstrip()
+        return "  ".join(c[:w].ljust(w) for c, w in zip(cells[:shown], widths)).rstrip()
 
-    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
+    lines = [line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    if shown < len(headers):
+        hidden = len(headers) - shown
+        lines.append(f"... {hidden} more column{'s' * (hidden != 1)} "
+                     f"({', '.join(headers[shown:shown + 3])}{', ...' * (hidden > 3)}): "
+                     "--wide shows every column")
+    return "\n".join(lines)
 
 
-def text_table(table: RunTable, only_differences: bool = False, wide: bool = False) -> str:
+def text_table(table: RunTable, only_differences: bool = False, wide: bool = False,
+               width: int | None = None) -> str:
     """A terminal table; params that differ across the runs are marked with ``*``."""
     params, metrics = _columns(table, only_differences, wide)
     differ = set(differing_params(table))
@@ -59,7 +82,7 @@ def text_table(table: RunTable, only_differences: bool = False, wide: bool = Fal
                      "" if end is None else f"{end - start:.2f}s"]
                     + [format_cell(table.params[k][i]) for k in params]
                     + [format_cell(table.metrics[k][i]) for k in metrics])
-    text = render_text(headers, rows)
+    text = render_text(headers, rows, None if wide else width, None if wide else 40)
     if differ:
         text += f"\n* differs across these {len(rows)} runs"
     return text
