@@ -10,7 +10,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from .config import ENV_VAR, find_store_uri, stores_below
 from .errors import InvalidValueError, NbtrackError, StoreNotFoundError
