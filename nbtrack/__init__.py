@@ -190,7 +190,7 @@ def compare(runs: Any = None, filter: str | None = None) -> Any:
     return compare_runs(tracker(), runs, filter)
 
 
-def export(run: str, path: str) -> Any:
+def export(run: str, path: str, force: bool = False) -> Any:
     """Write a standalone notebook (and pinned requirements) that re-creates a run.
 
     Parameters
@@ -198,7 +198,11 @@ def export(run: str, path: str) -> Any:
     run : str
         Run id or unique prefix (a run made by a ``%%track`` cell).
     path : str
-        The ``.ipynb`` file to write.
+        The ``.ipynb`` file to write, or an existing folder to write
+        ``<run name or id>.ipynb`` into.
+    force : bool
+        Overwrite the notebook and its requirements file if they exist (without it, an
+        existing file is an :class:`~nbtrack.errors.ExportError`).
 
     Returns
     -------
@@ -207,7 +211,7 @@ def export(run: str, path: str) -> Any:
     """
     from .repro.notebook import export_run
 
-    return export_run(tracker().store, run, path)
+    return export_run(tracker().store, run, path, force)
 
 
 def reproduce(run: str, tolerance: float = 1e-9) -> Any:

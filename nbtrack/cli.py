@@ -137,7 +137,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write a notebook that re-creates a run."""
     from .repro.notebook import export_run
 
-    print(export_run(_open(args), args.run, args.path))
+    print(export_run(_open(args), args.run, args.path, force=args.force))
     return 0
 
 
@@ -217,7 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write a notebook that re-creates a run")
     export.add_argument("run", help="run id or unique prefix")
-    export.add_argument("path", help="the .ipynb to write")
+    export.add_argument("path", help="the .ipynb to write, or a folder to write "
+                        "<run name>.ipynb into")
+    export.add_argument("--force", action="store_true", help="overwrite an existing file")
     export.set_defaults(func=cmd_export)
 
     reproduce = sub.add_parser("reproduce", help="re-execute a run in a fresh kernel and "

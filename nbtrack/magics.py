@@ -203,7 +203,8 @@ class TrackMagics(Magics):
 
     @magic_arguments()
     @argument("run", help="run id or unique prefix")
-    @argument("path", help="the .ipynb to write")
+    @argument("path", help="the .ipynb to write, or a folder to write <run name>.ipynb into")
+    @argument("--force", action="store_true", help="overwrite an existing file")
     @_named("track export")
     def _cmd_export(self, line: str) -> None:
         """Write a standalone notebook (and pinned requirements) that re-creates a run."""
@@ -212,7 +213,7 @@ class TrackMagics(Magics):
             return
         from .repro.notebook import export_run
 
-        print(export_run(self.tracker.store, args.run, args.path))
+        print(export_run(self.tracker.store, args.run, args.path, force=args.force))
 
     @magic_arguments()
     @argument("run", nargs="?", help="run id or unique prefix (default: the last run)")

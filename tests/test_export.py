@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import nbformat
 import pytest
+from IPython.core.error import UsageError
 
 import nbtrack
-from nbtrack.errors import NbtrackError
+from nbtrack.errors import ExportError, NbtrackError
 from nbtrack.analysis.slicing import dependency_slice
 
 
@@ -88,6 +89,46 @@ def test_function_parameters_and_comprehension_variables_are_not_dependencies():
     traced = dependency_slice([{"n": 1, "source": "k = 2"}],
                               "def f(x):\n    return x * k\nys = [f(i) for i in range(3)]")
     assert traced.hidden == {} and [c["n"] for c in traced.cells] == [1]
+
+
+def test_a_folder_means_the_run_name_inside_it_and_nothing_is_overwritten(session, tmp_path,
+                                                                            ip, capsys):
+    from nbtrack.cli import main
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = nbtrack.export(session.run_id, str(folder))
+    assert result.notebook == folder / "golden.ipynb"
+    assert result.requirements == folder / "golden-requirements.txt"
+    written = result.notebook.read_bytes()
+    for attempt in (lambda: nbtrack.export(session.run_id, str(folder)),
+                    lambda: nbtrack.export(session.run_id, str(folder / "golden.ipynb"))):
+        with pytest.raises(ExportError) as info:
+            attempt()
+        assert str(info.value) == (f"{folder / 'golden.ipynb'} exists already; choose another "
+                                   "name, or overwrite it with --force (force=True)")
+    assert result.notebook.read_bytes() == written
+    assert nbtrack.export(session.run_id, str(folder), force=True).notebook == result.notebook
+    nbtrack.tracker().store.flush()
+    capsys.readouterr()
+    assert main(["export", session.run_id, str(folder) + "/"]) == 1
+    assert capsys.readouterr().err.startswith(f"nbtrack: error: {folder / 'golden.ipynb'} "
+                                              "exists already")
+    assert main(["export", session.run_id, str(folder), "--force"]) == 0
+    with pytest.raises(UsageError, match="exists already"):
+        ip.run_line_magic("track", f"export {session.run_id} {folder}")
+    ip.run_line_magic("track", f"export {session.run_id} {folder} --force")
+
+
+@pytest.mark.parametrize("where, words", [
+    ("missing/x.ipynb", "the folder {tmp}/missing does not exist; create it first"),
+    ("x.txt", "give a notebook path ending in .ipynb, or a folder"),
+])
+def test_export_refuses_a_missing_folder_and_a_non_notebook(session, tmp_path, where, words):
+    with pytest.raises(ExportError) as info:
+        nbtrack.export(session.run_id, str(tmp_path / where))
+    assert words.format(tmp=tmp_path) in str(info.value)
+    assert not (tmp_path / "missing").exists()
 
 
 def test_runs_not_made_by_a_cell_cannot_be_exported(tmp_path):

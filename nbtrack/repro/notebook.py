@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ast
 import math
+import os
+import re
 import shlex
 import time
 from dataclasses import dataclass, field
@@ -119,6 +121,8 @@ def _header(run: Run, record: CellRecord, warnings: list[str]) -> str:
 
 _CHECK = """# Compare this run with the recorded one
 import math
+import os
+import re
 import nbtrack
 
 recorded = RECORDED
@@ -142,7 +146,42 @@ for key, before in recorded.items():
     print(f"{key:<24} {before:>14.6g} {now:>14}  {verdict}")"""
 
 
-def export_run(store: Store, run_id: str, path: str | Path) -> ExportResult:
+def export_target(run: Run, path: str | Path, force: bool = False) -> Path:
+    """The notebook file an export of ``run`` to ``path`` writes.
+
+    A folder (one that exists, or a path ending in a slash) means ``<run name or id>.ipynb``
+    inside it; the folder must exist, and an existing file is replaced only with ``force``.
+
+    Raises
+    ------
+    ExportError
+        For a folder that does not exist, a file that is not ``.ipynb``, or a file (the
+        notebook or its requirements) that exists already while ``force`` is false.
+    """
+    text = str(path)
+    target = Path(path)
+    if target.is_dir() or text.endswith(("/", os.sep)):
+        stem = re.sub(r"[^\w.-]+", "-", run.name or "").strip("-.") or run.run_id
+        target = target / f"{stem}.ipynb"
+    if target.suffix != ".ipynb":
+        raise ExportError(f"cannot export to {text}: give a notebook path ending in .ipynb, "
+                          "or a folder to write <run name>.ipynb into")
+    if not target.parent.is_dir():
+        raise ExportError(f"cannot export to {text}: the folder {target.parent} does not "
+                          "exist; create it first")
+    if not force:
+        for existing in (target, _requirements_path(target)):
+            if existing.exists():
+                raise ExportError(f"{existing} exists already; choose another name, or "
+                                  "overwrite it with --force (force=True)")
+    return target
+
+
+def _requirements_path(notebook: Path) -> Path:
+    return notebook.with_name(notebook.stem + "-requirements.txt")
+
+
+def export_run(store: Store, run_id: str, path: str | Path, force: bool = False) -> ExportResult:
     """Write the notebook (and its requirements file) that re-creates a run.
 
     Parameters
@@ -151,12 +190,16 @@ def export_run(store: Store, run_id: str, path: str | Path) -> ExportResult:
     run_id : str
         Id or unique prefix.
     path : str or Path
-        The ``.ipynb`` to write (folders are created).
+        The ``.ipynb`` to write, or an existing folder to write ``<run name or id>.ipynb``
+        into.
+    force : bool
+        Replace the notebook (and its requirements) if they exist.
 
     Raises
     ------
     ExportError
-        When the run was not recorded from a notebook cell.
+        When the run was not recorded from a notebook cell, or for a path
+        :func:`export_target` refuses.
     """
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -167,6 +210,7 @@ def export_run(store: Store, run_id: str, path: str | Path) -> ExportResult:
     if body is None:
         raise ExportError(f"run {run.run_id} was not recorded from a %%track cell, so there is "
                           "no code to export; export a run made by a tracked cell")
+    target = export_target(run, path, force)
     params = _parameters(run)
     traced = dependency_slice(list(record.history or ()), body, frozenset(params))
     warnings = sorted(set(record.hidden_state or ()) | set(traced.hidden.values()))
@@ -206,14 +250,12 @@ def export_run(store: Store, run_id: str, path: str | Path) -> ExportResult:
     nb.metadata["nbtrack"] = {"run_id": run.run_id, "exported": time.time(),
                               "history_cells": [c["n"] for c in traced.cells],
                               "hidden_state": warnings}
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
     environment = record.environment or {}
     packages = dict(environment.get("packages") or {})
     # the exported notebook runs %load_ext nbtrack: it needs nbtrack itself
     packages.setdefault("nbtrack", environment.get("nbtrack") or __version__)
-    requirements = target.with_name(target.stem + "-requirements.txt")
+    requirements = _requirements_path(target)
     requirements.write_text("".join(f"{name}=={version}\n" for name, version in packages.items()))
     return ExportResult(target, requirements, [c["n"] for c in traced.cells], warnings)
 
