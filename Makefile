@@ -17,12 +17,12 @@ NPM    := PATH="$(abspath $(VENV))/bin:$$PATH" npm --prefix labextension
 .PHONY: demo test test-fast test-labextension lint bench clean chromium
 
 # the editable install runs npm install and builds the extension (Node.js and npm are
-# on the machine); labextension develop links the build into the venv so rebuilds apply
+# on the machine); jupyter-builder develop links the build into the venv so rebuilds apply
 $(STAMP): pyproject.toml labextension/package.json labextension/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pip install --quiet -e ".[test]"
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/jupyter-builder develop --overwrite . >/dev/null
 	touch $(STAMP)
 
 $(LABEXT): $(STAMP) $(LABSRC)

@@ -137,3 +137,29 @@ def test_compare_in_terminal_ipython_prints_the_table_not_a_widget(python_env):
     header = next(line for line in lines if "run_id" in line)
     assert "*params.C" in header and "metrics.acc" in header
     assert "* differs across these 2 runs" in lines
+
+
+def test_heading_names_the_params_the_table_shows_and_the_scatter_skips_runs_without_it():
+    from nbtrack.views.compare import StaticComparison
+
+    for i, C in enumerate((0.1, 1.0, 10.0, None)):
+        params = {"model.max_iter": 100 * (i + 1), "model.tol": 1e-4 * (i + 1)}
+        if C is not None:
+            params["C"] = C
+        with nbtrack.start_run(params=params):
+            nbtrack.log_metric("acc", 0.5 + i / 10)
+    store = nbtrack.tracker().store
+    view = StaticComparison(store, store.search())
+    page = view.html()
+    heading = re.search(r"<p><b>4 runs</b>(.*?)</p>", page).group(1)
+    assert heading == " · params that differ: C · 2 estimator settings differ"
+    assert "acc vs C" in view.charts()
+
+
+def test_scatter_labels_never_sit_on_each_other_or_run_off_the_right_edge():
+    from nbtrack.views.charts import label_layout
+
+    layout = dict(label_layout([1.0, 1.0, 2.0, 10.0], [0.5, 0.5, 0.7, 0.9]))
+    assert sorted(layout) == [0, 2, 3], "the second of two coincident points is unlabelled"
+    assert layout[3] == "right" and layout[2] == "left"
+    assert len(label_layout(list(range(40)), [float(i) for i in range(40)])) == 12

@@ -84,15 +84,47 @@ def series_png(series: dict[str, tuple[list[int], list[float]]]) -> bytes:
     return _png(fig)
 
 
-def numeric_params(table: RunTable, rows: Sequence[int] | None = None) -> list[str]:
-    """Params with a number in every given row (and not the same number everywhere)."""
+def numeric_params(table: RunTable, rows: Sequence[int] | None = None,
+                   at_least: int = 2) -> list[str]:
+    """Params that are a number in every given row that has them, in at least
+    ``at_least`` rows, and not the same number everywhere."""
     indices = list(rows if rows is not None else range(len(table)))
     out = []
     for key, values in sorted(table.params.items()):
-        picked = [values[i] for i in indices]
-        if picked and all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                          for v in picked) and len(set(picked)) > 1:
+        picked = [values[i] for i in indices if values[i] is not None]
+        if len(picked) >= at_least and all(isinstance(v, (int, float)) and
+                                           not isinstance(v, bool) for v in picked) \
+                and len(set(picked)) > 1:
             out.append(key)
+    return out
+
+
+def label_layout(xs: Sequence[float], ys: Sequence[float], log_x: bool = False,
+                 limit: int = 12) -> list[tuple[int, str]]:
+    """Which points of a scatter get a label, and on which side (``left``/``right``).
+
+    A label is left out when it would sit on one already placed (points within a tenth
+    of the axis width and a twentieth of its height); points in the right third are
+    labelled on their left, so no label runs off the chart. At most ``limit`` labels.
+    """
+    import math
+
+    if not xs:
+        return []
+    px = [math.log10(x) if log_x and x > 0 else x for x in xs]
+    x_low, x_high = min(px), max(px)
+    y_low, y_high = min(ys), max(ys)
+    placed: list[tuple[float, float]] = []
+    out: list[tuple[int, str]] = []
+    for i in sorted(range(len(xs)), key=lambda j: (-ys[j], px[j])):
+        nx = (px[i] - x_low) / (x_high - x_low) if x_high > x_low else 0.5
+        ny = (ys[i] - y_low) / (y_high - y_low) if y_high > y_low else 0.5
+        if any(abs(nx - qx) < 0.1 and abs(ny - qy) < 0.05 for qx, qy in placed):
+            continue
+        placed.append((nx, ny))
+        out.append((i, "right" if nx > 0.66 else "left"))
+        if len(out) == limit:
+            break
     return out
 
 
@@ -107,12 +139,15 @@ def scatter_png(table: RunTable, param: str, metric: str,
     fig = _figure(5.6, 3.6)
     ax = fig.add_subplot()
     ax.scatter(xs, ys, color="#4c72b0")
-    if xs and min(xs) > 0 and max(xs) / min(xs) >= 100:
+    ax.margins(0.08)
+    log_x = bool(xs) and min(xs) > 0 and max(xs) / min(xs) >= 100
+    if log_x:
         ax.set_xscale("log")
-    if len(indices) <= 12:
-        for x, y, i in zip(xs, ys, indices):
-            ax.annotate(label_for(table, i), (x, y), fontsize=6, xytext=(3, 3),
-                        textcoords="offset points")
+    for point, side in label_layout(xs, ys, log_x):
+        # the right side of a label touches the point when the point is near the right edge
+        ax.annotate(label_for(table, indices[point]), (xs[point], ys[point]), fontsize=6,
+                    xytext=(-3, 3) if side == "right" else (3, 3), textcoords="offset points",
+                    ha=side, annotation_clip=False)
     ax.set_xlabel(param)
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} vs {param}")

@@ -55,8 +55,8 @@ class StaticComparison:
                           for run_id in self.run_ids[:20])
             out[key] = history_png(self.store, self.table, key) if stepped \
                 else bar_png(self.table, key)
-        numeric = [k for k in numeric_params(self.table) if "." not in k]
-        if metrics and numeric and len(self.table) >= 3:
+        numeric = [k for k in numeric_params(self.table, at_least=3) if "." not in k]
+        if metrics and numeric:
             out[f"{metrics[0]} vs {numeric[0]}"] = scatter_png(self.table, numeric[0], metrics[0])
         if metrics and len(numeric) >= 2 and len(self.table) >= 3:
             out["parallel coordinates"] = parallel_png(self.table, numeric, metrics[0])
@@ -70,10 +70,16 @@ class StaticComparison:
         count = len(self.table)
         if not count:
             return "<p><i>nbtrack: no runs to compare</i></p>"
+        # the heading names the params the table shows; estimator settings only counted
         differ = self.differing_params()
+        shown = [k for k in differ if "." not in k]
+        settings = len(differ) - len(shown)
+        heading = f" · params that differ: {html.escape(', '.join(shown))}" if shown else ""
+        if settings:
+            heading += f" · {settings} estimator setting{'s' * (settings != 1)} differ" + \
+                ("s" if settings == 1 else "")
         parts = [f'<div class="nbtrack-static"><p><b>{count} run{"s" * (count != 1)}</b>'
-                 + (f" · params that differ: {html.escape(', '.join(differ))}" if differ else "")
-                 + "</p>", html_table(self.table)]
+                 + heading + "</p>", html_table(self.table)]
         for key, png in self.charts().items():
             data = base64.b64encode(png).decode()
             parts.append(f'<img alt="{html.escape(key)}" src="data:image/png;base64,{data}"/>')
