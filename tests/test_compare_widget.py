@@ -64,9 +64,9 @@ def test_runs_argument_limits_the_widget(many):
     assert w.total == 1
 
 
-def test_display_leaves_a_static_copy_before_the_widget(many, ip):
-    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
-
+def test_display_leaves_a_static_copy_before_the_widget(many, ip, monkeypatch):
+    # a shell with a kernel, as in a notebook (terminal IPython has none: no widget there)
+    monkeypatch.setattr(ip, "kernel", object(), raising=False)
     published = []
     original = ip.display_pub.publish
 
