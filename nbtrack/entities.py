@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol
 
 from .cell_record import CellRecord
-from .errors import ModelChoiceError
+from .errors import InvalidValueError, ModelChoiceError
 from .models import load_model_artifact
 
 __all__ = ["RunStatus", "Param", "Metric", "Tag", "Artifact", "Run", "RunReader"]
@@ -263,9 +263,18 @@ class Run:
         -------
         pandas.DataFrame
             One row per logged value, ordered by step.
+
+        Raises
+        ------
+        InvalidValueError
+            When the run has no metric ``key`` (the message lists the ones it has).
         """
         import pandas as pd
 
+        if key not in self.metrics:
+            known = ", ".join(sorted(self.metrics)) or "none"
+            raise InvalidValueError(f"run {self.run_id} has no metric {key!r} "
+                                    f"(its metrics: {known})")
         points = self._reader("read metric history").metric_history(self.run_id, key)
         return pd.DataFrame(
             {

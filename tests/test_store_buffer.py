@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +41,18 @@ def test_a_failing_background_flush_warns_once_and_keeps_every_record(tmp_path, 
     store.buffer.tick(beat=True)
     assert store.get_run(run.run_id).params == {"alpha": 0.5}
     store.close()
+
+
+@pytest.mark.slow
+def test_a_process_that_exits_leaves_no_write_ahead_log_behind(python_env, tmp_path):
+    code = ("import time, nbtrack\n"
+            "for i in range(3):\n"
+            "    with nbtrack.start_run(params={'a': i}):\n"
+            "        nbtrack.log_metric('m', 1.0)\n"
+            "    time.sleep(1.2)\n")  # long enough for the background thread's checkpoints
+    done = subprocess.run([sys.executable, "-c", code], env=python_env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    store = Path(python_env["NBTRACK_STORE"])
+    assert sorted(p.name for p in store.iterdir()) == ["nbtrack.db"]
+    assert open_store(str(store)).count() == 3

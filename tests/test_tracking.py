@@ -137,6 +137,9 @@ def test_history_as_dataframe(tracker):
     history = tracker.get_run(run.run_id).history("loss")
     assert history["step"].tolist() == [0, 1, 2, 3, 4]
     assert history["value"].iloc[-1] == pytest.approx(0.2)
+    with pytest.raises(InvalidValueError) as info:
+        tracker.get_run(run.run_id).history("los")
+    assert str(info.value) == f"run {run.run_id} has no metric 'los' (its metrics: loss)"
 
 
 def test_module_functions_use_the_discovered_store(tmp_path):

@@ -116,13 +116,23 @@ class WriteBuffer:
                       "at the next flush", NbtrackWarning, stacklevel=2)
 
     def save_at_exit(self) -> None:
-        """Flush with waits bounded by :data:`EXIT_WAIT`; say what was lost, never hang."""
+        """Flush with waits bounded by :data:`EXIT_WAIT`; say what was lost, never hang.
+
+        Then the backend is closed: a SQLite store's last connection to close folds its
+        write-ahead log into the database and removes the ``-wal``/``-shm`` files.
+        """
         self.backend.bound_waits(EXIT_WAIT)
         try:
             self.flush()
         except Exception as exc:  # exit must not hang or crash on a broken store
             print(f"nbtrack: {len(self.pending)} buffered record(s) could not be saved at "
                   f"exit: {exc}", file=sys.stderr)
+            return
+        _OPEN.discard(self)
+        try:
+            self.backend.close()
+        except Exception:  # noqa: S110  closing is tidiness; the data is saved already
+            pass
 
     def close(self) -> None:
         """Flush, then stop serving this buffer from the background thread."""
