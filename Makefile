@@ -37,6 +37,9 @@ demo: $(STAMP)
 	cd notebooks && ../$(VENV)/bin/nbtrack runs --experiment iris-quickstart --limit 10
 	cd notebooks && ../$(VENV)/bin/nbtrack runs --experiment digits-sgd --limit 3
 	@echo "executed notebooks: notebooks/executed/; exported reproduction: notebooks/repro/"
+	@echo "the runs are in notebooks/.nbtrack; next, try:"
+	@echo "  $(VENV)/bin/nbtrack --store notebooks/.nbtrack runs --experiment iris-quickstart"
+	@echo "  $(VENV)/bin/nbtrack --store notebooks/.nbtrack compare --experiment digits-sgd"
 
 ## test: the whole test suite: lint and type checks, the extension's unit tests (node:test),
 ## then pytest (installs Debian's chromium for the browser tests if missing)
