@@ -5,19 +5,37 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from hypothesis import configuration as hypothesis_configuration
+from hypothesis import settings as hypothesis_settings
 
 from nbtrack.store import open_store
 from nbtrack.tracking import Tracker
 
 BACKENDS = ["memory", "sqlite"]
+
+
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="nbtrack-hypothesis-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep hypothesis's example database and caches out of the source tree."""
+    hypothesis_configuration.set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+    hypothesis_settings.register_profile("nbtrack", database=None)
+    hypothesis_settings.load_profile("nbtrack")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_HYPOTHESIS_HOME, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
