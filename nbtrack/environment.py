@@ -1,14 +1,20 @@
 """What a run ran on: Python, platform, imported packages and git state.
 
-Package versions come from ``sys.modules`` and ``importlib.metadata`` (no
-subprocess) and are cached per process, so capturing the environment for
-every run costs little after the first time.
+Package versions come from ``sys.modules``, the installed distributions'
+``.dist-info`` folder names (``name-version.dist-info``) and
+``importlib.metadata`` (no subprocess). Which distribution provides which
+top-level module takes reading every distribution's file list, a few hundred
+milliseconds; that map is kept in the user's cache folder, keyed by the set of
+installed distributions, so only the first process after an install pays it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import threading
@@ -23,6 +29,7 @@ __all__ = ["capture_environment", "imported_packages", "git_state", "prepare_in_
 _lock = threading.Lock()
 _module_dists: Mapping[str, list[str]] | None = None
 _versions: dict[str, str] = {}
+_folder_versions: dict[str, str] = {}
 _seen_modules: set[str] = set()
 _packages: dict[str, str] = {}
 _sorted_packages: dict[str, str] = {}
@@ -32,14 +39,73 @@ _git_cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
 _GIT_TTL = 5.0
 
 
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _installed() -> tuple[str, dict[str, str]]:
+    """A digest of the installed distributions, and their versions by normalised name,
+    from the ``.dist-info`` folder names on ``sys.path`` (the first one found wins, as
+    for imports)."""
+    names: list[str] = []
+    versions: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            listing = sorted(os.listdir(entry or "."))
+        except OSError:
+            continue
+        for item in listing:
+            if item.endswith(".dist-info"):
+                names.append(f"{entry}/{item}")
+                name, _, version = item[:-len(".dist-info")].partition("-")
+                versions.setdefault(_normalized(name), version)
+            elif item.endswith(".egg-info"):
+                names.append(f"{entry}/{item}")
+    digest = hashlib.sha256("\n".join([sys.executable, *names]).encode()).hexdigest()
+    return digest[:20], versions
+
+
+def _cache_file(digest: str) -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "nbtrack" / f"modules-{digest}.json"
+
+
 def _module_distributions() -> Mapping[str, list[str]]:
-    """Top-level module → distributions (read once per process; call with the lock)."""
+    """Top-level module → distributions (once per process; call with the lock)."""
     global _module_dists
     if _module_dists is None:
+        digest, versions = _installed()
+        _folder_versions.update(versions)
+        cache = _cache_file(digest)
+        try:
+            _module_dists = json.loads(cache.read_text())
+        except (OSError, ValueError):
+            import importlib.metadata as metadata
+
+            _module_dists = metadata.packages_distributions()
+            try:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                partial = cache.with_suffix(f".{os.getpid()}.tmp")
+                partial.write_text(json.dumps(_module_dists))
+                os.replace(partial, cache)
+            except OSError:
+                pass  # a read-only home only costs the next process the same read
+    return _module_dists
+
+
+def _version(dist: str) -> str | None:
+    """A distribution's version: its folder name's, else its metadata's (call with the
+    lock)."""
+    found = _versions.get(dist) or _folder_versions.get(_normalized(dist))
+    if found is None:
         import importlib.metadata as metadata
 
-        _module_dists = metadata.packages_distributions()
-    return _module_dists
+        try:
+            found = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+    _versions[dist] = found
+    return found
 
 
 def prepare_in_background() -> None:
@@ -50,14 +116,9 @@ def prepare_in_background() -> None:
     does not wait for it. It imports nothing, so it cannot race the user's imports.
     """
     def work() -> None:
-        import importlib.metadata as metadata
-
         try:
             with _lock:
-                for dists in _module_distributions().values():
-                    for dist in dists:
-                        if dist not in _versions:
-                            _versions[dist] = metadata.version(dist)
+                _module_distributions()
         except Exception:
             pass  # the first run will read them itself and report any problem
 
@@ -66,8 +127,6 @@ def prepare_in_background() -> None:
 
 def imported_packages() -> dict[str, str]:
     """Distribution name → version for every distribution with an imported module."""
-    import importlib.metadata as metadata
-
     with _lock:
         if len(sys.modules) == _seen_count[0]:
             return dict(_sorted_packages)
@@ -75,12 +134,9 @@ def imported_packages() -> dict[str, str]:
         tops = {name.partition(".")[0] for name in list(sys.modules)}
         for top in tops - _seen_modules:
             for dist in module_dists.get(top, ()):
-                if dist not in _versions:
-                    try:
-                        _versions[dist] = metadata.version(dist)
-                    except metadata.PackageNotFoundError:
-                        continue
-                _packages[dist] = _versions[dist]
+                version = _version(dist)
+                if version is not None:
+                    _packages[dist] = version
         _seen_modules.update(tops)
         _seen_count[0] = len(sys.modules)
         _sorted_packages.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 
@@ -58,3 +59,23 @@ def test_capture_environment_has_python_and_platform():
     assert env["python"] == platform.python_version()
     assert env["platform"] == platform.platform()
     assert env["packages"]["numpy"] == numpy.__version__
+
+
+def test_the_module_map_is_read_once_per_set_of_installed_distributions(tmp_path, monkeypatch):
+    import numpy
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(environment, "_module_dists", None)
+    for name in ("_seen_modules", "_packages", "_versions", "_folder_versions",
+                 "_sorted_packages"):
+        monkeypatch.setattr(environment, name, type(getattr(environment, name))())
+    monkeypatch.setattr(environment, "_seen_count", [0])
+    assert environment.imported_packages()["numpy"] == numpy.__version__
+    written = list((tmp_path / "cache" / "nbtrack").glob("modules-*.json"))
+    assert len(written) == 1 and json.loads(written[0].read_text())["numpy"] == ["numpy"]
+    # a later process reads the map instead of every distribution's file list
+    written[0].write_text(json.dumps({"numpy": ["numpy"], "json": ["numpy"]}))
+    monkeypatch.setattr(environment, "_module_dists", None)
+    monkeypatch.setattr(environment, "_seen_modules", set())
+    monkeypatch.setattr(environment, "_seen_count", [0])
+    assert environment._module_distributions()["json"] == ["numpy"]
