@@ -21,6 +21,8 @@ NPM    := PATH="$(abspath $(VENV))/bin:$$PATH" npm --prefix labextension
 $(STAMP): pyproject.toml labextension/package.json labextension/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	@# a reinstall must not write the shared data through the develop link into the build
+	rm -f $(VENV)/share/jupyter/labextensions/nbtrack nbtrack/labextension/install.json
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pip install --quiet -e ".[test]"
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/jupyter-builder develop --overwrite . >/dev/null
 	touch $(STAMP)

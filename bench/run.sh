@@ -7,7 +7,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 py="$here/.venv/bin/python"
-if [ ! -x "$py" ] || ! "$py" -c "import mlflow, nbtrack, sklearn, pandas, skops, ipykernel" 2>/dev/null; then
+# checked from / so that the checkout's own nbtrack/ folder cannot stand in for an install
+if [ ! -x "$py" ] || ! (cd / && "$py" -c "import mlflow, nbtrack, sklearn, pandas, skops, ipykernel") 2>/dev/null; then
   python3 -m venv "$here/.venv"
   "$py" -m pip install --quiet --upgrade pip
   "$py" -m pip install --quiet -r "$here/mlflow-requirements.txt" scikit-learn pandas skops \

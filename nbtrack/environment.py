@@ -35,6 +35,7 @@ _packages: dict[str, str] = {}
 _sorted_packages: dict[str, str] = {}
 _seen_count = [0]  # len(sys.modules) when the packages were last worked out
 _static: dict[str, Any] | None = None
+_last_environment: dict[str, Any] | None = None
 _git_cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
 _GIT_TTL = 5.0
 
@@ -209,8 +210,12 @@ def git_state(start: str | os.PathLike[str] | None = None) -> dict[str, Any] | N
 
 
 def capture_environment() -> dict[str, Any]:
-    """Python, platform, package versions and git state of this process."""
-    global _static
+    """Python, platform, package versions and git state of this process.
+
+    While none of them changes the same dict is returned (the store then writes it
+    once); treat it as read-only.
+    """
+    global _static, _last_environment
     if _static is None:
         _static = {
             "python": platform.python_version(),
@@ -219,10 +224,15 @@ def capture_environment() -> dict[str, Any]:
             "platform": platform.platform(),
             "machine": platform.machine(),
         }
+    packages = imported_packages()
+    git = git_state()
+    last = _last_environment
+    if last is not None and last["packages"] == packages and last.get("git") == git:
+        return last
     env = dict(_static)
     env["nbtrack"] = __version__
-    env["packages"] = imported_packages()
-    git = git_state()
+    env["packages"] = packages
     if git is not None:
         env["git"] = git
+    _last_environment = env
     return env

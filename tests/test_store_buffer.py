@@ -56,3 +56,28 @@ def test_a_process_that_exits_leaves_no_write_ahead_log_behind(python_env, tmp_p
     store = Path(python_env["NBTRACK_STORE"])
     assert sorted(p.name for p in store.iterdir()) == ["nbtrack.db"]
     assert open_store(str(store)).count() == 3
+
+
+def test_a_write_that_sqlite_rolls_back_leaves_no_stale_experiment_behind(tmp_path, monkeypatch):
+    import sqlite3
+
+    from nbtrack.errors import StoreError
+    from nbtrack.store import sqlite as sqlite_backend
+
+    store = open_store(str(tmp_path / "store"))
+    buffer_module._OPEN.discard(store.buffer)
+    original = sqlite_backend.write_ops
+
+    def fails_after_writing(c, state, ops):
+        original(c, state, ops)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(sqlite_backend, "write_ops", fails_after_writing)
+    run = Run(new_run_id(), experiment="fresh", start_time=time.time())
+    store.create_run(run, environment={"python": "3"})
+    with pytest.raises(StoreError, match="disk I/O error"):
+        store.flush()
+    monkeypatch.setattr(sqlite_backend, "write_ops", original)
+    store.flush()
+    assert store.get_run(run.run_id).experiment == "fresh"
+    assert store.get_context(run.run_id)["environment"] == {"python": "3"}

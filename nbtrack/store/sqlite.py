@@ -230,11 +230,12 @@ class SQLiteBackend:
         """Write buffered operations in one transaction."""
         try:
             self._transaction(lambda c: write_ops(c, self._writes, ops))
-        except sqlite3.Error as exc:
-            raise StoreError(f"could not write to {self.uri}: {exc}") from None
-        except BaseException:
-            # a rolled-back transaction may have created an experiment id we cached
-            self._writes.experiment_ids.clear()
+        except BaseException as exc:
+            # a rolled-back transaction may have written an experiment or environment
+            # this connection remembers
+            self._writes.forget()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"could not write to {self.uri}: {exc}") from None
             raise
 
     def put_content(self, artifact: Artifact, data: bytes | None,

@@ -24,6 +24,14 @@ class WriteState:
     host: str
     #: experiment name -> id; cleared when a transaction that may have created one fails
     experiment_ids: dict[str, int] = field(default_factory=dict)
+    #: the last environment written (the same object comes back while nothing changed)
+    #: and its hash; cleared with ``experiment_ids``
+    last_environment: tuple[Any, str] | None = None
+
+    def forget(self) -> None:
+        """Drop what a failed transaction may have rolled back."""
+        self.experiment_ids.clear()
+        self.last_environment = None
 
 
 def experiment_id(c: sqlite3.Connection, state: WriteState, name: str) -> int:
@@ -48,10 +56,14 @@ def write_ops(c: sqlite3.Connection, state: WriteState, ops: Sequence[Op]) -> No
 def _create_run(c: sqlite3.Connection, state: WriteState, run_id: str, payload: Any) -> None:
     run, context, environment = payload
     env_hash = None
-    if environment:
+    if environment and state.last_environment is not None and \
+            state.last_environment[0] is environment:
+        env_hash = state.last_environment[1]
+    elif environment:
         body = json.dumps(environment, sort_keys=True, default=str)
         env_hash = hashlib.sha256(body.encode()).hexdigest()[:32]
         c.execute("INSERT OR IGNORE INTO environments VALUES (?, ?)", (env_hash, body))
+        state.last_environment = (environment, env_hash)
     c.execute(
         "INSERT INTO runs (run_id, experiment_id, name, status, start_time, end_time, "
         "cell_id, parent_run_id, host, pid, heartbeat, error, env_hash) "
