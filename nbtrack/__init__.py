@@ -25,6 +25,8 @@ __all__ = [
     "__version__", "start_run", "end_run", "active_run", "set_experiment", "set_store",
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "log_artifact",
     "log_model", "log_confusion_matrix", "runs", "get_run", "compare", "export", "reproduce",
+    "register_model", "set_alias", "delete_alias", "resolve", "load_model", "models",
+    "model_versions", "registry_history",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]
@@ -234,6 +236,85 @@ def reproduce(run: str, tolerance: float = 1e-9) -> Any:
     from .repro.rerun import reproduce_run
 
     return reproduce_run(tracker().store, run, tolerance)
+
+
+def register_model(run: str, name: str, artifact: str | None = None,
+                   description: str | None = None) -> Any:
+    """Register the model a run saved as the next version of ``name`` (``name/1``, ...).
+
+    Parameters
+    ----------
+    run : str
+        Run id or unique prefix.
+    name : str
+        The registered model; its first version creates it.
+    artifact : str, optional
+        The model artifact, when the run saved several.
+    description : str, optional
+
+    Returns
+    -------
+    ModelVersion
+        With its number, the run's metrics and inputs, and the file's sha256.
+    """
+    from .registry import register_model as register
+
+    return register(tracker().store, run, name, artifact, description)
+
+
+def set_alias(name: str, alias: str, version: int, expected: int | None = None) -> Any:
+    """Point ``name@alias`` at ``version``; with ``expected``, only if it points there now.
+
+    Returns the version the alias pointed at before (None if new). A conflicting
+    ``expected`` raises :class:`~nbtrack.errors.RegistryConflictError` and moves nothing.
+    """
+    from .registry import set_alias as move
+
+    return move(tracker().store, name, alias, version, expected)
+
+
+def delete_alias(name: str, alias: str) -> int:
+    """Remove ``name@alias``; return the version it pointed at."""
+    from .registry import delete_alias as remove
+
+    return remove(tracker().store, name, alias)
+
+
+def resolve(address: str, at: Any = None) -> Any:
+    """The :class:`~nbtrack.versions.ModelVersion` that ``NAME``, ``NAME/3`` or
+    ``NAME@alias`` names now, or at the moment ``at`` (datetime or epoch seconds)."""
+    from .registry import resolve as find
+
+    return find(tracker().store, address, at)
+
+
+def load_model(address: str, trusted: bool = False) -> Any:
+    """Load a registered model by address (``NAME``, ``NAME/3``, ``NAME@production``);
+    the file's sha256 is checked against the one recorded at registration."""
+    from .registry import load_model as load
+
+    return load(tracker().store, address, trusted)
+
+
+def models() -> Any:
+    """Registered models as a DataFrame: latest version, aliases, created, updated."""
+    from .registry import models_frame
+
+    return models_frame(tracker().store)
+
+
+def model_versions(name: str) -> Any:
+    """The versions of one model as a DataFrame (lineage, digest, aliases, metrics)."""
+    from .registry import versions_frame
+
+    return versions_frame(tracker().store, name)
+
+
+def registry_history(name: str | None = None) -> Any:
+    """Every registry change (to one model) as a DataFrame, oldest first."""
+    from .registry import history_frame
+
+    return history_frame(tracker().store, name)
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

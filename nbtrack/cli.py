@@ -175,6 +175,66 @@ def cmd_fsck(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_register(args: argparse.Namespace) -> int:
+    """Register a run's model as the next version of a model (and optionally alias it)."""
+    from .registry import register_model, set_alias
+
+    store = _open(args)
+    version = register_model(store, args.run, args.name, args.artifact)
+    print(f"registered {version.address} from {version.run_id}")
+    if args.alias:
+        set_alias(store, version.name, args.alias, version.version)
+        print(f"{version.name}@{args.alias} -> {version.version}")
+    return 0
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    """Point an alias at a version (compare-and-set with --expected)."""
+    from .registry import set_alias
+
+    old = set_alias(_open(args), args.name, args.alias, args.version, args.expected)
+    was = "new" if old is None else f"was {old}"
+    print(f"{args.name}@{args.alias} -> {args.version} ({was})")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """Registered models; the versions of one; or the history of one (``history NAME``)."""
+    from dataclasses import asdict
+
+    from .registry import history_frame, models_frame, versions_frame
+
+    store = _open(args)
+    words = list(args.words)
+    if words[:1] == ["history"]:
+        if len(words) > 2:
+            raise InvalidValueError("use: nbtrack models history [NAME]")
+        name = words[1] if len(words) == 2 else None
+        if args.json:
+            print(to_json([asdict(e) for e in store.backend.registry.events(name)], indent=2))
+            return 0
+        frame = history_frame(store, name)
+    elif len(words) == 1:
+        if args.json:
+            print(to_json([asdict(v) for v in store.backend.registry.versions(words[0])],
+                          indent=2))
+            return 0
+        frame = versions_frame(store, words[0])
+    elif not words:
+        frame = models_frame(store)
+        if args.json:
+            print(to_json(frame.astype({"created": str, "updated": str}).to_dict("records"),
+                          indent=2))
+            return 0
+    else:
+        raise InvalidValueError("use: nbtrack models [NAME] or nbtrack models history [NAME]")
+    if frame.empty:
+        print(f"no registered models yet (store: {store.uri})", file=sys.stderr)
+        return 0
+    print(frame.to_string(index=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``nbtrack`` command."""
     from ._version import __version__
@@ -238,6 +298,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     fsck = sub.add_parser("fsck", help="check database integrity and artifact hashes")
     fsck.set_defaults(func=cmd_fsck)
+
+    register = sub.add_parser("register", help="register a run's model as a new version")
+    register.add_argument("run", help="run id or unique prefix")
+    register.add_argument("name", help="the registered model (created by its first version)")
+    register.add_argument("--artifact", help="the model artifact, when the run saved several")
+    register.add_argument("--alias", help="also point this alias at the new version")
+    register.set_defaults(func=cmd_register)
+
+    promote = sub.add_parser("promote", help="point an alias (production, staging) at a "
+                             "version")
+    promote.add_argument("name")
+    promote.add_argument("version", type=int)
+    promote.add_argument("alias")
+    promote.add_argument("--expected", type=int, help="move only if the alias points at "
+                         "this version now (compare-and-set)")
+    promote.set_defaults(func=cmd_promote)
+
+    models = sub.add_parser("models", help="registered models; `models NAME`: its versions; "
+                            "`models history [NAME]`: every registry change")
+    models.add_argument("words", nargs="*", metavar="NAME | history NAME")
+    models.add_argument("--json", action="store_true", help="print JSON")
+    models.set_defaults(func=cmd_models)
     return parser
 
 

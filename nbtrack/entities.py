@@ -15,7 +15,7 @@ from typing import Any, Mapping, Protocol
 
 from .cell_record import CellRecord
 from .errors import InvalidValueError, ModelChoiceError
-from .models import load_model_artifact
+from .model_files import load_model_artifact
 
 __all__ = ["RunStatus", "Param", "Metric", "Tag", "Artifact", "Run", "RunReader"]
 

@@ -17,6 +17,8 @@ __all__ = [
     "NoActiveRunError",
     "StoreError",
     "StoreNotFoundError",
+    "ModelNotFoundError",
+    "RegistryConflictError",
     "StoreVersionError",
     "UnsafeArtifactNameError",
     "ArtifactCorruptError",
@@ -122,6 +124,14 @@ class StoreError(NbtrackError, OSError):
     """The store cannot be opened, read or written."""
 
 
+class ModelNotFoundError(NbtrackError, LookupError):
+    """No registered model, version or alias matches the address given."""
+
+
+class RegistryConflictError(NbtrackError):
+    """A registry change was refused: the alias moved meanwhile, or a version holds one."""
+
+
 class StoreNotFoundError(StoreError):
     """A command that only reads was pointed at a place that holds no store."""
 
@@ -204,18 +214,18 @@ class NotebookCodeError(NbtrackError):
 class ModelChoiceError(NbtrackError, LookupError):
     """A run has no model, or several, and none was named."""
 
-    def __init__(self, run_id: str, names: list[str]) -> None:
-        self.run_id, self.names = run_id, list(names)
+    def __init__(self, run_id: str, names: list[str], call: str = "load_model({!r})") -> None:
+        self.run_id, self.names, self.call = run_id, list(names), call
         if not self.names:
             message = (f"run {run_id} has no model; see `nbtrack show {run_id}` for what it "
                        "recorded")
         else:
             message = (f"run {run_id} has {len(self.names)} models ({', '.join(self.names)}); "
-                       f"name one: load_model({self.names[0]!r})")
+                       f"name one: {call.format(self.names[0])}")
         super().__init__(message)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return (type(self), (self.run_id, self.names))
+        return (type(self), (self.run_id, self.names, self.call))
 
 
 class ExportError(NbtrackError):

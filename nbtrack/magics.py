@@ -240,11 +240,66 @@ class TrackMagics(Magics):
 
         print(status_line(self.tracker))
 
+    @magic_arguments()
+    @argument("words", nargs="+", metavar="[RUN] NAME",
+              help="the run (default: the last run of this session) and the model name")
+    @argument("--alias", "-a", help="also point this alias at the new version")
+    @argument("--artifact", help="the model artifact, when the run saved several")
+    @_named("track register")
+    def _cmd_register(self, line: str) -> None:
+        """Register a run's model as the next version of a registered model."""
+        args = _parse(self._cmd_register, line)
+        if args is None:
+            return
+        if len(args.words) > 2:
+            raise UsageError("give at most a run and a name: %track register [RUN] NAME")
+        from .registry import register_model, set_alias
+
+        run_id = self._run_or_last(args.words[0] if len(args.words) == 2 else None)
+        store = self.tracker.store
+        version = register_model(store, run_id, args.words[-1], args.artifact)
+        print(f"registered {version.address} from {version.run_id}")
+        if args.alias:
+            set_alias(store, version.name, args.alias, version.version)
+            print(f"{version.name}@{args.alias} -> {version.version}")
+
+    @magic_arguments()
+    @argument("name", nargs="?", help="a model: its versions (default: every model)")
+    @_named("track models")
+    def _cmd_models(self, line: str) -> Any:
+        """Registered models, or the versions of one, as a DataFrame."""
+        args = _parse(self._cmd_models, line)
+        if args is None:
+            return None
+        from .registry import models_frame, versions_frame
+
+        store = self.tracker.store
+        return versions_frame(store, args.name) if args.name else models_frame(store)
+
+    @magic_arguments()
+    @argument("name")
+    @argument("version", type=int)
+    @argument("alias")
+    @argument("--expected", type=int, help="move only if the alias points at this version "
+              "now (compare-and-set)")
+    @_named("track promote")
+    def _cmd_promote(self, line: str) -> None:
+        """Point an alias (production, staging) at a version."""
+        args = _parse(self._cmd_promote, line)
+        if args is None:
+            return
+        from .registry import set_alias
+
+        old = set_alias(self.tracker.store, args.name, args.alias, args.version, args.expected)
+        print(f"{args.name}@{args.alias} -> {args.version} "
+              f"({'new' if old is None else f'was {old}'})")
+
     #: ``%track <command>``: each command and the method that runs it.
     _COMMANDS: dict[str, Callable[[TrackMagics, str], Any]] = {
         "experiment": _cmd_experiment, "runs": _cmd_runs, "show": _cmd_show, "log": _cmd_log,
         "status": _cmd_status, "compare": _cmd_compare, "export": _cmd_export,
-        "reproduce": _cmd_reproduce,
+        "reproduce": _cmd_reproduce, "register": _cmd_register, "models": _cmd_models,
+        "promote": _cmd_promote,
     }
 
     # ------------------------------------------------------------- the magic

@@ -307,7 +307,7 @@ class Tracker:
     def log_model(self, model: Any, name: str = "model", run: ActiveRun | None = None,
                   signature: Mapping[str, Any] | None = None) -> Artifact:
         """Save a model safely (skops) as an artifact of the run."""
-        from .models import dump_model
+        from .model_files import dump_model
 
         target = self._target(run, "log a model")
         data, meta = dump_model(model)

@@ -54,5 +54,5 @@ def test_concurrent_first_open_creates_one_schema(tmp_path, python_env):
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [e for _, e in outs]
     store = open_store(str(store_dir))
-    rows = store.backend._read(lambda c: c.execute("SELECT version FROM nbtrack_schema").fetchall())
+    rows = store.backend.read(lambda c: c.execute("SELECT version FROM nbtrack_schema").fetchall())
     assert len(rows) == 1

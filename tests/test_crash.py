@@ -54,7 +54,7 @@ def test_sigkill_keeps_everything_flushed_a_second_before(tmp_path, python_env, 
     assert steps == list(range(len(steps))), "points are kept in order, none missing"
     assert len(steps) >= len(must_have)
     assert len(steps) <= len(logged)
-    integrity = store.backend._read(lambda c: c.execute("PRAGMA integrity_check").fetchone()[0])
+    integrity = store.backend.read(lambda c: c.execute("PRAGMA integrity_check").fetchone()[0])
     assert integrity == "ok"
 
 

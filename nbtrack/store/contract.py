@@ -14,8 +14,9 @@ from typing import Any, Iterable, Protocol, Sequence
 
 from ..entities import Artifact, Metric, Run
 from ..filters import Node, OrderKey
+from ..versions import ModelVersion, RegistryEvent
 
-__all__ = ["Backend", "Op", "RunTable", "STALE_AFTER"]
+__all__ = ["Backend", "RegistryBackend", "Op", "RunTable", "STALE_AFTER"]
 
 #: A running run whose heartbeat is older than this is considered dead (seconds).
 STALE_AFTER = 120.0
@@ -82,6 +83,38 @@ class RunTable:
                         {k: list(v) for k, v in self.tags.items()})
 
 
+class RegistryBackend(Protocol):
+    """Where registered model versions, aliases and the registry's history persist.
+
+    Writes are immediate (never buffered), each one transaction: the next version
+    number and an alias's compare-and-set are decided inside it.
+    """
+
+    def register(self, version: ModelVersion, event: RegistryEvent) -> ModelVersion:
+        """Store ``version`` as its model's next version; return it with its number."""
+
+    def set_alias(self, name: str, alias: str, version: int, expected: int | None,
+                  event: RegistryEvent) -> int | None:
+        """Move an alias (refused when ``expected`` is given and differs); return the old
+        version."""
+
+    def delete_alias(self, name: str, alias: str, event: RegistryEvent) -> int:
+        """Remove an alias; return the version it pointed at."""
+
+    def versions(self, name: str | None = None,
+                 version: int | None = None) -> list[ModelVersion]:
+        """Versions, oldest first."""
+
+    def aliases(self, name: str | None = None) -> dict[str, dict[str, int]]:
+        """Model name → alias → version."""
+
+    def events(self, name: str | None = None) -> list[RegistryEvent]:
+        """The registry's history, oldest first."""
+
+    def models(self) -> list[tuple[str, int, float, float]]:
+        """``(name, latest version, first registered, last registered)`` per model."""
+
+
 class Backend(Protocol):
     """A place runs persist. Reads see every write :meth:`apply` has returned from."""
 
@@ -89,6 +122,10 @@ class Backend(Protocol):
     uri: str
     #: The host name this process records runs under (liveness is judged per host).
     host: str
+
+    @property
+    def registry(self) -> RegistryBackend:
+        """The model registry kept in the same store."""
 
     # -- writes
     def apply(self, ops: Sequence[Op]) -> None:

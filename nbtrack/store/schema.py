@@ -104,6 +104,47 @@ _V3 = [
     "CREATE INDEX params_by_shown ON params(key, shown)",
 ]
 
+_V4 = [
+    # the model registry: versions never change after registration (but description and
+    # tags); aliases move; every change is appended to registry_events and never removed
+    """CREATE TABLE model_versions (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        run_id TEXT NOT NULL,
+        cell_id TEXT,
+        artifact TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        format TEXT NOT NULL,
+        created REAL NOT NULL,
+        created_by TEXT NOT NULL,
+        metrics TEXT NOT NULL,
+        inputs TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        description TEXT,
+        tags TEXT NOT NULL,
+        PRIMARY KEY (name, version)) WITHOUT ROWID""",
+    "CREATE INDEX model_versions_by_run ON model_versions(run_id)",
+    """CREATE TABLE model_aliases (
+        name TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (name, alias)) WITHOUT ROWID""",
+    """CREATE TABLE registry_events (
+        event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts REAL NOT NULL,
+        user TEXT NOT NULL,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        op TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version INTEGER,
+        alias TEXT,
+        old_value INTEGER,
+        new_value INTEGER,
+        nbtrack_version TEXT NOT NULL)""",
+    "CREATE INDEX registry_events_by_model ON registry_events(model, event_id)",
+]
+
 #: (version, statements) in order; a store at version N applies every later one.
-MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, _V3)]
+MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4)]
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -6,13 +6,13 @@ operators and column names from fixed tables are written into the SQL text.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..entities import RunStatus
 from ..errors import FilterSyntaxError
 from ..filters import BoolOp, Comparison, Node, OrderKey
 
-__all__ = ["compile_where", "compile_order", "subquery"]
+__all__ = ["compile_where", "compile_order", "subquery", "most_selective"]
 
 _ATTRIBUTE_SQL = {
     "run_id": "r.run_id",
@@ -159,6 +159,26 @@ def subquery(node: Comparison, args: list[Any]) -> str | None:
     if node.kind == "attributes" or node.op in ("IS NULL", "IS NOT NULL"):
         return None
     return _keyed_select(node, args)
+
+
+def most_selective(where: Node | None,
+                   count: Callable[[str, list[Any]], int]) -> Comparison | None:
+    """The key comparison of a top-level ``and`` that matches the fewest runs, by
+    ``count(subquery_sql, args)`` (which may stop counting at a cap)."""
+    if not isinstance(where, BoolOp) or where.op != "AND":
+        return None
+    best, best_count = None, None
+    for item in where.items:
+        if not isinstance(item, Comparison):
+            continue
+        args: list[Any] = []
+        inner = subquery(item, args)
+        if inner is None:
+            continue
+        matching = count(inner, args)
+        if best_count is None or matching < best_count:
+            best, best_count = item, matching
+    return best
 
 
 def compile_where(node: Node | None, args: list[Any], driver: Node | None = None) -> str:

@@ -15,23 +15,23 @@ import socket
 import sqlite3
 import threading
 import time
-from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from ..entities import Artifact, Metric, Run
 from ..errors import (AmbiguousRunIdError, InvalidValueError, RunNotFoundError, StoreError,
                       StoreVersionError)
-from ..filters import BoolOp, Comparison, Node, OrderKey
+from ..filters import Node, OrderKey
 from ..ids import normalize_prefix
 from .artifacts import LocalContent, MemoryContent, check_artifact_name
 from .base import Store
 from .codec import decode_float, decode_param, param_text
 from .contract import Op, RunTable
 from .reads import RUN_COLUMNS, read_run, read_table
+from .registry_backend import SQLiteRegistry
 from .maintenance import bulk_import, check_store, collect_garbage, reap_dead_runs
 from .schema import DB_NAME, LATEST_VERSION, MIGRATIONS
-from .sql import compile_order, compile_where, subquery
+from .sql import compile_order, compile_where, most_selective
 from .writes import WriteState, write_ops
 
 __all__ = ["SQLiteBackend", "open_sqlite"]
@@ -104,6 +104,7 @@ class SQLiteBackend:
                              "and its permissions") from None
         self._retrying(self._configure)
         self._retrying(self._migrate)
+        self.registry = SQLiteRegistry(self)
 
     # ------------------------------------------------------------ plumbing
     def _configure(self) -> None:
@@ -138,7 +139,8 @@ class SQLiteBackend:
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.5)
 
-    def _transaction(self, body: Callable[[sqlite3.Connection], T]) -> T:
+    def transaction(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        """``body(connection)`` in one ``BEGIN IMMEDIATE`` transaction, retried while busy."""
         def run() -> T:
             c = self._conn
             c.execute("BEGIN IMMEDIATE")
@@ -179,7 +181,7 @@ class SQLiteBackend:
                 raise
         if row is not None and row[0] == LATEST_VERSION:
             return
-        self._transaction(body)
+        self.transaction(body)
 
     def bound_waits(self, seconds: float) -> None:
         """Wait at most ``seconds`` for a lock held by another process from now on."""
@@ -218,18 +220,19 @@ class SQLiteBackend:
 
     def schema_version(self) -> int:
         """The schema version of the database."""
-        version: int = self._read(
+        version: int = self.read(
             lambda c: c.execute("SELECT version FROM nbtrack_schema").fetchone()[0])
         return version
 
-    def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """``fn(connection)`` under the connection's lock, retried while busy."""
         return self._retrying(lambda: fn(self._conn))
 
     # -------------------------------------------------------------- writes
     def apply(self, ops: Sequence[Op]) -> None:
         """Write buffered operations in one transaction."""
         try:
-            self._transaction(lambda c: write_ops(c, self._writes, ops))
+            self.transaction(lambda c: write_ops(c, self._writes, ops))
         except BaseException as exc:
             # a rolled-back transaction may have written an experiment or environment
             # this connection remembers
@@ -263,7 +266,7 @@ class SQLiteBackend:
                 "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT 20",
                 (prefix, prefix + "\U0010ffff"))]
 
-        found = self._read(look)
+        found = self.read(look)
         if prefix in found:
             return prefix
         if not found:
@@ -274,14 +277,14 @@ class SQLiteBackend:
 
     def get_run(self, run_id: str) -> Run:
         """Return one run by full id."""
-        return self._read(lambda c: read_run(c, run_id))
+        return self.read(lambda c: read_run(c, run_id))
 
     def _query(self, where: Node | None, order_by: Sequence[OrderKey], experiment: str | None,
                limit: int | None, offset: int, columns: str) -> tuple[str, list[Any]]:
         join_args: list[Any] = []
         joins, order = compile_order(order_by, join_args)
         where_args: list[Any] = []
-        condition = compile_where(where, where_args, self._driver(where))
+        condition = compile_where(where, where_args, most_selective(where, self._count_capped))
         if experiment is not None:
             condition += " AND e.name = ?"
             where_args.append(experiment)
@@ -295,27 +298,10 @@ class SQLiteBackend:
             args += [-1 if limit is None else int(limit), int(offset)]
         return sql, args
 
-    def _driver(self, where: Node | None) -> Node | None:
-        """The most selective key comparison of a top-level ``and`` (counted, capped)."""
-        if not isinstance(where, BoolOp) or where.op != "AND":
-            return None
-        best, best_count = None, None
-        for item in where.items:
-            if not isinstance(item, Comparison):
-                continue
-            args: list[Any] = []
-            inner = subquery(item, args)
-            if inner is None:
-                continue
-            count = self._retrying(partial(self._count_capped, inner, args))
-            if best_count is None or count < best_count:
-                best, best_count = item, count
-        return best
-
     def _count_capped(self, sql: str, args: list[Any]) -> int:
         """How many rows ``sql`` gives, counting no further than the estimate's cap."""
-        count: int = self._conn.execute(
-            f"SELECT count(*) FROM ({sql} LIMIT {_ESTIMATE_CAP})", args).fetchone()[0]
+        count: int = self.read(lambda c: c.execute(
+            f"SELECT count(*) FROM ({sql} LIMIT {_ESTIMATE_CAP})", args).fetchone()[0])
         return count
 
     def search(self, where: Node | None, order_by: Sequence[OrderKey],
@@ -336,17 +322,17 @@ class SQLiteBackend:
             self._search_cache = (key, version, table)
             return table.copy()
 
-        return self._read(run)
+        return self.read(run)
 
     def count(self, where: Node | None, experiment: str | None) -> int:
         """Count the matching runs."""
         sql, args = self._query(where, (), experiment, None, 0, _COUNT)
-        matching: int = self._read(lambda c: c.execute(sql, args).fetchone()[0])
+        matching: int = self.read(lambda c: c.execute(sql, args).fetchone()[0])
         return matching
 
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point of one metric of one run, in step order."""
-        return self._read(lambda c: [
+        return self.read(lambda c: [
             Metric(key, decode_float(v, x), s, t) for s, v, x, t in c.execute(
                 "SELECT step, value, exact, timestamp FROM metrics WHERE run_id = ? AND key = ? "
                 "ORDER BY step, timestamp, rowid", (run_id, key))])
@@ -362,11 +348,11 @@ class SQLiteBackend:
                 context["environment"] = json.loads(row[0])
             return context
 
-        return self._read(load)
+        return self.read(load)
 
     def experiments(self) -> list[str]:
         """Names of the experiments in the store, oldest first."""
-        return self._read(lambda c: [n for (n,) in c.execute(
+        return self.read(lambda c: [n for (n,) in c.execute(
             "SELECT name FROM experiments ORDER BY experiment_id")])
 
     def read_content(self, run_id: str, name: str) -> bytes:
@@ -375,7 +361,7 @@ class SQLiteBackend:
 
     def artifact_record(self, run_id: str, name: str) -> Artifact:
         """The stored record of one artifact (hash, kind and metadata from the database)."""
-        row = self._read(lambda c: c.execute(
+        row = self.read(lambda c: c.execute(
             "SELECT sha256, size, kind, meta FROM artifacts WHERE run_id = ? AND name = ?",
             (run_id, name)).fetchone())
         if row is None:
@@ -386,21 +372,21 @@ class SQLiteBackend:
     # --------------------------------------------------------- housekeeping
     def reap_dead_runs(self, open_here: set[str]) -> list[str]:
         """Mark RUNNING runs whose process is gone (or silent too long) as KILLED."""
-        return self._transaction(lambda c: reap_dead_runs(c, self.host, open_here))
+        return self.transaction(lambda c: reap_dead_runs(c, self.host, open_here))
 
     def bulk_import(self, runs: Iterable[Run], batch_size: int) -> int:
         """Write finished runs in large transactions (no buffer)."""
-        count = bulk_import(self._transaction, self._writes, runs, batch_size)
+        count = bulk_import(self.transaction, self._writes, runs, batch_size)
         self._retrying(lambda: self._conn.execute("PRAGMA optimize"))
         return count
 
     def gc(self, dry_run: bool, min_age: float) -> list[str]:
         """Artifact files no run refers to (older than ``min_age`` seconds), deleted unless dry."""
-        referenced = set(self._read(lambda c: [h for (h,) in c.execute(
+        referenced = set(self.read(lambda c: [h for (h,) in c.execute(
             "SELECT DISTINCT sha256 FROM artifacts")]))
         return collect_garbage(referenced, self.content, self.folder is not None, dry_run,
                                min_age)
 
     def fsck(self) -> list[str]:
         """Run SQLite's integrity check and re-hash every artifact; return problems."""
-        return check_store(self._read, self.content)
+        return check_store(self.read, self.content)

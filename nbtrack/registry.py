@@ -1,0 +1,226 @@
+"""The model registry: register a run's model as a version, move aliases, look back.
+
+``register_model`` turns a model saved by a run into ``NAME/1``, ``NAME/2``, ...;
+``set_alias`` points ``NAME@production`` at a version (with compare-and-set);
+every change is an event kept forever, so :func:`resolve` can answer what an
+alias pointed to at any past moment. Loading re-checks the model file's sha256
+against the one recorded at registration.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import time
+from datetime import datetime
+from typing import Any, Mapping
+
+from ._version import __version__
+from .errors import ModelChoiceError, ModelNotFoundError, RegistryConflictError
+from .model_files import load_model_artifact
+from .store import Store
+from .versions import (ModelAddress, ModelVersion, RegistryEvent, check_alias,
+                       check_model_name, parse_address)
+
+__all__ = ["register_model", "set_alias", "delete_alias", "resolve", "load_model",
+           "models_frame", "versions_frame", "history_frame"]
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def _event(op: str, model: str, alias: str | None = None) -> RegistryEvent:
+    return RegistryEvent(ts=time.time(), user=_user(), host=socket.gethostname(),
+                         pid=os.getpid(), op=op, model=model, version=None, alias=alias,
+                         old_value=None, new_value=None, nbtrack_version=__version__)
+
+
+def register_model(store: Store, run_id: str, name: str, artifact: str | None = None,
+                   description: str | None = None,
+                   tags: Mapping[str, str] | None = None) -> ModelVersion:
+    """Register the model a run saved as the next version of ``name``.
+
+    Parameters
+    ----------
+    store : Store
+    run_id : str
+        Id or unique prefix of the run.
+    name : str
+        The registered model (created by its first version).
+    artifact : str, optional
+        The model's artifact name; needed only when the run saved several models.
+    description, tags : optional
+        Kept with the version (the only fields that may change later).
+
+    Raises
+    ------
+    ModelChoiceError
+        When the run saved no model, or several and ``artifact`` is not given.
+    """
+    check_model_name(name)
+    store.flush()
+    run = store.get_run(run_id)
+    models = [a.name for a in run.artifacts if a.kind == "model"]
+    if artifact is None:
+        if len(models) != 1:
+            raise ModelChoiceError(run.run_id, models,
+                                   f"register_model(run, {name!r}, artifact={{!r}})")
+        artifact = models[0]
+    elif artifact not in models:
+        raise ModelNotFoundError(f"run {run.run_id} has no model named {artifact!r} "
+                                 f"(its models: {', '.join(models) or 'none'})")
+    record = store.artifact_record(run.run_id, artifact)
+    meta = dict(record.meta)
+    version = ModelVersion(
+        name=name, version=0, run_id=run.run_id, cell_id=run.cell_id, artifact=artifact,
+        digest=record.sha256, format=str(meta.get("format", "unknown")), created=time.time(),
+        created_by=f"{_user()}@{socket.gethostname()}", metrics=dict(run.metrics),
+        inputs=dict(run.record.inputs or {}),
+        signature=dict(meta.get("signature") or {}), description=description,
+        tags=dict(tags or {}))
+    return store.backend.registry.register(version, _event("register", name))
+
+
+def _version_of(store: Store, name: str, number: int) -> ModelVersion:
+    found = store.backend.registry.versions(name, number)
+    if not found:
+        known = [v.version for v in store.backend.registry.versions(name)]
+        if not known:
+            raise ModelNotFoundError(f"no registered model {name!r}; register one with "
+                                     "nbtrack.register_model(run, name)")
+        raise ModelNotFoundError(f"{name} has no version {number} (versions: "
+                                 f"{', '.join(map(str, known))})")
+    return found[0]
+
+
+def set_alias(store: Store, name: str, alias: str, version: int,
+              expected: int | None = None) -> int | None:
+    """Point ``name@alias`` at ``version`` in one transaction; return the version it
+    pointed at before (None if it is new).
+
+    With ``expected``, the move happens only if the alias points at that version now;
+    otherwise :class:`~nbtrack.errors.RegistryConflictError` is raised and nothing moves.
+    """
+    check_model_name(name)
+    check_alias(alias)
+    return store.backend.registry.set_alias(name, alias, int(version), expected,
+                                            _event("set_alias", name, alias))
+
+
+def delete_alias(store: Store, name: str, alias: str) -> int:
+    """Remove ``name@alias``; return the version it pointed at."""
+    check_model_name(name)
+    check_alias(alias)
+    return store.backend.registry.delete_alias(name, alias, _event("delete_alias", name, alias))
+
+
+def _timestamp(at: float | datetime) -> float:
+    return at.timestamp() if isinstance(at, datetime) else float(at)
+
+
+def resolve(store: Store, address: str | ModelAddress,
+            at: float | datetime | None = None) -> ModelVersion:
+    """The version an address names now, or at the moment ``at`` (a datetime or epoch
+    seconds): ``NAME`` is the latest version, ``NAME/3`` version 3, ``NAME@alias`` the
+    version the alias pointed to (replayed from the registry's history)."""
+    where = parse_address(address) if isinstance(address, str) else address
+    registry = store.backend.registry
+    when = None if at is None else _timestamp(at)
+    if where.version is not None:
+        return _version_of(store, where.name, where.version)
+    if where.alias is None:
+        versions = [v for v in registry.versions(where.name)
+                    if when is None or v.created <= when]
+        if not versions:
+            later = " (none registered by then)" if when is not None and \
+                registry.versions(where.name) else ""
+            raise ModelNotFoundError(f"no registered model {where.name!r}{later}; register "
+                                     "one with nbtrack.register_model(run, name)")
+        return versions[-1]
+    target: int | None
+    if when is None:
+        target = registry.aliases(where.name).get(where.name, {}).get(where.alias)
+    else:
+        target = None
+        for event in registry.events(where.name):
+            if event.ts > when:
+                break
+            if event.alias == where.alias and event.op in ("set_alias", "delete_alias"):
+                target = event.new_value
+    if target is None:
+        moment = "" if when is None else f" at {datetime.fromtimestamp(when):%Y-%m-%d %H:%M:%S}"
+        raise ModelNotFoundError(f"{where.name}@{where.alias} did not exist{moment}; "
+                                 f"see nbtrack.registry_history({where.name!r})")
+    return _version_of(store, where.name, target)
+
+
+def load_model(store: Store, address: str | ModelAddress, trusted: bool = False) -> Any:
+    """Load the model an address names, refusing a file whose sha256 differs from the
+    one recorded when the version was registered."""
+    version = resolve(store, address)
+    record = store.artifact_record(version.run_id, version.artifact)
+    if record.sha256 != version.digest:
+        raise RegistryConflictError(
+            f"the model file of {version.address} changed after it was registered "
+            f"(sha256 {record.sha256[:12]} instead of {version.digest[:12]}); it cannot be "
+            "loaded as that version: register the run's model again")
+    return load_model_artifact(record, store.read_artifact(version.run_id, version.artifact),
+                               trusted)
+
+
+def models_frame(store: Store) -> Any:
+    """Every registered model: latest version, its aliases, first and last registration."""
+    import pandas as pd
+
+    aliases = store.backend.registry.aliases()
+    rows = [{"name": name, "latest_version": latest,
+             "aliases": ", ".join(f"@{a}→{v}" for a, v in sorted(aliases.get(name, {}).items())),
+             "created": pd.to_datetime(first, unit="s", utc=True).floor("s"),
+             "updated": pd.to_datetime(last, unit="s", utc=True).floor("s")}
+            for name, latest, first, last in store.backend.registry.models()]
+    return pd.DataFrame(rows, columns=["name", "latest_version", "aliases", "created",
+                                       "updated"])
+
+
+def versions_frame(store: Store, name: str) -> Any:
+    """The versions of one model, oldest first: lineage, digest, aliases, metrics."""
+    import pandas as pd
+
+    check_model_name(name)
+    versions = store.backend.registry.versions(name)
+    if not versions:
+        raise ModelNotFoundError(f"no registered model {name!r}")
+    held: dict[int, list[str]] = {}
+    for alias, number in store.backend.registry.aliases(name).get(name, {}).items():
+        held.setdefault(number, []).append(alias)
+    rows = []
+    for v in versions:
+        row = {"version": v.version, "aliases": ", ".join(sorted(held.get(v.version, []))),
+               "run_id": v.run_id, "cell_id": v.cell_id, "artifact": v.artifact,
+               "format": v.format, "digest": v.digest[:12],
+               "created": pd.to_datetime(v.created, unit="s", utc=True).floor("s"),
+               "created_by": v.created_by, "description": v.description}
+        row.update({f"metrics.{k}": value for k, value in sorted(v.metrics.items())})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def history_frame(store: Store, name: str | None = None) -> Any:
+    """Every registry change (to one model), oldest first."""
+    import pandas as pd
+
+    events = store.backend.registry.events(name)
+    frame = pd.DataFrame(
+        [{"time": pd.to_datetime(e.ts, unit="s", utc=True).floor("ms"), "op": e.op,
+          "model": e.model, "version": e.version, "alias": e.alias or "",
+          "old": e.old_value, "new": e.new_value, "user": e.user, "host": e.host,
+          "pid": e.pid} for e in events],
+        columns=["time", "op", "model", "version", "alias", "old", "new", "user", "host",
+                 "pid"])
+    # versions are whole numbers, absent where an event has none
+    return frame.astype({"version": "Int64", "old": "Int64", "new": "Int64"})

@@ -1,0 +1,67 @@
+"""The registry side of a SQLite backend: each call one transaction or one read."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable, Protocol, TypeVar
+
+from ..versions import ModelVersion, RegistryEvent
+from .registry_sql import (insert_version, move_alias, read_aliases, read_events, read_models,
+                           read_versions, remove_alias)
+
+__all__ = ["SQLiteRegistry"]
+
+T = TypeVar("T")
+
+
+class _Connection(Protocol):
+    """What the registry needs of its backend: a transaction and a read."""
+
+    def transaction(self, body: Callable[[sqlite3.Connection], T]) -> T: ...
+
+    def read(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
+
+
+class SQLiteRegistry:
+    """Model versions, aliases and the registry's history in a SQLite backend.
+
+    Parameters
+    ----------
+    backend : SQLiteBackend
+        Whose connection, locking and retries every call goes through.
+    """
+
+    def __init__(self, backend: _Connection) -> None:
+        self._backend = backend
+
+    def register(self, version: ModelVersion, event: RegistryEvent) -> ModelVersion:
+        """Store ``version`` as its model's next version; return it with its number."""
+        return self._backend.transaction(lambda c: insert_version(c, version, event))
+
+    def set_alias(self, name: str, alias: str, version: int, expected: int | None,
+                  event: RegistryEvent) -> int | None:
+        """Point ``name@alias`` at ``version`` (only if it points at ``expected`` now,
+        when given); return where it pointed before."""
+        return self._backend.transaction(lambda c: move_alias(
+            c, name, alias, version, expected, expected is not None, event))
+
+    def delete_alias(self, name: str, alias: str, event: RegistryEvent) -> int:
+        """Remove ``name@alias``; return the version it pointed at."""
+        return self._backend.transaction(lambda c: remove_alias(c, name, alias, event))
+
+    def versions(self, name: str | None = None,
+                 version: int | None = None) -> list[ModelVersion]:
+        """Versions, oldest first (of one model; one version)."""
+        return self._backend.read(lambda c: read_versions(c, name, version))
+
+    def aliases(self, name: str | None = None) -> dict[str, dict[str, int]]:
+        """Model name → alias → version."""
+        return self._backend.read(lambda c: read_aliases(c, name))
+
+    def events(self, name: str | None = None) -> list[RegistryEvent]:
+        """The history of every change (to one model), oldest first."""
+        return self._backend.read(lambda c: read_events(c, name))
+
+    def models(self) -> list[tuple[str, int, float, float]]:
+        """``(name, latest version, first registered, last registered)`` per model."""
+        return self._backend.read(read_models)

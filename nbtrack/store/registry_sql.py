@@ -1,0 +1,139 @@
+"""The model registry in SQLite: plain functions over a connection.
+
+Writes run inside the caller's ``BEGIN IMMEDIATE`` transaction, so the next
+version number and an alias's compare-and-set are decided while no other
+process can write: versions have no gaps or duplicates, and of two processes
+moving the same alias from the same expected version exactly one succeeds.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import replace
+from typing import Any
+
+from ..errors import ModelNotFoundError, RegistryConflictError
+from ..versions import ModelVersion, RegistryEvent
+
+__all__ = ["insert_version", "move_alias", "remove_alias", "read_versions", "read_aliases",
+           "read_events", "read_models"]
+
+_VERSION_COLUMNS = ("name, version, run_id, cell_id, artifact, digest, format, created, "
+                    "created_by, metrics, inputs, signature, description, tags")
+
+
+def _event(c: sqlite3.Connection, event: RegistryEvent) -> None:
+    c.execute("INSERT INTO registry_events (ts, user, host, pid, op, model, version, alias, "
+              "old_value, new_value, nbtrack_version) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+              (event.ts, event.user, event.host, event.pid, event.op, event.model,
+               event.version, event.alias, event.old_value, event.new_value,
+               event.nbtrack_version))
+
+
+def insert_version(c: sqlite3.Connection, version: ModelVersion,
+                   event: RegistryEvent) -> ModelVersion:
+    """Give ``version`` the next number of its model, store it and its event."""
+    row = c.execute("SELECT max(version) FROM model_versions WHERE name = ?",
+                    (version.name,)).fetchone()
+    numbered = replace(version, version=(row[0] or 0) + 1)
+    c.execute(f"INSERT INTO model_versions ({_VERSION_COLUMNS}) "
+              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+              (numbered.name, numbered.version, numbered.run_id, numbered.cell_id,
+               numbered.artifact, numbered.digest, numbered.format, numbered.created,
+               numbered.created_by, json.dumps(dict(numbered.metrics), allow_nan=True),
+               json.dumps(dict(numbered.inputs), default=str),
+               json.dumps(dict(numbered.signature), default=str), numbered.description,
+               json.dumps(dict(numbered.tags))))
+    _event(c, replace(event, version=numbered.version))
+    return numbered
+
+
+def _alias_target(c: sqlite3.Connection, name: str, alias: str) -> int | None:
+    row = c.execute("SELECT version FROM model_aliases WHERE name = ? AND alias = ?",
+                    (name, alias)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def move_alias(c: sqlite3.Connection, name: str, alias: str, version: int,
+               expected: int | None, check: bool, event: RegistryEvent) -> int | None:
+    """Point ``name@alias`` at ``version``; return where it pointed before.
+
+    With ``check``, the alias must point at ``expected`` now (None: must not exist).
+    """
+    exists = c.execute("SELECT 1 FROM model_versions WHERE name = ? AND version = ?",
+                       (name, version)).fetchone()
+    if exists is None:
+        raise ModelNotFoundError(f"{name} has no version {version}; see `nbtrack models "
+                                 f"{name}` for its versions")
+    old = _alias_target(c, name, alias)
+    if check and old != expected:
+        now = "does not exist" if old is None else f"points at version {old}"
+        raise RegistryConflictError(
+            f"{name}@{alias} {now}, not {'nothing' if expected is None else expected} as "
+            "expected: someone moved it meanwhile; look again and retry")
+    c.execute("INSERT INTO model_aliases VALUES (?,?,?) ON CONFLICT (name, alias) "
+              "DO UPDATE SET version = excluded.version", (name, alias, version))
+    _event(c, replace(event, version=version, old_value=old, new_value=version))
+    return old
+
+
+def remove_alias(c: sqlite3.Connection, name: str, alias: str, event: RegistryEvent) -> int:
+    """Delete ``name@alias``; return the version it pointed at."""
+    old = _alias_target(c, name, alias)
+    if old is None:
+        raise ModelNotFoundError(f"{name} has no alias {alias!r}")
+    c.execute("DELETE FROM model_aliases WHERE name = ? AND alias = ?", (name, alias))
+    _event(c, replace(event, version=old, old_value=old, new_value=None))
+    return old
+
+
+def _version_from_row(row: Any) -> ModelVersion:
+    return ModelVersion(
+        name=row[0], version=row[1], run_id=row[2], cell_id=row[3], artifact=row[4],
+        digest=row[5], format=row[6], created=row[7], created_by=row[8],
+        metrics=json.loads(row[9]), inputs=json.loads(row[10]), signature=json.loads(row[11]),
+        description=row[12], tags=json.loads(row[13]))
+
+
+def read_versions(c: sqlite3.Connection, name: str | None = None,
+                  version: int | None = None) -> list[ModelVersion]:
+    """Versions of one model (or of all), oldest first; one when ``version`` is given."""
+    sql = f"SELECT {_VERSION_COLUMNS} FROM model_versions"
+    args: list[Any] = []
+    if name is not None:
+        sql += " WHERE name = ?"
+        args.append(name)
+        if version is not None:
+            sql += " AND version = ?"
+            args.append(version)
+    return [_version_from_row(row) for row in c.execute(sql + " ORDER BY name, version", args)]
+
+
+def read_aliases(c: sqlite3.Connection, name: str | None = None) -> dict[str, dict[str, int]]:
+    """Model name → alias → version."""
+    sql = "SELECT name, alias, version FROM model_aliases"
+    args: tuple[str, ...] = ()
+    if name is not None:
+        sql, args = sql + " WHERE name = ?", (name,)
+    out: dict[str, dict[str, int]] = {}
+    for model, alias, version in c.execute(sql + " ORDER BY name, alias", args):
+        out.setdefault(model, {})[alias] = int(version)
+    return out
+
+
+def read_events(c: sqlite3.Connection, name: str | None = None) -> list[RegistryEvent]:
+    """The registry's history (of one model), oldest first."""
+    sql = ("SELECT ts, user, host, pid, op, model, version, alias, old_value, new_value, "
+           "nbtrack_version FROM registry_events")
+    args: tuple[Any, ...] = ()
+    if name is not None:
+        sql, args = sql + " WHERE model = ?", (name,)
+    return [RegistryEvent(*row) for row in c.execute(sql + " ORDER BY event_id", args)]
+
+
+def read_models(c: sqlite3.Connection) -> list[tuple[str, int, float, float]]:
+    """``(name, latest version, first registered, last registered)`` of every model."""
+    return [(row[0], int(row[1]), row[2], row[3]) for row in c.execute(
+        "SELECT name, max(version), min(created), max(created) FROM model_versions "
+        "GROUP BY name ORDER BY name")]
