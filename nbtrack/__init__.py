@@ -26,7 +26,7 @@ __all__ = [
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "log_artifact",
     "log_model", "log_confusion_matrix", "runs", "get_run", "compare", "export", "reproduce",
     "register_model", "set_alias", "delete_alias", "resolve", "load_model", "models",
-    "model_versions", "registry_history",
+    "model_versions", "registry_history", "serve",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]
@@ -315,6 +315,33 @@ def registry_history(name: str | None = None) -> Any:
     from .registry import history_frame
 
     return history_frame(tracker().store, name)
+
+
+def serve(address: str, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
+          **options: Any) -> Any:
+    """Serve a registered model over HTTP from a background thread.
+
+    Parameters
+    ----------
+    address : str
+        ``NAME``, ``NAME/3`` or ``NAME@production``.
+    host, port : str, int
+        127.0.0.1 unless told otherwise; port 0 picks a free one.
+    token : str, optional
+        The Bearer token clients send (default ``NBTRACK_SERVE_TOKEN``, else random).
+    **options
+        ``max_bytes``, ``max_rows``, ``timeout``, ``strict``, ``log_inputs``, ``trusted``.
+
+    Returns
+    -------
+    ModelServer
+        With ``.url``, ``.token`` and ``.stop()``.
+    """
+    from .serving.app import ServingOptions
+    from .serving.server import ModelServer
+
+    return ModelServer(tracker().store, address, host, port, token,
+                       ServingOptions(**options)).start()
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -235,6 +235,23 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve a registered model over HTTP in the foreground."""
+    from .serving.app import ServingOptions
+    from .serving.server import TOKEN_ENV, ModelServer
+
+    server = ModelServer(_open(args), args.address, args.host, args.port,
+                         options=ServingOptions(strict=args.strict,
+                                                log_inputs=not args.no_log_inputs))
+    version = server.served.current[0]
+    print(f"serving {version.address} ({args.address}) on {server.url}")
+    print(f"token: {'from ' + TOKEN_ENV if server.token_from_env else server.token}")
+    print("call: curl -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' "
+          f"-d '{{\"dataframe_split\": ...}}' {server.url}/invocations", flush=True)
+    server.run()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``nbtrack`` command."""
     from ._version import __version__
@@ -314,6 +331,17 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("--expected", type=int, help="move only if the alias points at "
                          "this version now (compare-and-set)")
     promote.set_defaults(func=cmd_promote)
+
+    serve = sub.add_parser("serve", help="serve a registered model over HTTP (127.0.0.1, "
+                           "Bearer token)")
+    serve.add_argument("address", help="NAME, NAME/3 or NAME@production")
+    serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback)")
+    serve.add_argument("--port", type=int, default=5005)
+    serve.add_argument("--strict", action="store_true", help="refuse columns the model "
+                       "does not know")
+    serve.add_argument("--no-log-inputs", action="store_true", help="log requests without "
+                       "their inputs and predictions")
+    serve.set_defaults(func=cmd_serve)
 
     models = sub.add_parser("models", help="registered models; `models NAME`: its versions; "
                             "`models history [NAME]`: every registry change")

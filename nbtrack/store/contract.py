@@ -114,6 +114,13 @@ class RegistryBackend(Protocol):
     def models(self) -> list[tuple[str, int, float, float]]:
         """``(name, latest version, first registered, last registered)`` per model."""
 
+    def log_requests(self, rows: list[tuple[Any, ...]]) -> None:
+        """Append logged serving requests (``request_id, ts, model, version, status,
+        latency, rows, inputs JSON, predictions JSON``) in one transaction."""
+
+    def requests(self, model: str | None = None) -> list[dict[str, Any]]:
+        """Logged serving requests (of one model), oldest first."""
+
 
 class Backend(Protocol):
     """A place runs persist. Reads see every write :meth:`apply` has returned from."""

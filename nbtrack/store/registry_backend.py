@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable, Protocol, TypeVar
+from typing import Any, Callable, Protocol, TypeVar
 
 from ..versions import ModelVersion, RegistryEvent
-from .registry_sql import (insert_version, move_alias, read_aliases, read_events, read_models,
-                           read_versions, remove_alias)
+from .registry_sql import (insert_requests, insert_version, move_alias, read_aliases,
+                           read_events, read_models, read_requests, read_versions, remove_alias)
 
 __all__ = ["SQLiteRegistry"]
 
@@ -65,3 +65,11 @@ class SQLiteRegistry:
     def models(self) -> list[tuple[str, int, float, float]]:
         """``(name, latest version, first registered, last registered)`` per model."""
         return self._backend.read(read_models)
+
+    def log_requests(self, rows: list[tuple[Any, ...]]) -> None:
+        """Append logged serving requests in one transaction."""
+        self._backend.transaction(lambda c: insert_requests(c, rows))
+
+    def requests(self, model: str | None = None) -> list[dict[str, Any]]:
+        """Logged serving requests (of one model), oldest first."""
+        return self._backend.read(lambda c: read_requests(c, model))

@@ -17,7 +17,7 @@ from ..errors import ModelNotFoundError, RegistryConflictError
 from ..versions import ModelVersion, RegistryEvent
 
 __all__ = ["insert_version", "move_alias", "remove_alias", "read_versions", "read_aliases",
-           "read_events", "read_models"]
+           "read_events", "read_models", "insert_requests", "read_requests", "REQUEST_COLUMNS"]
 
 _VERSION_COLUMNS = ("name, version, run_id, cell_id, artifact, digest, format, created, "
                     "created_by, metrics, inputs, signature, description, tags")
@@ -137,3 +137,31 @@ def read_models(c: sqlite3.Connection) -> list[tuple[str, int, float, float]]:
     return [(row[0], int(row[1]), row[2], row[3]) for row in c.execute(
         "SELECT name, max(version), min(created), max(created) FROM model_versions "
         "GROUP BY name ORDER BY name")]
+
+
+#: The columns of a logged serving request, in order.
+REQUEST_COLUMNS = ("request_id", "ts", "model", "version", "status", "latency", "rows",
+                   "inputs", "predictions")
+
+
+def insert_requests(c: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Append logged serving requests (tuples in :data:`REQUEST_COLUMNS` order)."""
+    c.executemany(f"INSERT OR IGNORE INTO serving_requests ({', '.join(REQUEST_COLUMNS)}) "
+                  "VALUES (?,?,?,?,?,?,?,?,?)", rows)
+
+
+def read_requests(c: sqlite3.Connection, model: str | None) -> list[dict[str, Any]]:
+    """Logged serving requests (of one model), oldest first."""
+    sql = f"SELECT {', '.join(REQUEST_COLUMNS)} FROM serving_requests"
+    args: tuple[Any, ...] = ()
+    if model is not None:
+        sql, args = sql + " WHERE model = ?", (model,)
+    out = []
+    for row in c.execute(sql + " ORDER BY ts", args):
+        record = dict(zip(REQUEST_COLUMNS, row, strict=True))
+        for key in ("inputs", "predictions"):
+            if record[key] is not None:
+                record[key] = json.loads(record[key])
+        out.append(record)
+    return out
+

@@ -145,6 +145,22 @@ _V4 = [
     "CREATE INDEX registry_events_by_model ON registry_events(model, event_id)",
 ]
 
+_V5 = [
+    # one row per request a model server answered (inputs and predictions kept unless
+    # the server was told not to, and only up to its size cap)
+    """CREATE TABLE serving_requests (
+        request_id TEXT PRIMARY KEY,
+        ts REAL NOT NULL,
+        model TEXT NOT NULL,
+        version INTEGER,
+        status INTEGER NOT NULL,
+        latency REAL NOT NULL,
+        rows INTEGER NOT NULL,
+        inputs TEXT,
+        predictions TEXT) WITHOUT ROWID""",
+    "CREATE INDEX serving_requests_by_model ON serving_requests(model, ts)",
+]
+
 #: (version, statements) in order; a store at version N applies every later one.
-MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4)]
+MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5)]
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -1,0 +1,1 @@
+"""Serving registered models over HTTP (``nbtrack serve``); needs the ``serve`` extra."""

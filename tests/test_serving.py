@@ -1,0 +1,150 @@
+"""`nbtrack serve`: a real server on a free loopback port, with a real registered model."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from nbtrack import registry
+from nbtrack.serving.app import ServingOptions
+from nbtrack.serving.server import ModelServer, _loopback
+from nbtrack.store import open_store
+from nbtrack.tracking import Tracker
+
+FRAME = pd.DataFrame({"petal": [0.1, 2.0, 0.3, 1.9, 0.2, 2.2],
+                      "sepal": [1.0, 0.1, 0.9, 0.2, 1.1, 0.0]})
+LABELS = np.array([0, 1, 0, 1, 0, 1])
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = open_store(str(tmp_path / "store"))
+    tracker = Tracker(store)
+    for C in (1.0, 0.01):
+        with tracker.start_run(params={"C": C}):
+            tracker.log_model(LogisticRegression(C=C).fit(FRAME, LABELS), name="clf")
+        registry.register_model(store, tracker.last_run_id, "flowers")
+    registry.set_alias(store, "flowers", "production", 1)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def server(store):
+    with ModelServer(store, "flowers@production", token="secret-token-for-tests",
+                     options=ServingOptions(max_bytes=20_000, max_rows=50)) as running:
+        yield running
+
+
+def call(server, path="/invocations", token="secret-token-for-tests", **kwargs):
+    headers = kwargs.pop("headers", {})
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    method = kwargs.pop("method", "POST")
+    return httpx.request(method, server.url + path, headers=headers, timeout=30, **kwargs)
+
+
+def test_health_is_open_and_everything_else_needs_the_token(server):
+    assert call(server, "/health", token=None, method="GET").json() == {"status": "ok"}
+    for token in (None, "wrong"):
+        answer = call(server, "/v1/model", token=token, method="GET")
+        assert answer.status_code == 401 and answer.json()["error_code"] == "UNAUTHENTICATED"
+    in_url = call(server, "/v1/model?token=secret-token-for-tests", method="GET")
+    assert in_url.status_code == 401
+    assert in_url.json()["message"] == ("send the token in the Authorization header (Bearer), "
+                                        "never in the URL")
+    info = call(server, "/v1/model", method="GET").json()
+    assert info["model"] == "flowers/1" and info["address"] == "flowers@production"
+
+
+def test_the_json_forms_and_csv_predict_what_the_model_predicts_in_process(server, store):
+    expected = registry.load_model(store, "flowers/1").predict(FRAME).tolist()
+    rows = FRAME.to_dict("records")
+    bodies = [{"json": {"dataframe_split": FRAME.to_dict("split") | {"index": None}}},
+              {"json": {"dataframe_records": rows}},
+              {"json": {"instances": rows}},
+              {"json": {"inputs": FRAME.to_dict("list")}},
+              {"content": FRAME.to_csv(index=False), "headers": {"Content-Type": "text/csv"}}]
+    for body in bodies:
+        answer = call(server, **body)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["predictions"] == expected
+        assert answer.json()["model"] == "flowers/1"
+
+
+def test_columns_are_checked_against_the_signature(server, store):
+    answer = call(server, json={"dataframe_records": [{"petal": 0.1}]})
+    assert answer.status_code == 400
+    assert answer.json()["message"] == ("missing column 'sepal'; the model expects petal, "
+                                        "sepal")
+    extra = call(server, json={"dataframe_records": [{"petal": 0.1, "sepal": 1.0, "x": 5}]})
+    assert extra.status_code == 200
+    with ModelServer(store, "flowers/1", token="t", options=ServingOptions(strict=True)) as s:
+        strict = call(s, token="t", json={"dataframe_records": [{"petal": 0.1, "sepal": 1.0,
+                                                                   "x": 5}]})
+    assert strict.status_code == 400 and "unexpected column 'x'" in strict.json()["message"]
+
+
+@pytest.mark.parametrize("body, status", [
+    ({"content": "a,b\n1,2", "headers": {"Content-Type": "text/plain"}}, 415),
+    ({"content": json.dumps({"instances": [[0.0] * 2] * 2000}),
+      "headers": {"Content-Type": "application/json"}}, 413),
+    ({"json": {"instances": [{"petal": 0.1, "sepal": 1.0}] * 60}}, 413),
+    ({"content": "[" * 40 + "]" * 40, "headers": {"Content-Type": "application/json"}}, 400),
+    ({"json": {"rows": []}}, 400),
+])
+def test_bad_requests_get_their_status_and_a_json_message(server, body, status):
+    answer = call(server, **body)
+    assert answer.status_code == status
+    payload = answer.json()
+    assert set(payload) == {"error_code", "message"} and "Traceback" not in payload["message"]
+
+
+def test_reload_after_an_alias_move_serves_the_new_version_without_a_failed_request(server,
+                                                                                      store):
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def keep_calling() -> None:
+        while not stop.is_set():
+            statuses.append(call(server, json={"dataframe_records": [{"petal": 0.1,
+                                                                       "sepal": 1.0}]})
+                            .status_code)
+
+    worker = threading.Thread(target=keep_calling)
+    worker.start()
+    try:
+        registry.set_alias(store, "flowers", "production", 2, expected=1)
+        swapped = call(server, "/-/reload")
+    finally:
+        stop.set()
+        worker.join()
+    assert swapped.json() == {"model": "flowers/2", "before": "flowers/1"}
+    assert call(server, json={"dataframe_records": [{"petal": 0.1, "sepal": 1.0}]}).json()[
+        "model"] == "flowers/2"
+    assert statuses and set(statuses) == {200}
+
+
+def test_every_request_is_logged_to_the_store(store):
+    with ModelServer(store, "flowers/1", token="t") as running:
+        call(running, token="t", json={"dataframe_records": [{"petal": 0.1, "sepal": 1.0}]})
+        call(running, token="t", json={"dataframe_records": [{"petal": 0.1}]})
+    logged = store.backend.registry.requests("flowers")
+    assert [(r["version"], r["status"], r["rows"]) for r in logged] == [(1, 200, 1), (1, 400, 0)]
+    assert logged[0]["inputs"]["columns"] == ["petal", "sepal"]
+    assert logged[0]["predictions"] == [0]
+    with ModelServer(store, "flowers/1", token="t",
+                     options=ServingOptions(log_inputs=False)) as private:
+        call(private, token="t", json={"dataframe_records": [{"petal": 0.1, "sepal": 1.0}]})
+    assert store.backend.registry.requests("flowers")[-1]["inputs"] is None
+
+
+def test_only_loopback_hosts_count_as_local():
+    assert [_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "10.0.0.5")] == \
+        [True, True, True, False, False]
