@@ -99,6 +99,7 @@ def _check_experiment(store: Store, experiment: str | None) -> None:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Show one run in full."""
+    from .registry import registered_as
     from .report import describe_run
 
     store = _open(args)
@@ -109,7 +110,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         data["context"] = record.to_dict()
         print(to_json(data, indent=2))
         return 0
-    print(describe_run(run, record))
+    print(describe_run(run, record, registered_as(store, run.run_id)))
     return 0
 
 

@@ -158,12 +158,13 @@ class TrackMagics(Magics):
         args = _parse(self._cmd_show, line)
         if args is None:
             return None
+        from .registry import registered_as
         from .report import describe_run
 
         run_id = self._run_or_last(args.run)
         store = self.tracker.store
         run = store.get_run(run_id)
-        print(describe_run(run, run.record))
+        print(describe_run(run, run.record, registered_as(store, run.run_id)))
         return None
 
     @magic_arguments()

@@ -23,7 +23,8 @@ from .store import Store
 from .versions import (ModelAddress, ModelVersion, RegistryEvent, check_alias,
                        check_model_name, parse_address)
 
-__all__ = ["register_model", "set_alias", "delete_alias", "resolve", "load_model",
+__all__ = ["register_model", "set_alias", "delete_alias", "delete_version", "resolve",
+           "load_model", "registered_as",
            "models_frame", "versions_frame", "history_frame"]
 
 
@@ -119,6 +120,14 @@ def delete_alias(store: Store, name: str, alias: str) -> int:
     return store.backend.registry.delete_alias(name, alias, _event("delete_alias", name, alias))
 
 
+def delete_version(store: Store, name: str, version: int, force: bool = False) -> list[str]:
+    """Delete ``name/version``; refused while an alias points at it unless ``force``
+    (which deletes those aliases too, each logged). Numbers are never reused."""
+    check_model_name(name)
+    return store.backend.registry.delete_version(name, int(version), force,
+                                                 _event("delete_version", name))
+
+
 def _timestamp(at: float | datetime) -> float:
     return at.timestamp() if isinstance(at, datetime) else float(at)
 
@@ -171,6 +180,11 @@ def load_model(store: Store, address: str | ModelAddress, trusted: bool = False)
             "loaded as that version: register the run's model again")
     return load_model_artifact(record, store.read_artifact(version.run_id, version.artifact),
                                trusted)
+
+
+def registered_as(store: Store, run_id: str) -> list[str]:
+    """The versions (``NAME/3``) a run's models were registered as."""
+    return [v.address for v in store.backend.registry.versions() if v.run_id == run_id]
 
 
 def models_frame(store: Store) -> Any:

@@ -27,8 +27,9 @@ def format_time(ts: float | None) -> str:
     return "" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
-def describe_run(run: Run, record: CellRecord) -> str:
-    """Several lines describing one run: identity, params, metrics, artifacts, environment."""
+def describe_run(run: Run, record: CellRecord, registered: list[str] | None = None) -> str:
+    """Several lines describing one run: identity, params, metrics, artifacts, environment,
+    and the model versions it was registered as."""
     lines = [f"{run.run_id}  {run.status.value}  {run.name or ''}".rstrip(),
              f"  experiment  {run.experiment}",
              f"  started     {format_time(run.start_time)}"]
@@ -45,6 +46,8 @@ def describe_run(run: Run, record: CellRecord) -> str:
             lines.append(f"  {title}:")
             lines.extend(f"    {key} = {'None' if value is None else format_cell(value)}"
                          for key, value in mapping.items())
+    if registered:
+        lines.append(f"  registered  {', '.join(registered)}")
     if run.artifacts:
         lines.append("  artifacts:")
         lines.extend(f"    {a.name}  ({a.kind}, {a.size} bytes, sha256 {a.sha256[:12]})"

@@ -238,6 +238,8 @@ def test_command_line_registers_promotes_and_lists(capsys):
         ("set_alias", 1, 2)]
     assert main(["models"]) == 0
     assert "@production→2" in capsys.readouterr().out
+    assert main(["show", second]) == 0
+    assert "  registered  iris/2" in capsys.readouterr().out.splitlines()
 
 
 def test_notebook_commands_register_the_last_run_and_promote(ip, capsys):
@@ -257,3 +259,22 @@ def test_notebook_commands_register_the_last_run_and_promote(ip, capsys):
     ip.run_line_magic("track", "promote iris 1 production")
     assert capsys.readouterr().out == "iris@production -> 1 (new)\n"
     assert nbtrack.resolve("iris@production").run_id == run_id
+
+
+def test_a_version_holding_an_alias_is_deleted_only_with_force_and_numbers_are_not_reused(
+        tracker):
+    store = tracker.store
+    for C in (0.1, 1.0):
+        registry.register_model(store, model_run(tracker, C), "iris")
+    registry.set_alias(store, "iris", "production", 2)
+    with pytest.raises(RegistryConflictError) as info:
+        registry.delete_version(store, "iris", 2)
+    assert str(info.value) == ("iris/2 is @production; move the alias first, or delete with "
+                               "force=True (--force)")
+    assert registry.delete_version(store, "iris", 2, force=True) == ["production"]
+    assert [v.version for v in store.backend.registry.versions("iris")] == [1]
+    assert registry.register_model(store, model_run(tracker, 10.0), "iris").version == 3
+    ops = registry.history_frame(store, "iris")["op"].tolist()
+    assert ops[-3:] == ["delete_alias", "delete_version", "register"]
+    with pytest.raises(ModelNotFoundError, match="iris@production did not exist"):
+        registry.resolve(store, "iris@production")

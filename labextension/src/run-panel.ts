@@ -78,7 +78,8 @@ export class RunPanel extends Widget {
       ['notebook', run.context.notebook ?? ''],
       ['cell', run.cell_id ?? ''],
       ['previous run of the cell', previous ?? ''],
-      ['parent run', run.parent_run_id ?? '']
+      ['parent run', run.parent_run_id ?? ''],
+      ['registered as', (run.registered_as ?? []).join(', ')]
     ];
     const section = (title: string, body: Node) =>
       h('section', {}, [h('h3', { text: title }), body]);

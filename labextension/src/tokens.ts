@@ -57,6 +57,8 @@ export interface IRunDetail extends Omit<IRunRow, 'headline'> {
   parent_run_id: string | null;
   error: string | null;
   headline: string | null;
+  /** The model versions (`NAME/3`) the run's models were registered as. */
+  registered_as?: string[];
   context: {
     notebook?: string | null;
     hidden_state?: string[] | null;

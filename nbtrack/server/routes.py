@@ -22,6 +22,7 @@ from ..config import find_store_uri
 from ..errors import (AmbiguousRunIdError, FilterSyntaxError, InvalidValueError, NbtrackError,
                       RunNotFoundError)
 from ..filters import all_of, by_cell, by_ids, parse_filter, parse_order_by
+from ..registry import registered_as
 from ..repro.notebook import export_run
 from ..store import RunTable, Store, open_store
 from ..views.encode import to_json
@@ -198,6 +199,7 @@ class RunHandler(NbtrackHandler):
             "source": record.source, "output": record.output, "timing": record.timing,
             "inputs": record.inputs}
         data["headline"] = headline(run.metrics, run.tags)
+        data["registered_as"] = registered_as(store, run.run_id)
         self.reply(data)
 
 

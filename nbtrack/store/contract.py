@@ -101,6 +101,11 @@ class RegistryBackend(Protocol):
     def delete_alias(self, name: str, alias: str, event: RegistryEvent) -> int:
         """Remove an alias; return the version it pointed at."""
 
+    def delete_version(self, name: str, version: int, force: bool,
+                       event: RegistryEvent) -> list[str]:
+        """Delete a version; refused while an alias points at it unless ``force`` (which
+        deletes those aliases too); return those aliases."""
+
     def versions(self, name: str | None = None,
                  version: int | None = None) -> list[ModelVersion]:
         """Versions, oldest first."""

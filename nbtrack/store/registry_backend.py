@@ -6,8 +6,9 @@ import sqlite3
 from typing import Any, Callable, Protocol, TypeVar
 
 from ..versions import ModelVersion, RegistryEvent
-from .registry_sql import (insert_requests, insert_version, move_alias, read_aliases,
-                           read_events, read_models, read_requests, read_versions, remove_alias)
+from .registry_sql import (drop_version, insert_requests, insert_version, move_alias,
+                           read_aliases, read_events, read_models, read_requests,
+                           read_versions, remove_alias)
 
 __all__ = ["SQLiteRegistry"]
 
@@ -48,6 +49,12 @@ class SQLiteRegistry:
     def delete_alias(self, name: str, alias: str, event: RegistryEvent) -> int:
         """Remove ``name@alias``; return the version it pointed at."""
         return self._backend.transaction(lambda c: remove_alias(c, name, alias, event))
+
+    def delete_version(self, name: str, version: int, force: bool,
+                       event: RegistryEvent) -> list[str]:
+        """Delete a version (``force``: and the aliases on it); return those aliases."""
+        return self._backend.transaction(lambda c: drop_version(c, name, version, force,
+                                                                event))
 
     def versions(self, name: str | None = None,
                  version: int | None = None) -> list[ModelVersion]:

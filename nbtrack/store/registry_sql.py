@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ModelNotFoundError, RegistryConflictError
 from ..versions import ModelVersion, RegistryEvent
 
-__all__ = ["insert_version", "move_alias", "remove_alias", "read_versions", "read_aliases",
+__all__ = ["insert_version", "move_alias", "remove_alias", "drop_version", "read_versions", "read_aliases",
            "read_events", "read_models", "insert_requests", "read_requests", "REQUEST_COLUMNS"]
 
 _VERSION_COLUMNS = ("name, version, run_id, cell_id, artifact, digest, format, created, "
@@ -34,8 +34,9 @@ def _event(c: sqlite3.Connection, event: RegistryEvent) -> None:
 def insert_version(c: sqlite3.Connection, version: ModelVersion,
                    event: RegistryEvent) -> ModelVersion:
     """Give ``version`` the next number of its model, store it and its event."""
-    row = c.execute("SELECT max(version) FROM model_versions WHERE name = ?",
-                    (version.name,)).fetchone()
+    # numbers are never reused: a deleted latest version still counts (its event stays)
+    row = c.execute("SELECT max(version) FROM registry_events WHERE model = ? AND "
+                    "op = 'register'", (version.name,)).fetchone()
     numbered = replace(version, version=(row[0] or 0) + 1)
     c.execute(f"INSERT INTO model_versions ({_VERSION_COLUMNS}) "
               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -86,6 +87,26 @@ def remove_alias(c: sqlite3.Connection, name: str, alias: str, event: RegistryEv
     c.execute("DELETE FROM model_aliases WHERE name = ? AND alias = ?", (name, alias))
     _event(c, replace(event, version=old, old_value=old, new_value=None))
     return old
+
+
+def drop_version(c: sqlite3.Connection, name: str, version: int, force: bool,
+                 event: RegistryEvent) -> list[str]:
+    """Delete a version; with ``force`` also the aliases pointing at it (each an event).
+    Return those aliases."""
+    if c.execute("SELECT 1 FROM model_versions WHERE name = ? AND version = ?",
+                 (name, version)).fetchone() is None:
+        raise ModelNotFoundError(f"{name} has no version {version}")
+    holding = [a for (a,) in c.execute("SELECT alias FROM model_aliases WHERE name = ? AND "
+                                       "version = ? ORDER BY alias", (name, version))]
+    if holding and not force:
+        raise RegistryConflictError(
+            f"{name}/{version} is {', '.join('@' + a for a in holding)}; move the "
+            f"alias{'es' * (len(holding) > 1)} first, or delete with force=True (--force)")
+    for alias in holding:
+        remove_alias(c, name, alias, replace(event, op="delete_alias", alias=alias))
+    c.execute("DELETE FROM model_versions WHERE name = ? AND version = ?", (name, version))
+    _event(c, replace(event, op="delete_version", version=version))
+    return holding
 
 
 def _version_from_row(row: Any) -> ModelVersion:
