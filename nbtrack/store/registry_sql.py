@@ -16,8 +16,9 @@ from typing import Any
 from ..errors import ModelNotFoundError, RegistryConflictError
 from ..versions import ModelVersion, RegistryEvent
 
-__all__ = ["insert_version", "move_alias", "remove_alias", "drop_version", "read_versions", "read_aliases",
-           "read_events", "read_models", "insert_requests", "read_requests", "REQUEST_COLUMNS"]
+__all__ = ["insert_version", "move_alias", "remove_alias", "drop_version", "read_versions",
+           "read_aliases", "read_events", "read_models", "insert_requests", "read_requests",
+           "REQUEST_COLUMNS"]
 
 _VERSION_COLUMNS = ("name, version, run_id, cell_id, artifact, digest, format, created, "
                     "created_by, metrics, inputs, signature, description, tags")
