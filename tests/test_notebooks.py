@@ -18,7 +18,8 @@ def _tree(folder: Path) -> dict[str, int]:
     return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*")}
 
 
-@pytest.mark.parametrize("name", ["quickstart.ipynb", "training-loop.ipynb"])
+@pytest.mark.parametrize("name", ["quickstart.ipynb", "training-loop.ipynb",
+                                  "model-lifecycle.ipynb"])
 def test_example_notebook(name, tmp_path):
     # a copy runs, so that what the notebook writes beside itself (the quickstart exports
     # repro/best.ipynb) lands in the temporary folder, never in the source tree
