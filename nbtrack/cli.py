@@ -253,6 +253,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Predict a CSV or Parquet file with a registered model, checked as the server checks."""
+    import pandas as pd
+
+    from .registry import load_model, resolve
+    from .serving.inputs import BadInput, conform, model_signature
+
+    store = _open(args)
+    version = resolve(store, args.address)
+    model = load_model(store, version.address)
+    source = Path(args.input)
+    if not source.is_file():
+        raise InvalidValueError(f"no input file {source}; give a .csv or .parquet file")
+    frame = pd.read_parquet(source) if source.suffix == ".parquet" else pd.read_csv(source)
+    try:
+        features = conform(frame, version.signature or model_signature(model), args.strict)
+    except BadInput as exc:
+        raise InvalidValueError(f"{source}: {exc}") from None
+    predicted = pd.DataFrame({"prediction": model.predict(features)})
+    if args.output:
+        predicted.to_csv(args.output, index=False)
+        print(f"{len(predicted)} predictions of {version.address} written to {args.output}",
+              file=sys.stderr)
+    else:
+        print(predicted.to_csv(index=False), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``nbtrack`` command."""
     from ._version import __version__
@@ -343,6 +371,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-log-inputs", action="store_true", help="log requests without "
                        "their inputs and predictions")
     serve.set_defaults(func=cmd_serve)
+
+    predict = sub.add_parser("predict", help="predict a CSV or Parquet file with a registered "
+                             "model (no server)")
+    predict.add_argument("address", help="NAME, NAME/3 or NAME@production")
+    predict.add_argument("input", help="a .csv or .parquet file with the model's columns")
+    predict.add_argument("--output", "-o", help="the CSV to write (default: standard output)")
+    predict.add_argument("--strict", action="store_true", help="refuse columns the model "
+                         "does not know")
+    predict.set_defaults(func=cmd_predict)
 
     models = sub.add_parser("models", help="registered models; `models NAME`: its versions; "
                             "`models history [NAME]`: every registry change")

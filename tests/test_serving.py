@@ -148,3 +148,49 @@ def test_every_request_is_logged_to_the_store(store):
 def test_only_loopback_hosts_count_as_local():
     assert [_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "10.0.0.5")] == \
         [True, True, True, False, False]
+
+
+@pytest.mark.slow
+def test_a_bounded_load_on_loopback_is_served_without_an_error_and_every_request_logged(store):
+    import statistics
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = {"dataframe_records": FRAME.to_dict("records")}
+    with ModelServer(store, "flowers@production", token="t") as running:
+        client = httpx.Client(base_url=running.url, headers={"Authorization": "Bearer t"},
+                              timeout=30)
+
+        def one(_: int) -> tuple[int, float]:
+            started = time.perf_counter()
+            status = client.post("/invocations", json=body).status_code
+            return status, time.perf_counter() - started
+
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(one, range(400)))
+        client.close()
+    statuses = [status for status, _ in results]
+    latencies = sorted(latency for _, latency in results)
+    p50 = statistics.median(latencies)
+    p99 = latencies[int(0.99 * len(latencies)) - 1]
+    print(f"400 requests, 4 clients: p50 {p50 * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms, "
+          f"errors {sum(s != 200 for s in statuses)}")
+    assert statuses == [200] * 400
+    assert len(store.backend.registry.requests("flowers")) == 400
+
+
+def test_predict_checks_a_file_as_the_server_does_and_writes_the_predictions(store, tmp_path,
+                                                                              capsys):
+    from nbtrack.cli import main
+
+    FRAME.to_csv(tmp_path / "in.csv", index=False)
+    FRAME[["petal"]].to_csv(tmp_path / "short.csv", index=False)
+    uri = store.uri
+    assert main(["--store", uri, "predict", "flowers@production", str(tmp_path / "in.csv"),
+                 "-o", str(tmp_path / "out.csv")]) == 0
+    expected = registry.load_model(store, "flowers/1").predict(FRAME).tolist()
+    assert pd.read_csv(tmp_path / "out.csv")["prediction"].tolist() == expected
+    capsys.readouterr()
+    assert main(["--store", uri, "predict", "flowers/1", str(tmp_path / "short.csv")]) == 1
+    assert capsys.readouterr().err == (f"nbtrack: error: {tmp_path / 'short.csv'}: missing "
+                                       "column 'sepal'; the model expects petal, sepal\n")
