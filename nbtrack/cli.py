@@ -6,46 +6,20 @@ Every error is one line on stderr and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
-from pathlib import Path
 from typing import Sequence
 
-from .config import ENV_VAR, find_store_uri, stores_below
-from .errors import InvalidValueError, NbtrackError, StoreNotFoundError
-from .store import Store, open_store
+from .cli_common import open_for_reading as _open
+from .cli_models import add_model_commands
+from .errors import InvalidValueError, NbtrackError
+from .store import Store
 from .views.encode import to_json
 from .views.table import render_text
 from .report import format_cell as _fmt
 from .report import format_time as _fmt_time
 
 __all__ = ["main"]
-
-
-def _open(args: argparse.Namespace) -> Store:
-    """The store the command reads (never created here: only tracking creates stores)."""
-    configured = args.store or os.environ.get(ENV_VAR, "").strip()
-    uri = configured or find_store_uri()
-    try:
-        store = open_store(uri, create=False)
-    except StoreNotFoundError as exc:
-        if configured:
-            source = "--store" if args.store else ENV_VAR
-            raise StoreNotFoundError(f"{exc} (from {source})") from None
-        raise StoreNotFoundError(_no_store_here()) from None
-    store.reap_dead_runs()
-    return store
-
-
-def _no_store_here() -> str:
-    here = Path.cwd()
-    found = stores_below(here)
-    where = f"no nbtrack store in {here} or its parents ({ENV_VAR} is not set)"
-    if not found:
-        return f"{where}; run a %%track cell in a notebook here first, or pass --store DIR"
-    shown = ", ".join(os.path.relpath(p, here) for p in found)
-    return f"{where}; stores below here: {shown}; pass --store {os.path.relpath(found[0], here)}"
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -176,111 +150,6 @@ def cmd_fsck(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_register(args: argparse.Namespace) -> int:
-    """Register a run's model as the next version of a model (and optionally alias it)."""
-    from .registry import register_model, set_alias
-
-    store = _open(args)
-    version = register_model(store, args.run, args.name, args.artifact)
-    print(f"registered {version.address} from {version.run_id}")
-    if args.alias:
-        set_alias(store, version.name, args.alias, version.version)
-        print(f"{version.name}@{args.alias} -> {version.version}")
-    return 0
-
-
-def cmd_promote(args: argparse.Namespace) -> int:
-    """Point an alias at a version (compare-and-set with --expected)."""
-    from .registry import set_alias
-
-    old = set_alias(_open(args), args.name, args.alias, args.version, args.expected)
-    was = "new" if old is None else f"was {old}"
-    print(f"{args.name}@{args.alias} -> {args.version} ({was})")
-    return 0
-
-
-def cmd_models(args: argparse.Namespace) -> int:
-    """Registered models; the versions of one; or the history of one (``history NAME``)."""
-    from dataclasses import asdict
-
-    from .registry import history_frame, models_frame, versions_frame
-
-    store = _open(args)
-    words = list(args.words)
-    if words[:1] == ["history"]:
-        if len(words) > 2:
-            raise InvalidValueError("use: nbtrack models history [NAME]")
-        name = words[1] if len(words) == 2 else None
-        if args.json:
-            print(to_json([asdict(e) for e in store.backend.registry.events(name)], indent=2))
-            return 0
-        frame = history_frame(store, name)
-    elif len(words) == 1:
-        if args.json:
-            print(to_json([asdict(v) for v in store.backend.registry.versions(words[0])],
-                          indent=2))
-            return 0
-        frame = versions_frame(store, words[0])
-    elif not words:
-        frame = models_frame(store)
-        if args.json:
-            print(to_json(frame.astype({"created": str, "updated": str}).to_dict("records"),
-                          indent=2))
-            return 0
-    else:
-        raise InvalidValueError("use: nbtrack models [NAME] or nbtrack models history [NAME]")
-    if frame.empty:
-        print(f"no registered models yet (store: {store.uri})", file=sys.stderr)
-        return 0
-    print(frame.to_string(index=False))
-    return 0
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve a registered model over HTTP in the foreground."""
-    from .serving.app import ServingOptions
-    from .serving.server import TOKEN_ENV, ModelServer
-
-    server = ModelServer(_open(args), args.address, args.host, args.port,
-                         options=ServingOptions(strict=args.strict,
-                                                log_inputs=not args.no_log_inputs))
-    version = server.served.current[0]
-    print(f"serving {version.address} ({args.address}) on {server.url}")
-    print(f"token: {'from ' + TOKEN_ENV if server.token_from_env else server.token}")
-    print("call: curl -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' "
-          f"-d '{{\"dataframe_split\": ...}}' {server.url}/invocations", flush=True)
-    server.run()
-    return 0
-
-
-def cmd_predict(args: argparse.Namespace) -> int:
-    """Predict a CSV or Parquet file with a registered model, checked as the server checks."""
-    import pandas as pd
-
-    from .registry import load_model, resolve
-    from .serving.inputs import BadInput, conform, model_signature
-
-    store = _open(args)
-    version = resolve(store, args.address)
-    model = load_model(store, version.address)
-    source = Path(args.input)
-    if not source.is_file():
-        raise InvalidValueError(f"no input file {source}; give a .csv or .parquet file")
-    frame = pd.read_parquet(source) if source.suffix == ".parquet" else pd.read_csv(source)
-    try:
-        features = conform(frame, version.signature or model_signature(model), args.strict)
-    except BadInput as exc:
-        raise InvalidValueError(f"{source}: {exc}") from None
-    predicted = pd.DataFrame({"prediction": model.predict(features)})
-    if args.output:
-        predicted.to_csv(args.output, index=False)
-        print(f"{len(predicted)} predictions of {version.address} written to {args.output}",
-              file=sys.stderr)
-    else:
-        print(predicted.to_csv(index=False), end="")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``nbtrack`` command."""
     from ._version import __version__
@@ -345,47 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     fsck = sub.add_parser("fsck", help="check database integrity and artifact hashes")
     fsck.set_defaults(func=cmd_fsck)
 
-    register = sub.add_parser("register", help="register a run's model as a new version")
-    register.add_argument("run", help="run id or unique prefix")
-    register.add_argument("name", help="the registered model (created by its first version)")
-    register.add_argument("--artifact", help="the model artifact, when the run saved several")
-    register.add_argument("--alias", help="also point this alias at the new version")
-    register.set_defaults(func=cmd_register)
-
-    promote = sub.add_parser("promote", help="point an alias (production, staging) at a "
-                             "version")
-    promote.add_argument("name")
-    promote.add_argument("version", type=int)
-    promote.add_argument("alias")
-    promote.add_argument("--expected", type=int, help="move only if the alias points at "
-                         "this version now (compare-and-set)")
-    promote.set_defaults(func=cmd_promote)
-
-    serve = sub.add_parser("serve", help="serve a registered model over HTTP (127.0.0.1, "
-                           "Bearer token)")
-    serve.add_argument("address", help="NAME, NAME/3 or NAME@production")
-    serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback)")
-    serve.add_argument("--port", type=int, default=5005)
-    serve.add_argument("--strict", action="store_true", help="refuse columns the model "
-                       "does not know")
-    serve.add_argument("--no-log-inputs", action="store_true", help="log requests without "
-                       "their inputs and predictions")
-    serve.set_defaults(func=cmd_serve)
-
-    predict = sub.add_parser("predict", help="predict a CSV or Parquet file with a registered "
-                             "model (no server)")
-    predict.add_argument("address", help="NAME, NAME/3 or NAME@production")
-    predict.add_argument("input", help="a .csv or .parquet file with the model's columns")
-    predict.add_argument("--output", "-o", help="the CSV to write (default: standard output)")
-    predict.add_argument("--strict", action="store_true", help="refuse columns the model "
-                         "does not know")
-    predict.set_defaults(func=cmd_predict)
-
-    models = sub.add_parser("models", help="registered models; `models NAME`: its versions; "
-                            "`models history [NAME]`: every registry change")
-    models.add_argument("words", nargs="*", metavar="NAME | history NAME")
-    models.add_argument("--json", action="store_true", help="print JSON")
-    models.set_defaults(func=cmd_models)
+    add_model_commands(sub)
     return parser
 
 

@@ -1,0 +1,38 @@
+"""What every ``nbtrack`` command shares: opening the store it reads."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from .config import ENV_VAR, find_store_uri, stores_below
+from .errors import StoreNotFoundError
+from .store import Store, open_store
+
+__all__ = ["open_for_reading"]
+
+
+def open_for_reading(args: argparse.Namespace) -> Store:
+    """The store the command reads (never created here: only tracking creates stores)."""
+    configured = args.store or os.environ.get(ENV_VAR, "").strip()
+    uri = configured or find_store_uri()
+    try:
+        store = open_store(uri, create=False)
+    except StoreNotFoundError as exc:
+        if configured:
+            source = "--store" if args.store else ENV_VAR
+            raise StoreNotFoundError(f"{exc} (from {source})") from None
+        raise StoreNotFoundError(_no_store_here()) from None
+    store.reap_dead_runs()
+    return store
+
+
+def _no_store_here() -> str:
+    here = Path.cwd()
+    found = stores_below(here)
+    where = f"no nbtrack store in {here} or its parents ({ENV_VAR} is not set)"
+    if not found:
+        return f"{where}; run a %%track cell in a notebook here first, or pass --store DIR"
+    shown = ", ".join(os.path.relpath(p, here) for p in found)
+    return f"{where}; stores below here: {shown}; pass --store {os.path.relpath(found[0], here)}"
