@@ -3,6 +3,7 @@
 # which this script creates on first use (python3 -m venv).
 #   bash bench/run.sh [compare] [--repeats N] [--quick] [--only a,b] [--markdown FILE]
 #   bash bench/run.sh cells [REPEATS]   # %%track overhead in a real kernel vs MLflow autolog
+#   bash bench/run.sh serve             # nbtrack serve vs mlflow models serve
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -13,12 +14,13 @@ if [ ! -x "$py" ] || ! (cd / && "$py" -c "import mlflow, nbtrack, sklearn, panda
   "$py" -m pip install --quiet --upgrade pip
   "$py" -m pip install --quiet -r "$here/mlflow-requirements.txt" scikit-learn pandas skops \
     ipykernel jupyter_client
-  "$py" -m pip install --quiet -e "$root"
+  "$py" -m pip install --quiet -e "$root[serve]"
 fi
 export MLFLOW_DISABLE_TELEMETRY=true
 script=compare.py
 case "${1:-}" in
   cells) script=cell_overhead.py; shift ;;
+  serve) script=serve_compare.py; shift ;;
   compare) shift ;;
 esac
 exec "$py" "$here/$script" "$@"

@@ -135,9 +135,7 @@ def build_app(served: ServedModel, token: str, log: RequestLog,
                            504) from None
         predictions = predicted.tolist() if hasattr(predicted, "tolist") else list(predicted)
         log.add(request_id, time.time(), version.name, version.version, 200,
-                time.perf_counter() - started, len(frame),
-                frame.to_dict("split") if options.log_inputs else None,
-                predictions if options.log_inputs else None)
+                time.perf_counter() - started, len(frame), frame, predictions)
         return JSONResponse({"predictions": predictions, "model": version.address,
                              "request_id": request_id})
 

@@ -45,13 +45,13 @@ class RequestLog:
 
     def add(self, request_id: str, ts: float, model: str, version: int | None, status: int,
             latency: float, rows: int, inputs: Any = None, predictions: Any = None) -> None:
-        """Queue one request (never blocks)."""
-        kept_in = kept_out = None
-        if self.keep_inputs:
-            kept_in, kept_out = _capped(inputs), _capped(predictions)
+        """Queue one request (never blocks). ``inputs`` may be a DataFrame: it is turned
+        into JSON by the writer thread, not on the request's path."""
+        if not self.keep_inputs:
+            inputs = predictions = None
         try:
             self._queue.put_nowait((request_id, ts, model, version, status, latency, rows,
-                                    kept_in, kept_out))
+                                    inputs, predictions))
         except queue.Full:
             self.dropped += 1
 
@@ -72,7 +72,8 @@ class RequestLog:
                     break
                 batch.append(item)
             try:
-                self.store.backend.registry.log_requests(batch)
+                self.store.backend.registry.log_requests([
+                    (*row[:7], _capped(row[7]), _capped(row[8])) for row in batch])
                 self.written += len(batch)
             except Exception:
                 self.dropped += len(batch)  # the store refused; serving goes on
@@ -91,5 +92,7 @@ class RequestLog:
 def _capped(value: Any) -> str | None:
     if value is None:
         return None
+    if hasattr(value, "to_dict"):  # a DataFrame of inputs
+        value = value.to_dict("split")
     text = json.dumps(value, default=str)
     return text if len(text) <= KEEP_UP_TO else None

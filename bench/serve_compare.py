@@ -1,0 +1,155 @@
+"""`nbtrack serve` next to `mlflow models serve`, the same model and payloads.
+
+Run with the benchmark's Python (``bash bench/run.sh serve``). Each system serves
+a LogisticRegression fitted on iris (a DataFrame, so both know the columns) from
+its own store in a temporary folder, started as a command the way a user starts
+it; one client on one keep-alive connection sends the same JSON bodies. Reported:
+time from the command to the first successful prediction, and for 1-row and
+1,000-row requests the requests per second and p50/p99 latency.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ONE_ROW, MANY_ROWS = 400, 60
+TOKEN = "bench-token-0123456789abcdef"
+
+
+def _data():
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    return X, LogisticRegression(max_iter=500).fit(X, y)
+
+
+def _bodies(X) -> dict[str, bytes]:
+    import pandas as pd
+
+    many = pd.concat([X] * 7, ignore_index=True).head(1000)
+    return {size: json.dumps({"dataframe_split": frame.to_dict("split") | {"index": None}})
+            .encode() for size, frame in (("1 row", X.head(1)), ("1,000 rows", many))}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _post(conn: http.client.HTTPConnection, body: bytes, headers: dict[str, str]) -> int:
+    conn.request("POST", "/invocations", body, headers)
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
+def _first_prediction(port: int, body: bytes, headers: dict[str, str], started: float,
+                      process: subprocess.Popen) -> float:
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited: {process.stderr.read()[-2000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            if _post(conn, body, headers) == 200:
+                conn.close()
+                return time.perf_counter() - started
+        except OSError:
+            pass
+        time.sleep(0.02)
+
+
+def _load(port: int, body: bytes, headers: dict[str, str], n: int) -> dict[str, float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    for _ in range(5):
+        _post(conn, body, headers)
+    latencies, errors = [], 0
+    started = time.perf_counter()
+    for _ in range(n):
+        t = time.perf_counter()
+        errors += _post(conn, body, headers) != 200
+        latencies.append(time.perf_counter() - t)
+    total = time.perf_counter() - started
+    conn.close()
+    latencies.sort()
+    return {"rps": n / total, "p50": statistics.median(latencies),
+            "p99": latencies[max(0, int(0.99 * n) - 1)], "errors": errors}
+
+
+def _measure(command: list[str], env: dict[str, str], port: int,
+             headers: dict[str, str], bodies: dict[str, bytes]) -> dict[str, object]:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        first = _first_prediction(port, bodies["1 row"], headers, started, process)
+        results: dict[str, object] = {"first": first}
+        for size, body in bodies.items():
+            results[size] = _load(port, body, headers, ONE_ROW if size == "1 row" else MANY_ROWS)
+        return results
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def main() -> None:
+    X, model = _data()
+    bodies = _bodies(X)
+    json_headers = {"Content-Type": "application/json"}
+    with tempfile.TemporaryDirectory(prefix="nbtrack-bench-serve-") as folder:
+        env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true",
+                   NBTRACK_STORE=str(Path(folder) / ".nbtrack"), NBTRACK_SERVE_TOKEN=TOKEN)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        # mlflow models serve starts `uvicorn` by name: the venv's bin must be on PATH
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        import mlflow
+        import mlflow.sklearn
+
+        mlflow.set_tracking_uri(f"sqlite:///{folder}/mlflow.db")
+        with mlflow.start_run():
+            info = mlflow.sklearn.log_model(model, name="model", input_example=X.head(3))
+        os.environ["NBTRACK_STORE"] = env["NBTRACK_STORE"]
+        import nbtrack
+
+        with nbtrack.start_run() as run:
+            nbtrack.log_model(model, name="model")
+        nbtrack.register_model(run.run_id, "iris")
+        nbtrack.set_alias("iris", "production", 1)
+        nbtrack.tracker().store.flush()
+
+        port = _free_port()
+        ours = _measure([sys.executable, "-m", "nbtrack", "serve", "iris@production",
+                         "--port", str(port)], env, port,
+                        json_headers | {"Authorization": f"Bearer {TOKEN}"}, bodies)
+        port = _free_port()
+        env["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder}/mlflow.db"
+        theirs = _measure([sys.executable, "-m", "mlflow", "models", "serve", "-m",
+                           info.model_uri, "--env-manager", "local", "-p", str(port),
+                           "-h", "127.0.0.1"], env, port, json_headers, bodies)
+    print("| | nbtrack serve | mlflow models serve | ratio | target |")
+    print("|---|---:|---:|---:|---|")
+    print(f"| command → first prediction | {ours['first']:.2f} s | {theirs['first']:.2f} s | "
+          f"{theirs['first'] / ours['first']:.1f}× sooner | ≥ 10× |")
+    for size in bodies:
+        a, b = ours[size], theirs[size]
+        print(f"| {size}: requests/s | {a['rps']:.0f} | {b['rps']:.0f} | "
+              f"{a['rps'] / b['rps']:.1f}× | {'≥ 5×' if size == '1 row' else ''} |")
+        print(f"| {size}: p50 / p99 | {a['p50'] * 1e3:.1f} / {a['p99'] * 1e3:.1f} ms | "
+              f"{b['p50'] * 1e3:.1f} / {b['p99'] * 1e3:.1f} ms | | "
+              f"{'p99 ≤ MLflow p50' if size == '1 row' else ''} |")
+        print(f"| {size}: errors | {a['errors']} | {b['errors']} | | |")
+
+
+if __name__ == "__main__":
+    main()
