@@ -152,3 +152,37 @@ def test_the_wheel_ships_the_built_extension_and_enables_the_server_part(tmp_pat
     assert json.loads(zipfile.ZipFile(wheel).read(config)) == {
         "ServerApp": {"jpserver_extensions": {"nbtrack": True}}}
     assert not any("node_modules" in n or n.startswith("labextension/") for n in names)
+
+
+MODEL_CELL = ("%%track\nfrom sklearn.linear_model import LogisticRegression\n"
+              "clf = LogisticRegression().fit([[0.0], [1.0], [0.1], [0.9]], [0, 1, 0, 1])\n"
+              "acc = clf.score([[0.0], [1.0]], [0, 1])")
+
+
+def test_models_section_shows_versions_aliases_and_their_history(lab, browser, tmp_path):
+    name = "lifecycle.ipynb"
+    write_notebook(lab, name, ["%load_ext nbtrack", MODEL_CELL,
+                               "%track register flowers --alias production", MODEL_CELL,
+                               "%track register flowers\n%track promote flowers 2 production"])
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    with screenshot_on_failure(page, tmp_path, "models-section"):
+        open_and_run(page, lab, name)
+        page.locator(".jp-nbtrack-Badge[data-run-id]").nth(1).wait_for(timeout=90_000)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.jp-OutputArea-output')]"
+            ".some(o => o.textContent.includes('flowers@production -> 2'))", timeout=60_000)
+        page.locator('.jp-SideBar.jp-mod-left li[data-id="nbtrack-models"]').click()
+        model = page.locator('#nbtrack-models .jp-nbtrack-model[data-model="flowers"]')
+        model.wait_for(timeout=30_000)
+        assert model.locator(".jp-nbtrack-model-aliases").inner_text() == "@production → 2"
+        assert model.locator(".jp-nbtrack-model-latest").inner_text().strip() == "v2"
+        model.locator(".jp-nbtrack-model-summary").click()
+        versions = model.locator(".jp-nbtrack-versions tr")
+        versions.nth(1).wait_for(timeout=10_000)
+        assert [versions.nth(i).get_attribute("data-version") for i in range(2)] == ["2", "1"]
+        assert versions.nth(0).locator("td").nth(1).inner_text() == "@production"
+        assert model.locator(".jp-nbtrack-history-what").all_inner_texts() == [
+            "@production 1 → 2", "registered version 2", "@production → 1",
+            "registered version 1"]
+        if screenshot_dir():
+            page.screenshot(path=str(screenshot_dir() / "models-section.png"))

@@ -178,3 +178,28 @@ def test_export_reads_the_store_of_the_notebooks_folder(lab_by_folder):
     status, data = call(lab_by_folder, f"runs/{run_id}/export", method="POST",
                         body={"path": "exports/analysis.ipynb", "name": "again.ipynb"})
     assert status == 201 and data["path"] == "exports/again.ipynb"
+
+
+def test_models_lists_versions_aliases_and_history(lab):
+    from sklearn.linear_model import LogisticRegression
+
+    from nbtrack import registry
+
+    store = open_store(str(lab["root"] / ".nbtrack"))
+    tracker = Tracker(store)
+    with tracker.start_run() as run:
+        tracker.log_model(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), name="clf")
+        tracker.log_metric("acc", 1.0)
+    registry.register_model(store, run.run_id, "toy")
+    registry.set_alias(store, "toy", "production", 1)
+    store.flush()
+    status, data = call(lab, "models")
+    assert status == 200 and data["exists"] is True
+    model = next(m for m in data["models"] if m["name"] == "toy")
+    assert model["aliases"] == {"production": 1}
+    assert [(v["version"], v["run_id"], v["aliases"]) for v in model["versions"]] == [
+        (1, run.run_id, ["production"])]
+    assert [(e["op"], e["new"]) for e in model["history"]] == [("register", None),
+                                                               ("set_alias", 1)]
+    status, _ = call(lab, "models", token=False)
+    assert status == 403

@@ -10,6 +10,7 @@ import type {
   IComparison,
   IExportReply,
   IMetricHistory,
+  IModelsReply,
   IRunDetail,
   IRunRow,
   IRunsPage,
@@ -104,6 +105,11 @@ export class NbtrackClient {
       runs: runIds.map(id => byId.get(id) as IRunRow),
       differing_params: page.differing_params
     };
+  }
+
+  /** Every registered model of the store beside `path`, with versions and history. */
+  async models(path: string): Promise<IModelsReply> {
+    return this.call<IModelsReply>(withQuery('models', { path }));
   }
 
   /** One run in full. */

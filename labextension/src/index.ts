@@ -15,7 +15,8 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { NbtrackClient } from './api';
 import { addToMenus, registerCommands } from './commands';
 import { serverRequester } from './connection';
-import { runsIcon } from './icon';
+import { modelsIcon, runsIcon } from './icon';
+import { ModelsPanel } from './models-panel';
 import { NotebookWatch } from './notebook-watch';
 import { MainAreaPanels } from './panels';
 import { RunsModel } from './runs-model';
@@ -43,7 +44,12 @@ function activate(
   app.shell.add(sidebar, 'left', { rank: 600 });
   restorer?.add(sidebar, 'nbtrack-runs');
 
-  const watch = new NotebookWatch(notebooks, client, runs, openRun);
+  const models = new ModelsPanel(client, openRun);
+  models.title.icon = modelsIcon;
+  app.shell.add(models, 'left', { rank: 601 });
+  restorer?.add(models, 'nbtrack-models');
+
+  const watch = new NotebookWatch(notebooks, client, runs, openRun, [models]);
   registerCommands(app, {
     client,
     currentPath: () => watch.currentPath(),

@@ -8,7 +8,12 @@ import type { NbtrackClient } from './api';
 import { NotebookBadges } from './badges';
 import type { RunsModel } from './runs-model';
 
-/** Keeps badges on every open notebook and the runs list on the current one's store. */
+/** Something that shows the store beside a notebook (the runs list, the models). */
+export interface IFollower {
+  setPath(path: string): Promise<void>;
+}
+
+/** Keeps badges on every open notebook and the sidebar on the current one's store. */
 export class NotebookWatch {
   private readonly badges = new Map<NotebookPanel, NotebookBadges>();
 
@@ -16,7 +21,8 @@ export class NotebookWatch {
     private readonly notebooks: INotebookTracker,
     client: NbtrackClient,
     private readonly runs: RunsModel,
-    openRun: (runId: string, path: string) => void
+    openRun: (runId: string, path: string) => void,
+    private readonly followers: IFollower[] = []
   ) {
     notebooks.currentChanged.connect(this.follow, this);
     this.follow();
@@ -40,7 +46,10 @@ export class NotebookWatch {
   }
 
   private follow(): void {
-    void this.runs.setPath(this.notebooks.currentWidget?.context.path ?? '');
+    const path = this.notebooks.currentWidget?.context.path ?? '';
+    for (const follower of [this.runs, ...this.followers]) {
+      void follower.setPath(path);
+    }
   }
 
   private executed(notebook: Notebook): void {

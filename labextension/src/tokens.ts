@@ -105,6 +105,44 @@ export interface IExportReply {
   warnings: string[];
 }
 
+/** One registered version of a model. */
+export interface IModelVersionRow {
+  version: number;
+  run_id: string;
+  created: number;
+  created_by: string;
+  format: string;
+  digest: string;
+  metrics: Record<string, MetricValue>;
+  aliases: string[];
+}
+
+/** One change to the registry. */
+export interface IRegistryEvent {
+  ts: number;
+  op: 'register' | 'set_alias' | 'delete_alias' | 'delete_version';
+  version: number | null;
+  alias: string | null;
+  old: number | null;
+  new: number | null;
+  user: string;
+}
+
+/** A registered model: its versions, aliases and history. */
+export interface IRegisteredModel {
+  name: string;
+  aliases: Record<string, number>;
+  versions: IModelVersionRow[];
+  history: IRegistryEvent[];
+}
+
+/** `GET /nbtrack/api/models`. */
+export interface IModelsReply {
+  models: IRegisteredModel[];
+  store: string;
+  exists: boolean;
+}
+
 /** A query for the runs listing. */
 export interface IRunsQuery {
   /** The notebook (or folder) whose store is listed, relative to the server root. */

@@ -183,6 +183,39 @@ class CellsHandler(NbtrackHandler):
         self.reply({"cells": cells, "store": self.store_uri()})
 
 
+class ModelsHandler(NbtrackHandler):
+    """``GET /nbtrack/api/models?path=``: every registered model with its versions,
+    aliases and registry history (the Models section of the sidebar)."""
+
+    @tornado.web.authenticated
+    @authorized
+    def get(self) -> None:
+        store = self.existing_store()
+        if store is None:
+            self.reply({"models": [], "store": self.store_uri(), "exists": False})
+            return
+        registry = store.backend.registry
+        aliases = registry.aliases()
+        events: dict[str, list[Any]] = {}
+        for event in registry.events():
+            events.setdefault(event.model, []).append(
+                {"ts": event.ts, "op": event.op, "version": event.version,
+                 "alias": event.alias, "old": event.old_value, "new": event.new_value,
+                 "user": event.user})
+        versions: dict[str, list[Any]] = {}
+        for v in registry.versions():
+            held = sorted(a for a, n in aliases.get(v.name, {}).items() if n == v.version)
+            versions.setdefault(v.name, []).append(
+                {"version": v.version, "run_id": v.run_id, "created": v.created,
+                 "created_by": v.created_by, "format": v.format, "digest": v.digest,
+                 "metrics": dict(v.metrics), "aliases": held})
+        self.reply({"models": [{"name": name, "aliases": aliases.get(name, {}),
+                                "versions": versions.get(name, []),
+                                "history": events.get(name, [])}
+                               for name in sorted(set(versions) | set(events))],
+                    "store": store.uri, "exists": True})
+
+
 class RunHandler(NbtrackHandler):
     """``GET /nbtrack/api/runs/<id>``: params, metrics, tags, artifacts, status, cell id."""
 
@@ -252,6 +285,7 @@ def setup_routes(web_app: Any, root_dir: str) -> None:
     handlers = [
         (url_path_join(base, "runs"), RunsHandler),
         (url_path_join(base, "cells"), CellsHandler),
+        (url_path_join(base, "models"), ModelsHandler),
         (url_path_join(base, "runs", run), RunHandler),
         (url_path_join(base, "runs", run, "metrics", r"([^/]+)"), HistoryHandler),
         (url_path_join(base, "runs", run, "export"), ExportHandler),
