@@ -26,7 +26,7 @@ __all__ = [
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "log_artifact",
     "log_model", "log_confusion_matrix", "runs", "get_run", "compare", "export", "reproduce",
     "register_model", "set_alias", "delete_alias", "resolve", "load_model", "models",
-    "model_versions", "registry_history", "serve",
+    "model_versions", "registry_history", "serve", "drift",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]
@@ -342,6 +342,31 @@ def serve(address: str, host: str = "127.0.0.1", port: int = 0, token: str | Non
 
     return ModelServer(tracker().store, address, host, port, token,
                        ServingOptions(**options)).start()
+
+
+def drift(reference: Any, current: Any, columns: Any = None, correction: str = "bonferroni",
+          types: Any = None, record: bool = True) -> Any:
+    """Data drift of ``current`` against ``reference`` (DataFrames), column by column.
+
+    KS and PSI for numeric columns, chi-squared and PSI for categorical ones, α = 0.05
+    corrected over the features tested (see :mod:`nbtrack.monitoring.drift`). With
+    ``record`` the figures are stored as a run tagged ``nbtrack.kind=monitor``
+    (``drift.psi.<feature>``, ``drift.p.<feature>``, ``drift.share``, ``drift.max_psi``),
+    so ``compare`` and filters trend them.
+
+    Returns
+    -------
+    DriftReport
+        Shown in a notebook as a table, largest PSI first, with severity badges.
+    """
+    from .monitoring.drift import drift as measure
+
+    report = measure(reference, current, columns=columns, correction=correction, types=types)
+    if record:
+        with tracker().start_run(name="drift", tags={"nbtrack.kind": "monitor"},
+                                 capture_environment=False) as run:
+            tracker().log_metrics(report.metrics(), run=run)
+    return report
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

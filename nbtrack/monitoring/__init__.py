@@ -1,0 +1,1 @@
+"""Monitoring models: data drift between a reference and a current table."""
