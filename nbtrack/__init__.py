@@ -26,7 +26,7 @@ __all__ = [
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "log_artifact",
     "log_model", "log_confusion_matrix", "runs", "get_run", "compare", "export", "reproduce",
     "register_model", "set_alias", "delete_alias", "resolve", "load_model", "models",
-    "model_versions", "registry_history", "serve", "drift",
+    "model_versions", "registry_history", "serve", "drift", "evaluate",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]
@@ -367,6 +367,41 @@ def drift(reference: Any, current: Any, columns: Any = None, correction: str = "
                                  capture_environment=False) as run:
             tracker().log_metrics(report.metrics(), run=run)
     return report
+
+
+def evaluate(model: Any, X: Any, y: Any, *, sensitive: Any = None, run: Any = None) -> Any:
+    """Evaluate a fitted model on labelled data and log the figures to a run.
+
+    Classifiers: accuracy, precision, recall, F1, ROC AUC, log loss, Brier score and the
+    confusion matrix; regressors: MAE, RMSE, R²; both: permutation importance
+    (``importance.<feature>``); with ``sensitive`` (a column of ``X`` or an array) a
+    fairness table by group. Inside a ``%%track`` cell the figures go to the cell's run,
+    else to ``run`` or a new run named ``evaluate``.
+
+    Returns
+    -------
+    Evaluation
+        ``metrics``, the confusion matrix and the fairness table; an HTML report.
+    """
+    from .monitoring.evaluation import evaluate_model
+
+    result = evaluate_model(model, X, y, sensitive)
+    t = tracker()
+    target = run or t.active_run()
+    own = target is None
+    if own:
+        target = t.start_run(name="evaluate", capture_environment=False)
+    try:
+        t.log_metrics(result.metrics, run=target)
+        if result.kind == "classification":
+            t.log_confusion_matrix(y, model.predict(X), labels=result.labels,
+                                   name="evaluation_confusion_matrix", run=target)
+        if result.fairness is not None:
+            t.log_table(result.fairness, name="fairness", run=target)
+    finally:
+        if own:
+            t.end_run(target)
+    return result
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -1,0 +1,94 @@
+"""evaluate(): every figure is scikit-learn's own, logged to the run."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+import nbtrack
+from nbtrack.monitoring.evaluation import evaluate_model
+
+
+def binary():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400),
+                      "group": rng.choice([0, 1], size=400)})
+    y = (X["a"] + 0.5 * X["group"] + rng.normal(scale=0.5, size=400) > 0).astype(int)
+    return LogisticRegression().fit(X, y), X, y
+
+
+def test_binary_figures_equal_scikit_learns():
+    model, X, y = binary()
+    figures = evaluate_model(model, X, y).metrics
+    predicted, proba = model.predict(X), model.predict_proba(X)[:, 1]
+    assert figures["accuracy"] == metrics.accuracy_score(y, predicted)
+    assert figures["precision"] == metrics.precision_score(y, predicted)
+    assert figures["recall"] == metrics.recall_score(y, predicted)
+    assert figures["f1"] == metrics.f1_score(y, predicted)
+    assert figures["roc_auc"] == metrics.roc_auc_score(y, proba)
+    assert figures["log_loss"] == metrics.log_loss(y, model.predict_proba(X))
+    assert figures["brier"] == metrics.brier_score_loss(y, proba)
+    assert set(k for k in figures if k.startswith("importance.")) == {
+        "importance.a", "importance.b", "importance.group"}
+    assert figures["importance.a"] > figures["importance.b"]
+
+
+def test_multiclass_uses_macro_averages_and_one_figure_per_class():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    result = evaluate_model(model, X, y)
+    predicted = model.predict(X)
+    assert result.metrics["f1"] == metrics.f1_score(y, predicted, average="macro")
+    assert result.metrics["recall.2"] == metrics.recall_score(y, predicted, average=None)[2]
+    assert result.metrics["roc_auc"] == metrics.roc_auc_score(y, model.predict_proba(X),
+                                                              multi_class="ovr")
+    assert result.matrix == metrics.confusion_matrix(y, predicted).tolist()
+
+
+def test_roc_auc_is_nan_when_one_class_is_present():
+    model, X, y = binary()
+    only = y == 1
+    assert math.isnan(evaluate_model(model, X[only], y[only]).metrics["roc_auc"])
+
+
+def test_regression_figures_equal_scikit_learns():
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    model = LinearRegression().fit(X, y)
+    figures = evaluate_model(model, X, y).metrics
+    predicted = model.predict(X)
+    assert figures["mae"] == metrics.mean_absolute_error(y, predicted)
+    assert figures["rmse"] == pytest.approx(math.sqrt(metrics.mean_squared_error(y, predicted)))
+    assert figures["r2"] == metrics.r2_score(y, predicted)
+
+
+def test_fairness_by_group_and_its_differences():
+    model, X, y = binary()
+    result = evaluate_model(model, X, y, sensitive="group")
+    table = result.fairness.set_index("group")
+    predicted = model.predict(X)
+    for group in (0, 1):
+        mask = X["group"] == group
+        assert table.loc[group, "rows"] == mask.sum()
+        assert table.loc[group, "selection_rate"] == np.mean(predicted[mask] == 1)
+        assert table.loc[group, "tpr"] == metrics.recall_score(y[mask], predicted[mask])
+    rates = table["selection_rate"]
+    assert result.metrics["fairness.demographic_parity_difference"] == rates.max() - rates.min()
+    assert result.metrics["fairness.demographic_parity_ratio"] == rates.min() / rates.max()
+
+
+def test_inside_a_tracked_cell_the_figures_go_to_the_cells_run(ip):
+    model, X, y = binary()
+    ip.user_ns.update(model=model, X=X, y=y)
+    assert ip.run_cell("%%track --quiet\nimport nbtrack\nresult = nbtrack.evaluate(model, X, y, "
+                       "sensitive='group')", store_history=True).success
+    run = nbtrack.get_run(nbtrack.tracker().last_run_id)
+    assert run.metrics["accuracy"] == metrics.accuracy_score(y, model.predict(X))
+    kinds = {a.name: a.kind for a in run.artifacts}
+    assert kinds["evaluation_confusion_matrix"] == "confusion_matrix"
+    assert kinds["fairness"] == "table"
