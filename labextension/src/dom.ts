@@ -46,3 +46,17 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   }
   return node;
 }
+
+/** A sidebar section's header: its title and a refresh button. */
+export function sectionHeader(title: string, what: string, refresh: () => void): HTMLElement {
+  return h('div', { className: 'jp-nbtrack-header' }, [
+    h('h2', { className: 'jp-nbtrack-title', text: title }),
+    h('button', {
+      className: 'jp-mod-styled jp-nbtrack-refresh',
+      text: '⟳',
+      title: `Refresh the ${what}`,
+      attrs: { 'aria-label': `Refresh the ${what}` },
+      on: { click: refresh }
+    })
+  ]);
+}

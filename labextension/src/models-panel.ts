@@ -5,7 +5,7 @@
 import { Widget } from '@lumino/widgets';
 
 import type { NbtrackClient } from './api';
-import { h } from './dom';
+import { h, sectionHeader } from './dom';
 import { formatAge, formatValue, shortId } from './format';
 import { aliasLine, describeEvent } from './models-data';
 import type { IModelsReply, IRegisteredModel } from './tokens';
@@ -28,16 +28,7 @@ export class ModelsPanel extends Widget {
     this.title.caption = 'nbtrack models';
     this.errorLine = h('div', { className: 'jp-nbtrack-error', attrs: { role: 'alert' } });
     this.list = h('ul', { className: 'jp-nbtrack-models', attrs: { role: 'list' } });
-    const header = h('div', { className: 'jp-nbtrack-header' }, [
-      h('h2', { className: 'jp-nbtrack-title', text: 'Models' }),
-      h('button', {
-        className: 'jp-mod-styled jp-nbtrack-refresh',
-        text: '⟳',
-        title: 'Refresh the models',
-        attrs: { 'aria-label': 'Refresh the models' },
-        on: { click: () => void this.refresh() }
-      })
-    ]);
+    const header = sectionHeader('Models', 'models', () => void this.refresh());
     this.node.append(header, this.errorLine, this.list);
     this.render();
   }

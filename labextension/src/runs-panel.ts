@@ -5,7 +5,7 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { h } from './dom';
+import { h, sectionHeader } from './dom';
 import { formatAge, formatDuration, formatValue, runLabel, shortId, statusOf } from './format';
 import type { RunsModel } from './runs-model';
 import type { IRunRow } from './tokens';
@@ -65,16 +65,7 @@ export class RunsPanel extends Widget {
     this.storeLine = h('div', { className: 'jp-nbtrack-store' });
     this.errorLine = h('div', { className: 'jp-nbtrack-error', attrs: { role: 'alert' } });
     this.list = h('ul', { className: 'jp-nbtrack-runs', attrs: { role: 'list' } });
-    const header = h('div', { className: 'jp-nbtrack-header' }, [
-      h('h2', { className: 'jp-nbtrack-title', text: 'Runs' }),
-      h('button', {
-        className: 'jp-mod-styled jp-nbtrack-refresh',
-        text: '⟳',
-        title: 'Refresh the runs',
-        attrs: { 'aria-label': 'Refresh the runs' },
-        on: { click: () => void this.model.refresh(true) }
-      })
-    ]);
+    const header = sectionHeader('Runs', 'runs', () => void this.model.refresh(true));
     const footer = h('div', { className: 'jp-nbtrack-footer' }, [this.compareButton]);
     this.node.append(header, this.storeLine, this.filterInput, this.errorLine, this.list, footer);
     model.onChange(() => this.render());
