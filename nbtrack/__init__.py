@@ -346,62 +346,33 @@ def serve(address: str, host: str = "127.0.0.1", port: int = 0, token: str | Non
 
 def drift(reference: Any, current: Any, columns: Any = None, correction: str = "bonferroni",
           types: Any = None, record: bool = True) -> Any:
-    """Data drift of ``current`` against ``reference`` (DataFrames), column by column.
-
-    KS and PSI for numeric columns, chi-squared and PSI for categorical ones, α = 0.05
-    corrected over the features tested (see :mod:`nbtrack.monitoring.drift`). With
-    ``record`` the figures are stored as a run tagged ``nbtrack.kind=monitor``
-    (``drift.psi.<feature>``, ``drift.p.<feature>``, ``drift.share``, ``drift.max_psi``),
-    so ``compare`` and filters trend them.
+    """Data drift of ``current`` against ``reference`` (DataFrames), column by column (see
+    :mod:`nbtrack.monitoring.drift`); with ``record`` stored as a run tagged
+    ``nbtrack.kind=monitor`` (``drift.psi.<feature>``, ``drift.share``, ...).
 
     Returns
     -------
     DriftReport
         Shown in a notebook as a table, largest PSI first, with severity badges.
     """
-    from .monitoring.drift import drift as measure
+    from .monitoring.recording import record_drift
 
-    report = measure(reference, current, columns=columns, correction=correction, types=types)
-    if record:
-        with tracker().start_run(name="drift", tags={"nbtrack.kind": "monitor"},
-                                 capture_environment=False) as run:
-            tracker().log_metrics(report.metrics(), run=run)
-    return report
+    return record_drift(tracker(), reference, current, columns, correction, types, record)
 
 
 def evaluate(model: Any, X: Any, y: Any, *, sensitive: Any = None, run: Any = None) -> Any:
-    """Evaluate a fitted model on labelled data and log the figures to a run.
-
-    Classifiers: accuracy, precision, recall, F1, ROC AUC, log loss, Brier score and the
-    confusion matrix; regressors: MAE, RMSE, R²; both: permutation importance
-    (``importance.<feature>``); with ``sensitive`` (a column of ``X`` or an array) a
-    fairness table by group. Inside a ``%%track`` cell the figures go to the cell's run,
-    else to ``run`` or a new run named ``evaluate``.
+    """Evaluate a fitted model on labelled data and log the figures (see
+    :mod:`nbtrack.monitoring.evaluation`) to the ``%%track`` cell's run, else to ``run``
+    or a new run named ``evaluate``. ``sensitive``: a column of ``X`` or an array.
 
     Returns
     -------
     Evaluation
         ``metrics``, the confusion matrix and the fairness table; an HTML report.
     """
-    from .monitoring.evaluation import evaluate_model
+    from .monitoring.recording import record_evaluation
 
-    result = evaluate_model(model, X, y, sensitive)
-    t = tracker()
-    target = run or t.active_run()
-    own = target is None
-    if own:
-        target = t.start_run(name="evaluate", capture_environment=False)
-    try:
-        t.log_metrics(result.metrics, run=target)
-        if result.kind == "classification":
-            t.log_confusion_matrix(y, model.predict(X), labels=result.labels,
-                                   name="evaluation_confusion_matrix", run=target)
-        if result.fairness is not None:
-            t.log_table(result.fairness, name="fairness", run=target)
-    finally:
-        if own:
-            t.end_run(target)
-    return result
+    return record_evaluation(tracker(), model, X, y, sensitive, run)
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -295,12 +295,34 @@ class TrackMagics(Magics):
         print(f"{args.name}@{args.alias} -> {args.version} "
               f"({'new' if old is None else f'was {old}'})")
 
+    @magic_arguments()
+    @argument("reference", help="name of the reference DataFrame (e.g. X_train)")
+    @argument("current", help="name of the current DataFrame (e.g. X_live)")
+    @argument("--columns", help="comma-separated columns to compare (default: all)")
+    @argument("--correction", default="bonferroni", choices=("bonferroni", "fdr", "none"))
+    @argument("--no-record", action="store_true", help="do not store a monitor run")
+    @_named("track drift")
+    def _cmd_drift(self, line: str) -> Any:
+        """Data drift of one DataFrame against another, column by column."""
+        args = _parse(self._cmd_drift, line)
+        if args is None:
+            return None
+        namespace = self.shell.user_ns if self.shell is not None else {}
+        for name in (args.reference, args.current):
+            if name not in namespace:
+                raise UsageError(f"no variable {name!r} in the notebook; give the names of "
+                                 "two DataFrames, e.g. %track drift X_train X_live")
+        from .monitoring.recording import record_drift
+
+        return record_drift(self.tracker, namespace[args.reference], namespace[args.current],
+                            _names(args.columns), args.correction, record=not args.no_record)
+
     #: ``%track <command>``: each command and the method that runs it.
     _COMMANDS: dict[str, Callable[[TrackMagics, str], Any]] = {
         "experiment": _cmd_experiment, "runs": _cmd_runs, "show": _cmd_show, "log": _cmd_log,
         "status": _cmd_status, "compare": _cmd_compare, "export": _cmd_export,
         "reproduce": _cmd_reproduce, "register": _cmd_register, "models": _cmd_models,
-        "promote": _cmd_promote,
+        "promote": _cmd_promote, "drift": _cmd_drift,
     }
 
     # ------------------------------------------------------------- the magic

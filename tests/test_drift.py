@@ -100,3 +100,15 @@ def test_the_report_is_stored_as_a_monitor_run_and_shows_as_html():
     assert run.metrics["drift.psi.x0"] == pytest.approx(report.features.iloc[0]["psi"])
     page = report._repr_html_()
     assert "drift detected: 1 of 3 features drifted" in page and ">major<" in page
+
+
+def test_the_drift_command_compares_two_notebook_dataframes(ip):
+    from IPython.core.error import UsageError
+
+    rng = np.random.default_rng(5)
+    ref, cur = frames(rng, shift=1.0, features=2)
+    ip.user_ns.update(ref=ref, cur=cur)
+    report = ip.run_line_magic("track", "drift ref cur --no-record")
+    assert report.drifted == ["x0"]
+    with pytest.raises(UsageError, match="no variable 'nope' in the notebook"):
+        ip.run_line_magic("track", "drift ref nope")
