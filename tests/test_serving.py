@@ -194,3 +194,44 @@ def test_predict_checks_a_file_as_the_server_does_and_writes_the_predictions(sto
     assert main(["--store", uri, "predict", "flowers/1", str(tmp_path / "short.csv")]) == 1
     assert capsys.readouterr().err == (f"nbtrack: error: {tmp_path / 'short.csv'}: missing "
                                        "column 'sepal'; the model expects petal, sepal\n")
+
+
+@pytest.mark.slow
+def test_the_command_serves_and_sigterm_writes_the_queued_request_log(store, tmp_path,
+                                                                      python_env):
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(python_env, NBTRACK_SERVE_TOKEN="from-the-environment")
+    command = [sys.executable, "-m", "nbtrack", "--store", store.uri, "serve",
+               "flowers@production", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        headers = {"Authorization": "Bearer from-the-environment"}
+        body = {"dataframe_records": [{"petal": 0.1, "sepal": 1.0}]}
+        assert [httpx.post(url + "/invocations", json=body, headers=headers).status_code
+                for _ in range(20)] == [200] * 20
+        server.send_signal(signal.SIGTERM)
+        out, _ = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 0
+    assert "token: from NBTRACK_SERVE_TOKEN" in out and "from-the-environment" not in out
+    assert len(open_store(store.uri).backend.registry.requests("flowers")) == 20

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import signal
 import threading
 import time
 import warnings
@@ -95,11 +96,23 @@ class ModelServer:
         return self
 
     def run(self) -> None:
-        """Serve in this thread until interrupted (SIGINT/SIGTERM), then flush the log."""
+        """Serve in this thread until interrupted (SIGINT/SIGTERM), then flush the log.
+
+        uvicorn shuts down gracefully on SIGTERM and then raises the signal again for the
+        handler it found; that handler is this one, so the queued request log is written
+        and the process ends with status 0 instead of dying from the signal.
+        """
+        def stopped(signum: int, frame: Any) -> None:
+            raise SystemExit(0)
+
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, stopped) if main else None
         try:
             self._server.run()
         finally:
             self.log.close()
+            if main:
+                signal.signal(signal.SIGTERM, previous)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop serving and write the queued request log (waiting at most ``timeout``)."""
