@@ -100,6 +100,8 @@ def test_the_report_is_stored_as_a_monitor_run_and_shows_as_html():
     assert run.metrics["drift.psi.x0"] == pytest.approx(report.features.iloc[0]["psi"])
     page = report._repr_html_()
     assert "drift detected: 1 of 3 features drifted" in page and ">major<" in page
+    # each feature: its 10 decile bins as a reference and a current bar
+    assert page.count("<svg") == 3 and page.count("<rect") == 60
 
 
 def test_the_drift_command_compares_two_notebook_dataframes(ip):

@@ -64,7 +64,11 @@ def _usable(series: Any, numeric: bool) -> Any:
     return series.dropna().astype(str).to_numpy()
 
 
-def _numeric(ref: Any, cur: Any) -> tuple[str, float, float, float]:
+#: A feature's shares per bin (or level), reference then current: what the report draws.
+Shares = tuple[list[float], list[float]]
+
+
+def _numeric(ref: Any, cur: Any) -> tuple[str, float, float, float, Shares]:
     import numpy as np
     from scipy import stats
 
@@ -73,11 +77,13 @@ def _numeric(ref: Any, cur: Any) -> tuple[str, float, float, float]:
     bins = len(inner) + 1
     ref_counts = np.bincount(np.searchsorted(inner, ref, side="right"), minlength=bins)
     cur_counts = np.bincount(np.searchsorted(inner, cur, side="right"), minlength=bins)
-    value = psi(ref_counts / len(ref), cur_counts / len(cur))
-    return "ks", float(result.statistic), float(result.pvalue), value
+    ref_shares, cur_shares = ref_counts / len(ref), cur_counts / len(cur)
+    value = psi(ref_shares, cur_shares)
+    return ("ks", float(result.statistic), float(result.pvalue), value,
+            (ref_shares.tolist(), cur_shares.tolist()))
 
 
-def _categorical(ref: Any, cur: Any) -> tuple[str, float, float, float]:
+def _categorical(ref: Any, cur: Any) -> tuple[str, float, float, float, Shares]:
     import numpy as np
     from scipy import stats
 
@@ -85,7 +91,8 @@ def _categorical(ref: Any, cur: Any) -> tuple[str, float, float, float]:
     index = {level: i for i, level in enumerate(levels)}
     ref_counts = np.bincount([index[v] for v in ref], minlength=len(levels))
     cur_counts = np.bincount([index[v] for v in cur], minlength=len(levels))
-    value = psi(ref_counts / len(ref), cur_counts / len(cur))
+    shares = ((ref_counts / len(ref)).tolist(), (cur_counts / len(cur)).tolist())
+    value = psi(*shares)
     table = np.vstack([ref_counts, cur_counts]).astype(float)
     expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / table.sum()
     rare = (expected < 5).any(axis=0)
@@ -93,9 +100,9 @@ def _categorical(ref: Any, cur: Any) -> tuple[str, float, float, float]:
         table = np.hstack([table[:, ~rare], table[:, rare].sum(axis=1, keepdims=True)])
         table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2:
-        return "chi2", math.nan, math.nan, value
+        return "chi2", math.nan, math.nan, value, shares
     chi2, p, _, _ = stats.chi2_contingency(table, correction=False)
-    return "chi2", float(chi2), float(p), value
+    return "chi2", float(chi2), float(p), value, shares
 
 
 def _thresholds(p_values: list[float], correction: str) -> list[bool]:
@@ -214,14 +221,16 @@ def drift(reference: Any, current: Any, *, columns: Iterable[str] | None = None,
             "p_value": math.nan, "psi": math.nan, "severity": "none", "drifted": False,
             "n_reference": len(ref), "n_current": len(cur), "missing_reference": missing_ref,
             "missing_current": missing_cur,
-            "missingness_shift": abs(missing_cur - missing_ref) > MISSINGNESS_SHIFT}
+            "missingness_shift": abs(missing_cur - missing_ref) > MISSINGNESS_SHIFT,
+            "shares": None}
         if len(ref) == 0 or len(cur) == 0:
             row["status"] = "empty"
         elif len(ref) < MIN_ROWS or len(cur) < MIN_ROWS:
             row["status"] = "insufficient_data"
         else:
-            test, statistic, p, value = (_categorical if categorical else _numeric)(ref, cur)
-            row.update(test=test, statistic=statistic, p_value=p, psi=value,
+            test, statistic, p, value, shares = (_categorical if categorical else _numeric)(
+                ref, cur)
+            row.update(test=test, statistic=statistic, p_value=p, psi=value, shares=shares,
                        severity=_severity(value),
                        status="ok" if not math.isnan(p) else "not_testable")
         rows.append(row)
@@ -242,6 +251,27 @@ def drift(reference: Any, current: Any, *, columns: Iterable[str] | None = None,
                        len(current))
 
 
+def _bars(shares: Shares | None) -> str:
+    """Overlaid bars of the two distributions as a small inline SVG (grey: reference,
+    orange: current), one pair per bin or level."""
+    if not shares:
+        return ""
+    ref, cur = shares
+    width, height = 120, 28
+    step = width / max(1, len(ref))
+    top = max(max(ref), max(cur)) or 1.0
+    parts = []
+    for i, (r, c) in enumerate(zip(ref, cur, strict=True)):
+        x = i * step
+        for value, colour, offset in ((r, "#9e9e9e", 0.0), (c, "#ef6c00", step / 2)):
+            h = height * value / top
+            parts.append(f'<rect x="{x + offset:.1f}" y="{height - h:.1f}" '
+                         f'width="{max(step / 2 - 1, 1):.1f}" height="{h:.1f}" '
+                         f'fill="{colour}"/>')
+    return (f'<svg width="{width}" height="{height}" role="img" '
+            f'aria-label="reference and current shares">{"".join(parts)}</svg>')
+
+
 _BADGE = {"major": "#c62828", "moderate": "#ef6c00", "none": "#2e7d32"}
 
 
@@ -255,7 +285,7 @@ def _html(report: DriftReport) -> str:
     esc = html.escape
     head = ("<tr><th>feature</th><th>type</th><th>test</th><th>statistic</th><th>p</th>"
             "<th>PSI</th><th>severity</th><th>drifted</th><th>missing (ref → cur)</th>"
-            "<th>status</th></tr>")
+            "<th>status</th><th>reference / current</th></tr>")
     body = []
     for row in report.features.itertuples():
         colour = _BADGE.get(row.severity, "#555")
@@ -268,7 +298,7 @@ def _html(report: DriftReport) -> str:
             f"<td>{esc(row.test)}</td><td>{_number(row.statistic)}</td>"
             f"<td>{_number(row.p_value)}</td><td>{_number(row.psi, '.4f')}</td>"
             f"<td>{badge}</td><td>{'yes' if row.drifted else ''}</td><td>{missing}</td>"
-            f"<td>{esc(row.status)}</td></tr>")
+            f"<td>{esc(row.status)}</td><td>{_bars(row.shares)}</td></tr>")
     verdict = "#c62828" if report.drift_detected else "#2e7d32"
     return (f'<div class="nbtrack-drift"><p><b style="color:{verdict}">'
             f"{esc(report.summary())}</b></p>"
