@@ -26,7 +26,7 @@ __all__ = [
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "log_artifact",
     "log_model", "log_confusion_matrix", "runs", "get_run", "compare", "export", "reproduce",
     "register_model", "set_alias", "delete_alias", "resolve", "load_model", "models",
-    "model_versions", "registry_history", "serve", "drift", "evaluate",
+    "model_versions", "registry_history", "serve", "drift", "evaluate", "monitor",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]
@@ -319,23 +319,11 @@ def registry_history(name: str | None = None) -> Any:
 
 def serve(address: str, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
           **options: Any) -> Any:
-    """Serve a registered model over HTTP from a background thread.
-
-    Parameters
-    ----------
-    address : str
-        ``NAME``, ``NAME/3`` or ``NAME@production``.
-    host, port : str, int
-        127.0.0.1 unless told otherwise; port 0 picks a free one.
-    token : str, optional
-        The Bearer token clients send (default ``NBTRACK_SERVE_TOKEN``, else random).
-    **options
-        ``max_bytes``, ``max_rows``, ``timeout``, ``strict``, ``log_inputs``, ``trusted``.
-
-    Returns
-    -------
-    ModelServer
-        With ``.url``, ``.token`` and ``.stop()``.
+    """Serve ``NAME``, ``NAME/3`` or ``NAME@alias`` over HTTP from a background thread on
+    127.0.0.1 (port 0: a free one) behind a Bearer ``token`` (default
+    ``NBTRACK_SERVE_TOKEN``, else random); ``options``: ``max_bytes``, ``max_rows``,
+    ``timeout``, ``strict``, ``log_inputs``, ``trusted``. Returns the
+    :class:`~nbtrack.serving.server.ModelServer` (``.url``, ``.token``, ``.stop()``).
     """
     from .serving.app import ServingOptions
     from .serving.server import ModelServer
@@ -373,6 +361,14 @@ def evaluate(model: Any, X: Any, y: Any, *, sensitive: Any = None, run: Any = No
     from .monitoring.recording import record_evaluation
 
     return record_evaluation(tracker(), model, X, y, sensitive, run)
+
+
+def monitor(address: str, reference: Any = None, last: int = 1000) -> Any:
+    """How a served version is doing: errors and latency of its last ``last`` logged
+    requests and, with a ``reference`` DataFrame, the drift of their inputs."""
+    from .monitoring.recording import monitor_served
+
+    return monitor_served(tracker(), address, reference, last)
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

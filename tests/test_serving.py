@@ -235,3 +235,25 @@ def test_the_command_serves_and_sigterm_writes_the_queued_request_log(store, tmp
     assert server.returncode == 0
     assert "token: from NBTRACK_SERVE_TOKEN" in out and "from-the-environment" not in out
     assert len(open_store(store.uri).backend.registry.requests("flowers")) == 20
+
+
+def test_monitor_reports_errors_latency_and_the_drift_of_what_was_served(store):
+    from nbtrack.monitoring.recording import monitor_served
+
+    tracker = Tracker(store)
+    shifted = FRAME.assign(petal=FRAME["petal"] + 5.0)
+    with ModelServer(store, "flowers@production", token="t") as running:
+        for _ in range(10):
+            call(running, token="t", json={"dataframe_records": shifted.to_dict("records")})
+        call(running, token="t", json={"dataframe_records": [{"petal": 0.1}]})
+    reference = pd.concat([FRAME] * 10, ignore_index=True)
+    health = monitor_served(tracker, "flowers@production", reference, record=False)
+    assert (health.address, health.requests) == ("flowers/1", 11)
+    assert health.error_rate == pytest.approx(1 / 11)
+    assert 0 < health.p50 <= health.p95 <= health.p99
+    assert health.drift.features.set_index("feature").loc["petal", "severity"] == "major"
+    assert health.drift.drift_detected
+    from nbtrack.errors import InvalidValueError
+
+    with pytest.raises(InvalidValueError, match="no request to flowers/2 is logged yet"):
+        monitor_served(tracker, "flowers/2")
