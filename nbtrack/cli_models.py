@@ -120,6 +120,36 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_monitor(args: argparse.Namespace) -> int:
+    """Errors, latency and input drift of a served version; exit 1 when drift is found."""
+    import pandas as pd
+
+    from .monitoring.recording import monitor_served
+    from .tracking import Tracker
+
+    reference = None
+    if args.reference:
+        source = Path(args.reference)
+        if not source.is_file():
+            raise InvalidValueError(f"no reference file {source}; give a .csv or .parquet "
+                                    "file of the training inputs")
+        reference = pd.read_parquet(source) if source.suffix == ".parquet" \
+            else pd.read_csv(source)
+    health = monitor_served(Tracker(_open(args)), args.address, reference, args.last)
+    drifted = health.drift is not None and health.drift.drift_detected
+    if args.json:
+        data = {"model": health.address, "requests": health.requests,
+                "error_rate": health.error_rate, "latency": {"p50": health.p50,
+                                                             "p95": health.p95,
+                                                             "p99": health.p99},
+                "drift_detected": drifted,
+                "drifted": health.drift.drifted if health.drift is not None else []}
+        print(to_json(data, indent=2))
+    else:
+        print(repr(health))
+    return 1 if drifted else 0
+
+
 def add_model_commands(sub: Any) -> None:
     """Add the registry and serving commands to the ``nbtrack`` parser's subcommands."""
     register = sub.add_parser("register", help="register a run's model as a new version")
@@ -157,6 +187,15 @@ def add_model_commands(sub: Any) -> None:
     predict.add_argument("--strict", action="store_true", help="refuse columns the model "
                          "does not know")
     predict.set_defaults(func=cmd_predict)
+
+    monitor = sub.add_parser("monitor", help="errors, latency and input drift of a served "
+                             "version (exit 1 when drift is found)")
+    monitor.add_argument("address", help="NAME, NAME/3 or NAME@production")
+    monitor.add_argument("--reference", help="a .csv or .parquet of the training inputs")
+    monitor.add_argument("--last", type=int, default=1000, help="how many of the latest "
+                         "logged requests (default 1000)")
+    monitor.add_argument("--json", action="store_true", help="print JSON")
+    monitor.set_defaults(func=cmd_monitor)
 
     models = sub.add_parser("models", help="registered models; `models NAME`: its versions; "
                             "`models history [NAME]`: every registry change")

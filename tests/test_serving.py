@@ -257,3 +257,21 @@ def test_monitor_reports_errors_latency_and_the_drift_of_what_was_served(store):
 
     with pytest.raises(InvalidValueError, match="no request to flowers/2 is logged yet"):
         monitor_served(tracker, "flowers/2")
+
+
+def test_the_monitor_command_exits_1_when_the_served_inputs_drifted(store, tmp_path, capsys):
+    from nbtrack.cli import main
+
+    with ModelServer(store, "flowers@production", token="t") as running:
+        shifted = FRAME.assign(petal=FRAME["petal"] + 5.0)
+        for _ in range(10):
+            call(running, token="t", json={"dataframe_records": shifted.to_dict("records")})
+    pd.concat([FRAME] * 10, ignore_index=True).to_csv(tmp_path / "reference.csv", index=False)
+    capsys.readouterr()
+    assert main(["--store", store.uri, "monitor", "flowers@production", "--reference",
+                 str(tmp_path / "reference.csv"), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert (data["model"], data["requests"], data["error_rate"], data["drifted"]) == (
+        "flowers/1", 10, 0.0, ["petal"])
+    assert main(["--store", store.uri, "monitor", "flowers@production"]) == 0
+    assert capsys.readouterr().out.startswith("flowers/1: 10 requests, 0.0% errors")
