@@ -92,6 +92,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_table(source: Path, what: str, of: str) -> Any:
+    """A CSV or Parquet file as a DataFrame; a missing file is a one-line error."""
+    import pandas as pd
+
+    if not source.is_file():
+        raise InvalidValueError(f"no {what} {source}; give a .csv or .parquet file{of}")
+    return pd.read_parquet(source) if source.suffix == ".parquet" else pd.read_csv(source)
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     """Predict a CSV or Parquet file with a registered model, checked as the server checks."""
     import pandas as pd
@@ -103,9 +112,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     version = resolve(store, args.address)
     model = load_model(store, version.address)
     source = Path(args.input)
-    if not source.is_file():
-        raise InvalidValueError(f"no input file {source}; give a .csv or .parquet file")
-    frame = pd.read_parquet(source) if source.suffix == ".parquet" else pd.read_csv(source)
+    frame = _read_table(source, "input file", "")
     try:
         features = conform(frame, version.signature or model_signature(model), args.strict)
     except BadInput as exc:
@@ -122,19 +129,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_monitor(args: argparse.Namespace) -> int:
     """Errors, latency and input drift of a served version; exit 1 when drift is found."""
-    import pandas as pd
-
     from .monitoring.recording import monitor_served
     from .tracking import Tracker
 
     reference = None
     if args.reference:
-        source = Path(args.reference)
-        if not source.is_file():
-            raise InvalidValueError(f"no reference file {source}; give a .csv or .parquet "
-                                    "file of the training inputs")
-        reference = pd.read_parquet(source) if source.suffix == ".parquet" \
-            else pd.read_csv(source)
+        reference = _read_table(Path(args.reference), "reference file",
+                                " of the training inputs")
     health = monitor_served(Tracker(_open(args)), args.address, reference, args.last)
     drifted = health.drift is not None and health.drift.drift_detected
     if args.json:
