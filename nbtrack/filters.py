@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from typing import Sequence, Union
 
 from .errors import FilterSyntaxError
+from .filter_tokens import Token as _Token
+from .filter_tokens import tokenize as _tokenize
 
 __all__ = ["Comparison", "BoolOp", "Node", "OrderKey", "parse_filter", "parse_order_by",
            "ATTRIBUTES", "by_cell", "by_ids", "by_parent", "all_of", "as_node"]
@@ -56,21 +58,6 @@ _OPS = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": 
         ">=": ">=", "like": "LIKE", "ilike": "ILIKE", "not like": "NOT LIKE",
         "not ilike": "NOT ILIKE", "in": "IN", "not in": "NOT IN",
         "is null": "IS NULL", "is not null": "IS NOT NULL"}
-
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<number>[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?
-                     |inf(?:inity)?|nan)(?![\w.]))
-  | (?P<glued>[-+]?\.?\d[\w.]*)
-  | (?P<string>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*")
-  | (?P<backtick>`[^`]*`)
-  | (?P<op><=|>=|!=|<>|==|=|<|>)
-  | (?P<punct>[(),.])
-  | (?P<word>[^\W\d][\w\-:/]*)
-    """,
-    re.VERBOSE | re.IGNORECASE,
-)
 
 Literal = Union[str, float, int]
 
@@ -114,30 +101,6 @@ class OrderKey:
     kind: str
     key: str
     descending: bool = False
-
-
-@dataclass
-class _Token:
-    type: str
-    text: str
-    pos: int
-
-
-def _tokenize(text: str, subject: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            what = f"unterminated {text[pos]}...{text[pos]} string: close the quote" \
-                if text[pos] in "'\"`" else f"unexpected character {text[pos]!r}"
-            raise FilterSyntaxError(what, text, pos, subject)
-        kind = match.lastgroup or ""
-        if kind != "ws":
-            tokens.append(_Token(kind, match.group(), pos))
-        pos = match.end()
-    tokens.append(_Token("end", "", len(text)))
-    return tokens
 
 
 class _Parser:
