@@ -13,11 +13,12 @@ import re
 import tempfile
 import unicodedata
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 from urllib.parse import unquote
 
 from ..errors import ArtifactCorruptError, StoreError, UnsafeArtifactNameError
 
-__all__ = ["check_artifact_name", "LocalContent", "MemoryContent"]
+__all__ = ["check_artifact_name", "Content", "LocalContent", "MemoryContent"]
 
 _CHUNK = 1 << 20
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
@@ -62,7 +63,24 @@ def check_artifact_name(name: str) -> str:
     return name
 
 
-def _verify(name: str, data: bytes, expected: str) -> bytes:
+class Content(Protocol):
+    """Where a backend keeps artifact bytes, one copy per sha256."""
+
+    def put_bytes(self, data: bytes) -> tuple[str, int]:
+        """Store bytes; return (sha256, size)."""
+
+    def put_file(self, source: str | os.PathLike[str]) -> tuple[str, int]:
+        """Copy a file in; return (sha256, size)."""
+
+    def read(self, name: str, digest: str) -> bytes:
+        """The content, re-hashed (``name`` is for messages)."""
+
+    def delete(self, digest: str) -> None:
+        """Remove one stored content."""
+
+
+def verify(name: str, data: bytes, expected: str) -> bytes:
+    """``data`` if its sha256 is ``expected``, else :class:`ArtifactCorruptError`."""
     actual = hashlib.sha256(data).hexdigest()
     if actual != expected:
         raise ArtifactCorruptError(name, expected, actual)
@@ -142,7 +160,7 @@ class LocalContent:
         except FileNotFoundError:
             raise StoreError(f"artifact {name!r} is missing from the store; "
                              "run `nbtrack fsck`") from None
-        return _verify(name, data, digest)
+        return verify(name, data, digest)
 
     def all_digests(self) -> dict[str, Path]:
         """Every stored hash and its file (temporary leftovers excluded)."""
@@ -187,7 +205,7 @@ class MemoryContent(LocalContent):
     def read(self, name: str, digest: str) -> bytes:  # noqa: D102
         if digest not in self.blobs:
             raise StoreError(f"artifact {name!r} is missing from the store")
-        return _verify(name, self.blobs[digest], digest)
+        return verify(name, self.blobs[digest], digest)
 
     def all_digests(self) -> dict[str, Path]:  # noqa: D102
         return {d: Path(d) for d in self.blobs}

@@ -1,4 +1,4 @@
-"""Maintenance of the SQLite store: bulk import, dead-run reaping, gc and fsck.
+"""Maintenance of the SQL stores: bulk import, dead-run reaping, gc and fsck.
 
 Plain functions over a connection (or, for bulk import, a transaction runner),
 kept apart so the backend module holds only its plumbing and read paths.
@@ -7,23 +7,23 @@ kept apart so the backend module holds only its plumbing and read paths.
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 from functools import partial
 from typing import Any, Callable, Iterable, TypeVar
 
 from ..entities import Run
 from ..errors import StoreError
-from .artifacts import LocalContent
-from .codec import encode_float, encode_param, param_text
+from .artifacts import Content, LocalContent
+from .codec import encode_float
 from .contract import STALE_AFTER
+from .dialect import SQLConnection
 from .writes import WriteState, experiment_id
 
-__all__ = ["bulk_import", "reap_dead_runs", "collect_garbage", "check_store"]
+__all__ = ["bulk_import", "reap_dead_runs", "collect_garbage", "check_store", "check_content"]
 
 T = TypeVar("T")
 #: Runs a function of the connection (in a transaction, or under the connection's lock).
-Transaction = Callable[[Callable[[sqlite3.Connection], T]], T]
+Transaction = Callable[[Callable[[SQLConnection], T]], T]
 
 
 def bulk_import(transaction: Transaction[Any], state: WriteState, runs: Iterable[Run],
@@ -36,7 +36,7 @@ def bulk_import(transaction: Transaction[Any], state: WriteState, runs: Iterable
     count = 0
     batch: list[Run] = []
 
-    def write(c: sqlite3.Connection, chunk: list[Run]) -> None:
+    def write(c: SQLConnection, chunk: list[Run]) -> None:
         c.executemany(
             "INSERT INTO runs (run_id, experiment_id, name, status, start_time, end_time, "
             "cell_id, parent_run_id, host, pid, heartbeat, error) "
@@ -44,9 +44,9 @@ def bulk_import(transaction: Transaction[Any], state: WriteState, runs: Iterable
             [(r.run_id, experiment_id(c, state, r.experiment), r.name, r.status.value,
               r.start_time, r.end_time, r.cell_id, r.parent_run_id, r.host, r.pid,
               r.heartbeat or r.start_time, r.error) for r in chunk])
-        c.executemany("INSERT INTO params VALUES (?,?,?,?,?,?)",
-                      [(r.run_id, k, *encode_param(v), param_text(v)) for r in chunk
-                       for k, v in r.params.items()])
+        row = state.dialect.param_row
+        c.executemany(state.dialect.params_insert,
+                      [row(r.run_id, k, v) for r in chunk for k, v in r.params.items()])
         points = [(r.run_id, k, 0, *encode_float(float(v)), r.end_time or r.start_time)
                   for r in chunk for k, v in r.metrics.items()]
         c.executemany("INSERT INTO metrics VALUES (?,?,?,?,?,?)", points)
@@ -66,9 +66,14 @@ def bulk_import(transaction: Transaction[Any], state: WriteState, runs: Iterable
     return count
 
 
-def reap_dead_runs(c: sqlite3.Connection, host: str, open_here: set[str]) -> list[str]:
-    """Mark RUNNING runs whose process is gone (or silent too long) as KILLED."""
-    now = time.time()
+def reap_dead_runs(c: SQLConnection, host: str, open_here: set[str],
+                   now: float | None = None) -> list[str]:
+    """Mark RUNNING runs whose process is gone (or silent too long) as KILLED.
+
+    A run of this host is dead when its pid is; a run of any host when its heartbeat
+    is older than :data:`STALE_AFTER` by ``now`` (the clock heartbeats were written by).
+    """
+    now = time.time() if now is None else now
     dead = []
     for run_id, run_host, pid, beat in c.execute(
             "SELECT run_id, host, pid, heartbeat FROM runs WHERE status = 'RUNNING'"):
@@ -110,6 +115,12 @@ def check_store(read: Transaction[Any], content: LocalContent) -> list[str]:
     """
     problems = [f"database: {r}" for (r,) in read(
         lambda c: c.execute("PRAGMA integrity_check").fetchall()) if r != "ok"]
+    return problems + check_content(read, content)
+
+
+def check_content(read: Transaction[Any], content: Content) -> list[str]:
+    """Re-hash the content of every artifact record; the problems found."""
+    problems = []
     rows = read(lambda c: c.execute(
         "SELECT run_id, name, sha256 FROM artifacts ORDER BY run_id, name").fetchall())
     for run_id, name, digest in rows:

@@ -1,14 +1,14 @@
-"""Reading runs out of SQLite rows: one run as an entity, many as columns."""
+"""Reading runs out of SQL rows: one run as an entity, many as columns."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any, Sequence
 
 from ..entities import Artifact, Run, RunStatus
-from .codec import decode_float, decode_param
+from .codec import decode_float
 from .contract import RunTable
+from .dialect import SQLITE, Dialect, SQLConnection
 
 __all__ = ["RUN_COLUMNS", "read_run", "read_table"]
 
@@ -17,12 +17,12 @@ RUN_COLUMNS = ("r.run_id, e.name, r.name, r.status, r.start_time, r.end_time, r.
                "r.parent_run_id, r.host, r.pid, r.heartbeat, r.error")
 
 
-def read_run(c: sqlite3.Connection, run_id: str) -> Run:
+def read_run(c: SQLConnection, run_id: str, d: Dialect = SQLITE) -> Run:
     """One run by full id, with its params, latest metrics, tags and artifacts."""
     row = c.execute(f"SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e "
                     "ON e.experiment_id = r.experiment_id WHERE r.run_id = ?",
                     (run_id,)).fetchone()
-    params = {k: decode_param(v, t, x) for k, v, t, x in c.execute(
+    params = {k: d.param_value(v, t, x) for k, v, t, x in c.execute(
         "SELECT key, value, vtype, text FROM params WHERE run_id = ? ORDER BY key",
         (run_id,))}
     metrics = {k: decode_float(v, x) for k, v, x in c.execute(
@@ -48,7 +48,7 @@ def _run_from_row(row: Sequence[Any], params: dict[str, Any],
                pid=pid, heartbeat=beat, error=error)
 
 
-def read_table(c: sqlite3.Connection, rows: list[Any], whole: bool) -> RunTable:
+def read_table(c: SQLConnection, rows: list[Any], whole: bool, d: Dialect = SQLITE) -> RunTable:
     """The runs of ``rows`` (in order) with their params, latest metrics and tags as columns.
 
     ``whole`` says the rows are every run, so the key tables are read without a filter.
@@ -60,21 +60,21 @@ def read_table(c: sqlite3.Connection, rows: list[Any], whole: bool) -> RunTable:
         return table
     index = {run_id: i for i, run_id in enumerate(table.base["run_id"])}
     n = len(rows)
-    args: tuple[str, ...]
+    args: tuple[Any, ...]
     if whole:
         scope, args = "", ()
     else:
-        scope, args = " WHERE run_id IN (SELECT value FROM json_each(?))", \
-            (json.dumps(table.base["run_id"]),)
+        scope, args = d.ids_scope, (d.ids_arg(table.base["run_id"]),)
     columns = table.params
+    native = d.native_params
     for run_id, key, value, vtype, text in c.execute(
             "SELECT run_id, key, value, vtype, text FROM params" + scope, args):
         column = columns.get(key)
         if column is None:
             column = columns[key] = [None] * n
         # strings, 64-bit ints and ordinary floats come back from SQL as they are
-        column[index[run_id]] = value if text is None and vtype <= 2 else \
-            decode_param(value, vtype, text)
+        column[index[run_id]] = value if native and text is None and vtype <= 2 else \
+            d.param_value(value, vtype, text)
     columns = table.metrics
     for run_id, key, value, exact in c.execute(
             "SELECT run_id, key, value, exact FROM latest_metrics" + scope, args):

@@ -1,34 +1,35 @@
-"""The registry side of a SQLite backend: each call one transaction or one read."""
+"""The registry side of a SQL backend: each call one transaction or one read."""
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any, Callable, Protocol, TypeVar
 
 from ..versions import ModelVersion, RegistryEvent
+from .dialect import SQLConnection
 from .registry_sql import (drop_version, insert_requests, insert_version, move_alias,
                            read_aliases, read_events, read_models, read_requests,
                            read_versions, remove_alias)
 
-__all__ = ["SQLiteRegistry"]
+__all__ = ["SQLRegistry"]
 
 T = TypeVar("T")
 
 
 class _Connection(Protocol):
-    """What the registry needs of its backend: a transaction and a read."""
+    """What the registry needs of its backend: a transaction that keeps other registry
+    writers out, and a read."""
 
-    def transaction(self, body: Callable[[sqlite3.Connection], T]) -> T: ...
+    def transaction(self, body: Callable[[SQLConnection], T]) -> T: ...
 
-    def read(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
+    def read(self, fn: Callable[[SQLConnection], T]) -> T: ...
 
 
-class SQLiteRegistry:
-    """Model versions, aliases and the registry's history in a SQLite backend.
+class SQLRegistry:
+    """Model versions, aliases and the registry's history in a SQL backend.
 
     Parameters
     ----------
-    backend : SQLiteBackend
+    backend : SQLiteBackend or the PostgreSQL backend's registry connection
         Whose connection, locking and retries every call goes through.
     """
 

@@ -1,20 +1,22 @@
-"""The model registry in SQLite: plain functions over a connection.
+"""The model registry in SQL: plain functions over a connection.
 
-Writes run inside the caller's ``BEGIN IMMEDIATE`` transaction, so the next
-version number and an alias's compare-and-set are decided while no other
-process can write: versions have no gaps or duplicates, and of two processes
-moving the same alias from the same expected version exactly one succeeds.
+Writes run inside the caller's transaction, which keeps every other registry
+writer out (SQLite's ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock), so the
+next version number and an alias's compare-and-set are decided while no other
+process can change them: versions have no gaps or duplicates, and of two
+processes moving the same alias from the same expected version exactly one
+succeeds.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import replace
 from typing import Any
 
 from ..errors import ModelNotFoundError, RegistryConflictError
 from ..versions import ModelVersion, RegistryEvent
+from .dialect import SQLConnection
 
 __all__ = ["insert_version", "move_alias", "remove_alias", "drop_version", "read_versions",
            "read_aliases", "read_events", "read_models", "insert_requests", "read_requests",
@@ -24,15 +26,15 @@ _VERSION_COLUMNS = ("name, version, run_id, cell_id, artifact, digest, format, c
                     "created_by, metrics, inputs, signature, description, tags")
 
 
-def _event(c: sqlite3.Connection, event: RegistryEvent) -> None:
-    c.execute("INSERT INTO registry_events (ts, user, host, pid, op, model, version, alias, "
+def _event(c: SQLConnection, event: RegistryEvent) -> None:
+    c.execute("INSERT INTO registry_events (ts, \"user\", host, pid, op, model, version, alias, "
               "old_value, new_value, nbtrack_version) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
               (event.ts, event.user, event.host, event.pid, event.op, event.model,
                event.version, event.alias, event.old_value, event.new_value,
                event.nbtrack_version))
 
 
-def insert_version(c: sqlite3.Connection, version: ModelVersion,
+def insert_version(c: SQLConnection, version: ModelVersion,
                    event: RegistryEvent) -> ModelVersion:
     """Give ``version`` the next number of its model, store it and its event."""
     # numbers are never reused: a deleted latest version still counts (its event stays)
@@ -51,13 +53,13 @@ def insert_version(c: sqlite3.Connection, version: ModelVersion,
     return numbered
 
 
-def _alias_target(c: sqlite3.Connection, name: str, alias: str) -> int | None:
+def _alias_target(c: SQLConnection, name: str, alias: str) -> int | None:
     row = c.execute("SELECT version FROM model_aliases WHERE name = ? AND alias = ?",
                     (name, alias)).fetchone()
     return None if row is None else int(row[0])
 
 
-def move_alias(c: sqlite3.Connection, name: str, alias: str, version: int,
+def move_alias(c: SQLConnection, name: str, alias: str, version: int,
                expected: int | None, check: bool, event: RegistryEvent) -> int | None:
     """Point ``name@alias`` at ``version``; return where it pointed before.
 
@@ -80,7 +82,7 @@ def move_alias(c: sqlite3.Connection, name: str, alias: str, version: int,
     return old
 
 
-def remove_alias(c: sqlite3.Connection, name: str, alias: str, event: RegistryEvent) -> int:
+def remove_alias(c: SQLConnection, name: str, alias: str, event: RegistryEvent) -> int:
     """Delete ``name@alias``; return the version it pointed at."""
     old = _alias_target(c, name, alias)
     if old is None:
@@ -90,7 +92,7 @@ def remove_alias(c: sqlite3.Connection, name: str, alias: str, event: RegistryEv
     return old
 
 
-def drop_version(c: sqlite3.Connection, name: str, version: int, force: bool,
+def drop_version(c: SQLConnection, name: str, version: int, force: bool,
                  event: RegistryEvent) -> list[str]:
     """Delete a version; with ``force`` also the aliases pointing at it (each an event).
     Return those aliases."""
@@ -118,7 +120,7 @@ def _version_from_row(row: Any) -> ModelVersion:
         description=row[12], tags=json.loads(row[13]))
 
 
-def read_versions(c: sqlite3.Connection, name: str | None = None,
+def read_versions(c: SQLConnection, name: str | None = None,
                   version: int | None = None) -> list[ModelVersion]:
     """Versions of one model (or of all), oldest first; one when ``version`` is given."""
     sql = f"SELECT {_VERSION_COLUMNS} FROM model_versions"
@@ -132,7 +134,7 @@ def read_versions(c: sqlite3.Connection, name: str | None = None,
     return [_version_from_row(row) for row in c.execute(sql + " ORDER BY name, version", args)]
 
 
-def read_aliases(c: sqlite3.Connection, name: str | None = None) -> dict[str, dict[str, int]]:
+def read_aliases(c: SQLConnection, name: str | None = None) -> dict[str, dict[str, int]]:
     """Model name → alias → version."""
     sql = "SELECT name, alias, version FROM model_aliases"
     args: tuple[str, ...] = ()
@@ -144,9 +146,9 @@ def read_aliases(c: sqlite3.Connection, name: str | None = None) -> dict[str, di
     return out
 
 
-def read_events(c: sqlite3.Connection, name: str | None = None) -> list[RegistryEvent]:
+def read_events(c: SQLConnection, name: str | None = None) -> list[RegistryEvent]:
     """The registry's history (of one model), oldest first."""
-    sql = ("SELECT ts, user, host, pid, op, model, version, alias, old_value, new_value, "
+    sql = ("SELECT ts, \"user\", host, pid, op, model, version, alias, old_value, new_value, "
            "nbtrack_version FROM registry_events")
     args: tuple[Any, ...] = ()
     if name is not None:
@@ -154,7 +156,7 @@ def read_events(c: sqlite3.Connection, name: str | None = None) -> list[Registry
     return [RegistryEvent(*row) for row in c.execute(sql + " ORDER BY event_id", args)]
 
 
-def read_models(c: sqlite3.Connection) -> list[tuple[str, int, float, float]]:
+def read_models(c: SQLConnection) -> list[tuple[str, int, float, float]]:
     """``(name, latest version, first registered, last registered)`` of every model."""
     return [(row[0], int(row[1]), row[2], row[3]) for row in c.execute(
         "SELECT name, max(version), min(created), max(created) FROM model_versions "
@@ -166,13 +168,13 @@ REQUEST_COLUMNS = ("request_id", "ts", "model", "version", "status", "latency", 
                    "inputs", "predictions")
 
 
-def insert_requests(c: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+def insert_requests(c: SQLConnection, rows: list[tuple[Any, ...]]) -> None:
     """Append logged serving requests (tuples in :data:`REQUEST_COLUMNS` order)."""
-    c.executemany(f"INSERT OR IGNORE INTO serving_requests ({', '.join(REQUEST_COLUMNS)}) "
-                  "VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    c.executemany(f"INSERT INTO serving_requests ({', '.join(REQUEST_COLUMNS)}) "
+                  "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (request_id) DO NOTHING", rows)
 
 
-def read_requests(c: sqlite3.Connection, model: str | None) -> list[dict[str, Any]]:
+def read_requests(c: SQLConnection, model: str | None) -> list[dict[str, Any]]:
     """Logged serving requests (of one model), oldest first."""
     sql = f"SELECT {', '.join(REQUEST_COLUMNS)} FROM serving_requests"
     args: tuple[Any, ...] = ()

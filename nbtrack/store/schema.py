@@ -7,7 +7,14 @@ migration table in the same database can never clash with it).
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "LATEST_VERSION", "DB_NAME"]
+from typing import TYPE_CHECKING
+
+from ..errors import StoreVersionError
+
+if TYPE_CHECKING:
+    from .dialect import SQLConnection
+
+__all__ = ["MIGRATIONS", "LATEST_VERSION", "DB_NAME", "apply_migrations"]
 
 #: The database file of a folder store (beside it, ``artifacts/``).
 DB_NAME = "nbtrack.db"
@@ -164,3 +171,22 @@ _V5 = [
 #: (version, statements) in order; a store at version N applies every later one.
 MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5)]
 LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+def apply_migrations(c: SQLConnection, migrations: list[tuple[int, list[str]]]) -> None:
+    """Bring the schema in ``nbtrack_schema`` to the last of ``migrations``, inside the
+    caller's transaction (which must keep other migrators out)."""
+    latest = migrations[-1][0]
+    c.execute("CREATE TABLE IF NOT EXISTS nbtrack_schema (version INTEGER NOT NULL)")
+    row = c.execute("SELECT version FROM nbtrack_schema").fetchone()
+    version = 0 if row is None else row[0]
+    if version > latest:
+        raise StoreVersionError(version, latest)
+    for target, statements in migrations:
+        if target > version:
+            for statement in statements:
+                c.execute(statement)
+    if row is None:
+        c.execute("INSERT INTO nbtrack_schema VALUES (?)", (latest,))
+    elif version < latest:
+        c.execute("UPDATE nbtrack_schema SET version = ?", (latest,))

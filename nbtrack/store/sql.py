@@ -11,8 +11,15 @@ from typing import Any, Callable, Sequence
 from ..entities import RunStatus
 from ..errors import FilterSyntaxError
 from ..filters import BoolOp, Comparison, Node, OrderKey
+from .dialect import SQLITE, Dialect
 
-__all__ = ["compile_where", "compile_order", "subquery", "most_selective"]
+__all__ = ["compile_where", "compile_order", "subquery", "most_selective", "build_query",
+           "COUNT"]
+
+#: The column list :func:`build_query` takes to count instead of listing.
+COUNT = "count(*)"
+#: Counting how selective a condition is stops here.
+ESTIMATE_CAP = 5000
 
 _ATTRIBUTE_SQL = {
     "run_id": "r.run_id",
@@ -34,12 +41,14 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _text_test(column: str, op: str, value: Any, args: list[Any]) -> str:
+def _text_test(column: str, op: str, value: Any, args: list[Any], d: Dialect) -> str:
     """SQL for comparing a text column with quoted literals (kept exactly as typed)."""
     if op in ("ILIKE", "NOT ILIKE"):
         args.append(str(value))
-        neg = "NOT " if op.startswith("NOT") else ""
-        return f"lower({column}) {neg}LIKE lower(?)"
+        return d.like(f"lower({column})", op.startswith("NOT"), "lower(?)")
+    if op in ("LIKE", "NOT LIKE"):
+        args.append(str(value))
+        return d.like(column, op.startswith("NOT"))
     if op in ("IN", "NOT IN"):
         args.extend(str(v) for v in value)
         marks = ",".join("?" * len(value))
@@ -67,7 +76,7 @@ def _as_number(text: str) -> float | None:
     return number if number == number else None
 
 
-def _param_test(op: str, value: Any, args: list[Any]) -> str:
+def _param_test(op: str, value: Any, args: list[Any], d: Dialect) -> str:
     """Params: a quoted literal is compared with the param's text as MLflow holds it
     (``shown``, ``str(value)``); an unquoted number with the typed ``value``.
 
@@ -84,20 +93,22 @@ def _param_test(op: str, value: Any, args: list[Any]) -> str:
             tests.append(f"shown IN ({','.join('?' * len(texts))})")
         if numbers:
             args.extend(numbers)
-            tests.append(f"coalesce(value IN ({','.join('?' * len(numbers))}), 0)")
+            tests.append(f"coalesce({d.param_number} IN ({','.join('?' * len(numbers))}), "
+                         f"{d.false})")
         either = " OR ".join(tests)
         return f"NOT ({either})" if op == "NOT IN" else f"({either})"
     if op in ("<", "<=", ">", ">="):
         number = float(value) if _is_number(value) else _as_number(str(value))
         if number is not None:
             args.append(number)
-            return f"value {op} ? AND value < ''" if op[0] == ">" else f"value {op} ?"
+            test = f"{d.param_number} {op} ?"
+            return test + d.param_number_guard if op[0] == ">" else test
         args.append(str(value))
         return f"shown {op} ?"
     if _is_number(value):
         args.append(float(value))
-        return f"value {op} ?"
-    return _text_test("shown", op, value, args)
+        return f"{d.param_number} {op} ?"
+    return _text_test("shown", op, value, args, d)
 
 
 def _check_statuses(value: Any) -> None:
@@ -108,7 +119,7 @@ def _check_statuses(value: Any) -> None:
                                     f"{', '.join(known)} (upper case)")
 
 
-def _comparison(node: Comparison, args: list[Any], correlated: bool = False) -> str:
+def _comparison(node: Comparison, args: list[Any], d: Dialect, correlated: bool = False) -> str:
     kind, key, op, value = node.kind, node.key, node.op, node.value
     if kind == "attributes":
         column = _ATTRIBUTE_SQL[key]
@@ -125,7 +136,7 @@ def _comparison(node: Comparison, args: list[Any], correlated: bool = False) -> 
             return f"{column} {op} ({marks})" if op in ("IN", "NOT IN") else f"{column} {op} ?"
         if key == "status" and op in ("=", "!=", "IN", "NOT IN"):
             _check_statuses(value)
-        return _text_test(column, op, value, args)
+        return _text_test(column, op, value, args, d)
     table = _KEYED_TABLES[kind]
     if op in ("IS NULL", "IS NOT NULL"):
         args.append(key)
@@ -133,36 +144,36 @@ def _comparison(node: Comparison, args: list[Any], correlated: bool = False) -> 
         return f"r.run_id {negation}IN (SELECT run_id FROM {table} WHERE key = ?)"
     if correlated:
         args.append(key)
-        test = _value_test(kind, op, value, args)
+        test = _value_test(kind, op, value, args, d)
         return f"EXISTS (SELECT 1 FROM {table} WHERE run_id = r.run_id AND key = ? AND {test})"
-    return f"r.run_id IN ({_keyed_select(node, args)})"
+    return f"r.run_id IN ({_keyed_select(node, args, d)})"
 
 
-def _value_test(kind: str, op: str, value: Any, args: list[Any]) -> str:
+def _value_test(kind: str, op: str, value: Any, args: list[Any], d: Dialect) -> str:
     """SQL testing the ``value`` column of a metric, param or tag row."""
     if kind == "metrics":
         return _number_test("value", op, value, args)
     if kind == "params":
-        return _param_test(op, value, args)
-    return _text_test("value", op, value, args)
+        return _param_test(op, value, args, d)
+    return _text_test("value", op, value, args, d)
 
 
-def _keyed_select(node: Comparison, args: list[Any]) -> str:
+def _keyed_select(node: Comparison, args: list[Any], d: Dialect) -> str:
     """``SELECT run_id`` of the runs whose metric, param or tag satisfies ``node``."""
     args.append(node.key)
-    test = _value_test(node.kind, node.op, node.value, args)
+    test = _value_test(node.kind, node.op, node.value, args, d)
     return f"SELECT run_id FROM {_KEYED_TABLES[node.kind]} WHERE key = ? AND {test}"
 
 
-def subquery(node: Comparison, args: list[Any]) -> str | None:
+def subquery(node: Comparison, args: list[Any], d: Dialect = SQLITE) -> str | None:
     """``SELECT run_id ...`` for a comparison on one key, or None if it has no such form."""
     if node.kind == "attributes" or node.op in ("IS NULL", "IS NOT NULL"):
         return None
-    return _keyed_select(node, args)
+    return _keyed_select(node, args, d)
 
 
-def most_selective(where: Node | None,
-                   count: Callable[[str, list[Any]], int]) -> Comparison | None:
+def most_selective(where: Node | None, count: Callable[[str, list[Any]], int],
+                   d: Dialect = SQLITE) -> Comparison | None:
     """The key comparison of a top-level ``and`` that matches the fewest runs, by
     ``count(subquery_sql, args)`` (which may stop counting at a cap)."""
     if not isinstance(where, BoolOp) or where.op != "AND":
@@ -172,7 +183,7 @@ def most_selective(where: Node | None,
         if not isinstance(item, Comparison):
             continue
         args: list[Any] = []
-        inner = subquery(item, args)
+        inner = subquery(item, args, d)
         if inner is None:
             continue
         matching = count(inner, args)
@@ -181,7 +192,8 @@ def most_selective(where: Node | None,
     return best
 
 
-def compile_where(node: Node | None, args: list[Any], driver: Node | None = None) -> str:
+def compile_where(node: Node | None, args: list[Any], driver: Node | None = None,
+                  d: Dialect = SQLITE) -> str:
     """Return a SQL boolean expression for ``node``, appending its parameters to ``args``.
 
     The expression refers to the run table as ``r`` and experiments as ``e``. When
@@ -190,18 +202,20 @@ def compile_where(node: Node | None, args: list[Any], driver: Node | None = None
     checks, so a selective condition is never joined with a huge unselective list.
     """
     if node is None:
-        return "1"
+        return d.true
     if isinstance(node, BoolOp):
         if node.op == "AND" and driver is not None:
-            parts = [_comparison(item, args, correlated=item is not driver)
-                     if isinstance(item, Comparison) else compile_where(item, args)
+            parts = [_comparison(item, args, d, correlated=item is not driver)
+                     if isinstance(item, Comparison) else compile_where(item, args, d=d)
                      for item in node.items]
             return "(" + " AND ".join(parts) + ")"
-        return "(" + f" {node.op} ".join(compile_where(item, args) for item in node.items) + ")"
-    return _comparison(node, args)
+        return "(" + f" {node.op} ".join(compile_where(item, args, d=d)
+                                         for item in node.items) + ")"
+    return _comparison(node, args, d)
 
 
-def compile_order(keys: Sequence[OrderKey], args: list[Any]) -> tuple[str, str]:
+def compile_order(keys: Sequence[OrderKey], args: list[Any],
+                  d: Dialect = SQLITE) -> tuple[str, str]:
     """Return ``(joins, order_by)`` SQL for the order keys (newest first as tie-break)."""
     joins, terms = [], []
     for i, key in enumerate(keys):
@@ -219,9 +233,37 @@ def compile_order(keys: Sequence[OrderKey], args: list[Any]) -> tuple[str, str]:
             terms.append(f"{a}.run_id IS NULL, {a}.value IS NULL, {a}.value {direction}")
         elif key.kind == "params":
             # numbers by value, then text as MLflow holds it (None is 'None')
-            terms.append(f"{a}.run_id IS NULL, CASE WHEN typeof({a}.value) IN "
-                         f"('integer', 'real') THEN {a}.value ELSE {a}.shown END {direction}")
+            terms.append(f"{a}.run_id IS NULL, {d.param_order(a, direction)}")
         else:
             terms.append(f"{a}.run_id IS NULL, {a}.value {direction}")
     terms.append("r.start_time DESC, r.run_id DESC")
     return " ".join(joins), ", ".join(terms)
+
+
+def build_query(where: Node | None, order_by: Sequence[OrderKey], experiment: str | None,
+                limit: int | None, offset: int, columns: str,
+                count: Callable[[str, list[Any]], int], d: Dialect = SQLITE
+                ) -> tuple[str, list[Any]]:
+    """The SELECT of a search (or, with :data:`COUNT` as ``columns``, of a count) and its
+    parameters; ``count`` counts a subquery's rows (see :func:`most_selective`)."""
+    join_args: list[Any] = []
+    joins, order = compile_order(order_by, join_args, d)
+    where_args: list[Any] = []
+    condition = compile_where(where, where_args, most_selective(where, count, d), d)
+    if experiment is not None:
+        condition += " AND e.name = ?"
+        where_args.append(experiment)
+    sql = (f"SELECT {columns} FROM runs r JOIN experiments e ON e.experiment_id = "
+           f"r.experiment_id {joins} WHERE {condition}")
+    if columns != COUNT:
+        sql += f" ORDER BY {order}"
+    args = join_args + where_args
+    if limit is not None or offset:
+        sql += " LIMIT ? OFFSET ?"
+        args += [d.no_limit if limit is None else int(limit), int(offset)]
+    return sql, args
+
+
+def capped_count_sql(sql: str) -> str:
+    """A count of ``sql``'s rows that stops at :data:`ESTIMATE_CAP`."""
+    return f"SELECT count(*) FROM ({sql} LIMIT {ESTIMATE_CAP}) AS capped"

@@ -8,7 +8,6 @@ user.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import socket
@@ -18,20 +17,19 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
-from ..entities import Artifact, Metric, Run
-from ..errors import (AmbiguousRunIdError, InvalidValueError, RunNotFoundError, StoreError,
-                      StoreVersionError)
+from ..entities import Run
+from ..errors import StoreError
 from ..filters import Node, OrderKey
-from ..ids import normalize_prefix
-from .artifacts import LocalContent, MemoryContent, check_artifact_name
+from .artifacts import LocalContent, MemoryContent
 from .base import Store
-from .codec import decode_float, decode_param, param_text
+from .codec import decode_param, param_text
 from .contract import Op, RunTable
-from .reads import RUN_COLUMNS, read_run, read_table
-from .registry_backend import SQLiteRegistry
+from .dialect import SQLITE
 from .maintenance import bulk_import, check_store, collect_garbage, reap_dead_runs
-from .schema import DB_NAME, LATEST_VERSION, MIGRATIONS
-from .sql import compile_order, compile_where, most_selective
+from .reads import RUN_COLUMNS, read_table
+from .registry_backend import SQLRegistry
+from .schema import DB_NAME, LATEST_VERSION, MIGRATIONS, apply_migrations
+from .sql_backend import SQLBackendBase
 from .writes import WriteState, write_ops
 
 __all__ = ["SQLiteBackend", "open_sqlite"]
@@ -39,8 +37,6 @@ __all__ = ["SQLiteBackend", "open_sqlite"]
 T = TypeVar("T")
 _BUSY_TIMEOUT_MS = 30_000
 _RETRY_FOR = 120.0
-_COUNT = "count(*)"
-_ESTIMATE_CAP = 5000
 _AUTOCHECKPOINT_PAGES = 20_000
 _CHECKPOINT_EVERY = 50
 
@@ -61,7 +57,7 @@ def open_sqlite(folder: str | os.PathLike[str] | None) -> Store:
     return Store(backend, backend.folder)
 
 
-class SQLiteBackend:
+class SQLiteBackend(SQLBackendBase):
     """Runs in a folder (``nbtrack.db`` + ``artifacts/``), or in memory.
 
     Parameters
@@ -89,6 +85,7 @@ class SQLiteBackend:
         self._db_lock = threading.RLock()
         self._retry_for = _RETRY_FOR
         self.host = socket.gethostname()
+        self.dialect = SQLITE
         self._writes = WriteState(self.host)
         self._commits = 0
         self._checkpointed = 0
@@ -104,7 +101,7 @@ class SQLiteBackend:
                              "and its permissions") from None
         self._retrying(self._configure)
         self._retrying(self._migrate)
-        self.registry = SQLiteRegistry(self)
+        self.registry = SQLRegistry(self)
 
     # ------------------------------------------------------------ plumbing
     def _configure(self) -> None:
@@ -157,21 +154,6 @@ class SQLiteBackend:
         return self._retrying(run)
 
     def _migrate(self) -> None:
-        def body(c: sqlite3.Connection) -> None:
-            c.execute("CREATE TABLE IF NOT EXISTS nbtrack_schema (version INTEGER NOT NULL)")
-            row = c.execute("SELECT version FROM nbtrack_schema").fetchone()
-            version = 0 if row is None else row[0]
-            if version > LATEST_VERSION:
-                raise StoreVersionError(version, LATEST_VERSION)
-            for target, statements in MIGRATIONS:
-                if target > version:
-                    for statement in statements:
-                        c.execute(statement)
-            if row is None:
-                c.execute("INSERT INTO nbtrack_schema VALUES (?)", (LATEST_VERSION,))
-            elif version < LATEST_VERSION:
-                c.execute("UPDATE nbtrack_schema SET version = ?", (LATEST_VERSION,))
-
         c = self._conn
         row = None
         try:
@@ -181,7 +163,7 @@ class SQLiteBackend:
                 raise
         if row is not None and row[0] == LATEST_VERSION:
             return
-        self.transaction(body)
+        self.transaction(lambda c: apply_migrations(c, MIGRATIONS))
 
     def bound_waits(self, seconds: float) -> None:
         """Wait at most ``seconds`` for a lock held by another process from now on."""
@@ -218,12 +200,6 @@ class SQLiteBackend:
             if self._checkpoint_conn is not None:
                 self._checkpoint_conn.close()
 
-    def schema_version(self) -> int:
-        """The schema version of the database."""
-        version: int = self.read(
-            lambda c: c.execute("SELECT version FROM nbtrack_schema").fetchone()[0])
-        return version
-
     def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """``fn(connection)`` under the connection's lock, retried while busy."""
         return self._retrying(lambda: fn(self._conn))
@@ -241,69 +217,7 @@ class SQLiteBackend:
                 raise StoreError(f"could not write to {self.uri}: {exc}") from None
             raise
 
-    def put_content(self, artifact: Artifact, data: bytes | None,
-                    source_path: str | None) -> Artifact:
-        """Store artifact bytes by content hash; return the artifact with hash and size."""
-        check_artifact_name(artifact.name)
-        if data is not None:
-            digest, size = self.content.put_bytes(data)
-        elif source_path is not None:
-            digest, size = self.content.put_file(source_path)
-        else:
-            raise InvalidValueError("an artifact needs data or a source path")
-        return Artifact(artifact.name, digest, size, artifact.kind, dict(artifact.meta))
-
     # --------------------------------------------------------------- reads
-    def resolve_id(self, run_id_or_prefix: str) -> str:
-        """Return the full run id for an id or a unique prefix of 4+ characters."""
-        prefix = normalize_prefix(run_id_or_prefix)
-        if len(prefix) < 6:
-            raise InvalidValueError(f"run id prefix {run_id_or_prefix!r} is too short; "
-                                    "give at least 4 characters after 'r-'")
-
-        def look(c: sqlite3.Connection) -> list[str]:
-            return [r[0] for r in c.execute(
-                "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT 20",
-                (prefix, prefix + "\U0010ffff"))]
-
-        found = self.read(look)
-        if prefix in found:
-            return prefix
-        if not found:
-            raise RunNotFoundError(run_id_or_prefix)
-        if len(found) > 1:
-            raise AmbiguousRunIdError(run_id_or_prefix, found)
-        return found[0]
-
-    def get_run(self, run_id: str) -> Run:
-        """Return one run by full id."""
-        return self.read(lambda c: read_run(c, run_id))
-
-    def _query(self, where: Node | None, order_by: Sequence[OrderKey], experiment: str | None,
-               limit: int | None, offset: int, columns: str) -> tuple[str, list[Any]]:
-        join_args: list[Any] = []
-        joins, order = compile_order(order_by, join_args)
-        where_args: list[Any] = []
-        condition = compile_where(where, where_args, most_selective(where, self._count_capped))
-        if experiment is not None:
-            condition += " AND e.name = ?"
-            where_args.append(experiment)
-        sql = (f"SELECT {columns} FROM runs r JOIN experiments e ON e.experiment_id = "
-               f"r.experiment_id {joins} WHERE {condition}")
-        if columns != _COUNT:
-            sql += f" ORDER BY {order}"
-        args = join_args + where_args
-        if limit is not None or offset:
-            sql += " LIMIT ? OFFSET ?"
-            args += [-1 if limit is None else int(limit), int(offset)]
-        return sql, args
-
-    def _count_capped(self, sql: str, args: list[Any]) -> int:
-        """How many rows ``sql`` gives, counting no further than the estimate's cap."""
-        count: int = self.read(lambda c: c.execute(
-            f"SELECT count(*) FROM ({sql} LIMIT {_ESTIMATE_CAP})", args).fetchone()[0])
-        return count
-
     def search(self, where: Node | None, order_by: Sequence[OrderKey],
                experiment: str | None, limit: int | None, offset: int) -> RunTable:
         """Return the matching runs as columns (see :class:`RunTable`)."""
@@ -323,51 +237,6 @@ class SQLiteBackend:
             return table.copy()
 
         return self.read(run)
-
-    def count(self, where: Node | None, experiment: str | None) -> int:
-        """Count the matching runs."""
-        sql, args = self._query(where, (), experiment, None, 0, _COUNT)
-        matching: int = self.read(lambda c: c.execute(sql, args).fetchone()[0])
-        return matching
-
-    def metric_history(self, run_id: str, key: str) -> list[Metric]:
-        """Every point of one metric of one run, in step order."""
-        return self.read(lambda c: [
-            Metric(key, decode_float(v, x), s, t) for s, v, x, t in c.execute(
-                "SELECT step, value, exact, timestamp FROM metrics WHERE run_id = ? AND key = ? "
-                "ORDER BY step, timestamp, rowid", (run_id, key))])
-
-    def get_context(self, run_id: str) -> dict[str, Any]:
-        """Context entries of a run, with its environment under ``environment``."""
-        def load(c: sqlite3.Connection) -> dict[str, Any]:
-            context = {k: json.loads(v) for k, v in c.execute(
-                "SELECT key, value FROM run_context WHERE run_id = ?", (run_id,))}
-            row = c.execute("SELECT body FROM environments JOIN runs USING (env_hash) "
-                            "WHERE run_id = ?", (run_id,)).fetchone()
-            if row is not None:
-                context["environment"] = json.loads(row[0])
-            return context
-
-        return self.read(load)
-
-    def experiments(self) -> list[str]:
-        """Names of the experiments in the store, oldest first."""
-        return self.read(lambda c: [n for (n,) in c.execute(
-            "SELECT name FROM experiments ORDER BY experiment_id")])
-
-    def read_content(self, run_id: str, name: str) -> bytes:
-        """Return an artifact's bytes after checking their hash."""
-        return self.content.read(name, self.artifact_record(run_id, name).sha256)
-
-    def artifact_record(self, run_id: str, name: str) -> Artifact:
-        """The stored record of one artifact (hash, kind and metadata from the database)."""
-        row = self.read(lambda c: c.execute(
-            "SELECT sha256, size, kind, meta FROM artifacts WHERE run_id = ? AND name = ?",
-            (run_id, name)).fetchone())
-        if row is None:
-            raise StoreError(f"run {run_id} has no artifact named {name!r}; see "
-                             f"`nbtrack show {run_id}` for its artifacts")
-        return Artifact(name, row[0], row[1], row[2], json.loads(row[3]))
 
     # --------------------------------------------------------- housekeeping
     def reap_dead_runs(self, open_here: set[str]) -> list[str]:

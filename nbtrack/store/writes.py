@@ -1,18 +1,18 @@
-"""How each buffered operation is written to SQLite: one function per kind of op."""
+"""How each buffered operation is written to a SQL backend: one function per kind of op."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from ..entities import Artifact, Metric
-from .codec import encode_float, encode_param, param_text
+from .codec import encode_float
 from .contract import Op
+from .dialect import SQLITE, Dialect, SQLConnection
 
 __all__ = ["WriteState", "write_ops", "experiment_id"]
 
@@ -22,6 +22,8 @@ class WriteState:
     """What writes remember across transactions of one connection."""
 
     host: str
+    #: how this backend's SQL differs (param columns, clock)
+    dialect: Dialect = SQLITE
     #: experiment name -> id; cleared when a transaction that may have created one fails
     experiment_ids: dict[str, int] = field(default_factory=dict)
     #: the last environment written (the same object comes back while nothing changed)
@@ -34,26 +36,26 @@ class WriteState:
         self.last_environment = None
 
 
-def experiment_id(c: sqlite3.Connection, state: WriteState, name: str) -> int:
+def experiment_id(c: SQLConnection, state: WriteState, name: str) -> int:
     """The id of experiment ``name``, created on first use."""
     cached = state.experiment_ids.get(name)
     if cached is not None:
         return cached
-    c.execute("INSERT OR IGNORE INTO experiments (name, created) VALUES (?, ?)",
-              (name, time.time()))
+    c.execute("INSERT INTO experiments (name, created) VALUES (?, ?) ON CONFLICT (name) "
+              "DO NOTHING", (name, time.time()))
     exp_id: int = c.execute("SELECT experiment_id FROM experiments WHERE name = ?",
                             (name,)).fetchone()[0]
     state.experiment_ids[name] = exp_id
     return exp_id
 
 
-def write_ops(c: sqlite3.Connection, state: WriteState, ops: Sequence[Op]) -> None:
+def write_ops(c: SQLConnection, state: WriteState, ops: Sequence[Op]) -> None:
     """Write ``ops`` in order inside the caller's transaction."""
     for op in ops:
         _WRITERS[op.kind](c, state, op.run_id, op.payload)
 
 
-def _create_run(c: sqlite3.Connection, state: WriteState, run_id: str, payload: Any) -> None:
+def _create_run(c: SQLConnection, state: WriteState, run_id: str, payload: Any) -> None:
     run, context, environment = payload
     env_hash = None
     if environment and state.last_environment is not None and \
@@ -62,7 +64,8 @@ def _create_run(c: sqlite3.Connection, state: WriteState, run_id: str, payload: 
     elif environment:
         body = json.dumps(environment, sort_keys=True, default=str)
         env_hash = hashlib.sha256(body.encode()).hexdigest()[:32]
-        c.execute("INSERT OR IGNORE INTO environments VALUES (?, ?)", (env_hash, body))
+        c.execute("INSERT INTO environments VALUES (?, ?) ON CONFLICT (env_hash) DO NOTHING",
+                  (env_hash, body))
         state.last_environment = (environment, env_hash)
     c.execute(
         "INSERT INTO runs (run_id, experiment_id, name, status, start_time, end_time, "
@@ -79,30 +82,32 @@ def _create_run(c: sqlite3.Connection, state: WriteState, run_id: str, payload: 
         _context(c, state, run_id, context)
 
 
-def _params(c: sqlite3.Connection, state: WriteState, run_id: str,
+def _params(c: SQLConnection, state: WriteState, run_id: str,
             params: list[tuple[str, Any]]) -> None:
-    c.executemany("INSERT OR REPLACE INTO params VALUES (?,?,?,?,?,?)",
-                  [(run_id, k, *encode_param(v), param_text(v)) for k, v in params])
+    row = state.dialect.param_row
+    c.executemany(state.dialect.params_insert, [row(run_id, k, v) for k, v in params])
 
 
-def _tags(c: sqlite3.Connection, state: WriteState, run_id: str,
+def _tags(c: SQLConnection, state: WriteState, run_id: str,
           tags: list[tuple[str, str]]) -> None:
-    c.executemany("INSERT OR REPLACE INTO tags VALUES (?,?,?)",
+    c.executemany("INSERT INTO tags VALUES (?,?,?) ON CONFLICT (run_id, key) DO UPDATE "
+                  "SET value = excluded.value",
                   [(run_id, k, v) for k, v in tags])
 
 
-def _context(c: sqlite3.Connection, state: WriteState, run_id: str,
+def _context(c: SQLConnection, state: WriteState, run_id: str,
              context: dict[str, Any]) -> None:
-    c.executemany("INSERT OR REPLACE INTO run_context VALUES (?,?,?)",
+    c.executemany("INSERT INTO run_context VALUES (?,?,?) ON CONFLICT (run_id, key) "
+                  "DO UPDATE SET value = excluded.value",
                   [(run_id, k, json.dumps(v, default=str)) for k, v in context.items()])
 
 
-def _metrics(c: sqlite3.Connection, state: WriteState, run_id: str,
+def _metrics(c: SQLConnection, state: WriteState, run_id: str,
              metrics: list[Metric]) -> None:
     _points(c, state, run_id, [(m.key, m.value, m.step, m.timestamp) for m in metrics])
 
 
-def _points(c: sqlite3.Connection, state: WriteState, run_id: str,
+def _points(c: SQLConnection, state: WriteState, run_id: str,
             points: list[tuple[str, float, int, float]]) -> None:
     rows: list[tuple[Any, ...]] = []
     latest: dict[str, tuple[Any, ...]] = {}
@@ -120,25 +125,33 @@ def _points(c: sqlite3.Connection, state: WriteState, run_id: str,
         "(latest_metrics.step, latest_metrics.timestamp)", list(latest.values()))
 
 
-def _artifact(c: sqlite3.Connection, state: WriteState, run_id: str,
+def _artifact(c: SQLConnection, state: WriteState, run_id: str,
               artifact: Artifact) -> None:
-    c.execute("INSERT OR REPLACE INTO artifacts VALUES (?,?,?,?,?,?)",
+    c.execute("INSERT INTO artifacts VALUES (?,?,?,?,?,?) ON CONFLICT (run_id, name) DO UPDATE "
+              "SET sha256 = excluded.sha256, size = excluded.size, kind = excluded.kind, "
+              "meta = excluded.meta",
               (run_id, artifact.name, artifact.sha256, artifact.size, artifact.kind,
                json.dumps(dict(artifact.meta), default=str)))
 
 
-def _heartbeat(c: sqlite3.Connection, state: WriteState, run_id: str, now: float) -> None:
+def _heartbeat(c: SQLConnection, state: WriteState, run_id: str, now: float) -> None:
+    clock = state.dialect.server_clock
+    if clock is not None:
+        # hosts' clocks differ; every heartbeat and every reaper reads the server's
+        c.execute(f"UPDATE runs SET heartbeat = {clock} WHERE run_id = ? AND "
+                  "status = 'RUNNING'", (run_id,))
+        return
     c.execute("UPDATE runs SET heartbeat = ? WHERE run_id = ? AND status = 'RUNNING'",
               (now, run_id))
 
 
-def _end_run(c: sqlite3.Connection, state: WriteState, run_id: str, payload: Any) -> None:
+def _end_run(c: SQLConnection, state: WriteState, run_id: str, payload: Any) -> None:
     status, end_time, error = payload
     c.execute("UPDATE runs SET status = ?, end_time = ?, error = ?, heartbeat = ? "
               "WHERE run_id = ?", (status.value, end_time, error, end_time, run_id))
 
 
-_WRITERS: dict[str, Callable[[sqlite3.Connection, WriteState, str, Any], None]] = {
+_WRITERS: dict[str, Callable[[SQLConnection, WriteState, str, Any], None]] = {
     "create_run": _create_run, "params": _params, "metrics": _metrics, "points": _points,
     "tags": _tags, "context": _context, "artifact": _artifact, "heartbeat": _heartbeat,
     "end_run": _end_run,
