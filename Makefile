@@ -14,7 +14,7 @@ MLFLOW_STAMP := $(MLFLOW_VENV)/.mlflow-installed
 # npm scripts call jupyter-builder from the venv
 NPM    := PATH="$(abspath $(VENV))/bin:$$PATH" npm --prefix labextension
 
-.PHONY: demo test test-fast test-labextension lint bench clean chromium
+.PHONY: demo test test-fast test-labextension lint bench clean chromium postgresql
 
 # the editable install runs npm install and builds the extension (Node.js and npm are
 # on the machine); jupyter-builder develop links the build into the venv so rebuilds apply
@@ -47,8 +47,9 @@ demo: $(STAMP)
 	@echo "  $(VENV)/bin/nbtrack --store notebooks/.nbtrack compare --experiment digits-sgd"
 
 ## test: the whole test suite: lint and type checks, the extension's unit tests (node:test),
-## then pytest (installs Debian's chromium for the browser tests if missing)
-test: $(LABEXT) chromium lint test-labextension $(MLFLOW_STAMP)
+## then pytest (installs Debian's chromium for the browser tests and Debian's postgresql for
+## the PostgreSQL store tests if missing; the tests start and remove a server of their own)
+test: $(LABEXT) chromium postgresql lint test-labextension $(MLFLOW_STAMP)
 	$(PY) -m pytest
 
 $(MLFLOW_STAMP): bench/mlflow-requirements.txt
@@ -71,8 +72,15 @@ chromium:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
+# Debian keeps initdb and pg_ctl in /usr/lib/postgresql/<version>/bin, off the PATH
+postgresql:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; }
+
 ## test-fast: skip the multi-process and crash tests
-test-fast: $(LABEXT)
+test-fast: $(LABEXT) postgresql
 	$(PY) -m pytest -m "not slow"
 
 ## bench: nbtrack and MLflow side by side (MLflow lives only in bench/.venv)

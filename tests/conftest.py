@@ -22,6 +22,8 @@ from nbtrack.store import open_store
 from nbtrack.tracking import Tracker
 
 BACKENDS = ["memory", "sqlite"]
+#: The backends of the store contract and registry suites (``@pytest.mark.backends``).
+ALL_BACKENDS = ["memory", "sqlite", "postgres"]
 
 
 _HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="nbtrack-hypothesis-")
@@ -48,13 +50,71 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tracking, "_process_tracker", None)
 
 
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path):
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``store`` (and ``shared_store_uri``) run once per backend: those a module's
+    ``backends`` mark names, else :data:`BACKENDS`."""
+    if "store_kind" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        metafunc.parametrize("store_kind", marker.args if marker else BACKENDS)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the whole run, stopped and removed at the end."""
+    from pg_cluster import Cluster, find_bindir
+
+    cluster = Cluster(find_bindir())
+    try:
+        cluster.start()
+        cluster.make_template()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_uri(postgres_server):
+    """The URI of a fresh database (with the nbtrack schema) on the test server."""
+    uri = postgres_server.new_database()
+    yield uri
+    postgres_server.drop_database(uri)
+
+
+@pytest.fixture
+def store_uri(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Where a fresh store of the parametrised backend kind is."""
+    if store_kind == "memory":
+        return "memory:"
+    if store_kind == "sqlite":
+        return f"sqlite://{tmp_path / 'store'}"
+    return request.getfixturevalue("postgres_uri")
+
+
+@pytest.fixture
+def store(store_uri: str):
     """A fresh store of each backend kind (the contract suite runs against all)."""
-    uri = "memory:" if request.param == "memory" else f"sqlite://{tmp_path / 'store'}"
-    s = open_store(uri)
+    s = open_store(store_uri)
     yield s
     s.close()
+
+
+@pytest.fixture
+def tamper():
+    """``tamper(store, sha256, data)`` overwrites stored artifact content behind the
+    store's back, whichever backend keeps it."""
+    from nbtrack.store.artifacts import LocalContent, MemoryContent
+
+    def overwrite(store, digest: str, data: bytes) -> None:
+        content = store.backend.content
+        if isinstance(content, MemoryContent):
+            content.blobs[digest] = data
+        elif isinstance(content, LocalContent):
+            content.path_for(digest).write_bytes(data)
+        else:
+            store.backend.transaction(lambda c: c.execute(
+                "UPDATE contents SET data = ? WHERE sha256 = ?", (data, digest)))
+
+    return overwrite
 
 
 @pytest.fixture

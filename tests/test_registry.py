@@ -15,12 +15,13 @@ from nbtrack import registry
 from nbtrack.errors import (ArtifactCorruptError, InvalidValueError, ModelChoiceError,
                             ModelNotFoundError, RegistryConflictError)
 from nbtrack.store import open_store
-from nbtrack.store.artifacts import MemoryContent
 from nbtrack.tracking import Tracker
 from nbtrack.versions import parse_address
 
 X = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]])
 Y = np.array([0, 1, 0, 1])
+
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres")
 
 
 def model_run(tracker: Tracker, C: float = 1.0, names: tuple[str, ...] = ("clf",)) -> str:
@@ -120,18 +121,13 @@ def test_addresses_parse_and_bad_ones_say_the_three_forms():
             parse_address(bad)
 
 
-def test_loading_checks_the_digest_recorded_at_registration(tracker):
+def test_loading_checks_the_digest_recorded_at_registration(tracker, tamper):
     store = tracker.store
     run_id = model_run(tracker, 1.0)
     registry.register_model(store, run_id, "iris")
     loaded = registry.load_model(store, "iris/1")
     assert loaded.predict(X).tolist() == Y.tolist()
-    content = store.backend.content
-    record = store.artifact_record(run_id, "clf")
-    if isinstance(content, MemoryContent):
-        content.blobs[record.sha256] = b"tampered"
-    else:
-        content.path_for(record.sha256).write_bytes(b"tampered")
+    tamper(store, store.artifact_record(run_id, "clf").sha256, b"tampered")
     with pytest.raises(ArtifactCorruptError):
         registry.load_model(store, "iris/1")
 

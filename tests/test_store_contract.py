@@ -13,6 +13,7 @@ from nbtrack.errors import (AmbiguousRunIdError, ArtifactCorruptError, InvalidVa
 from nbtrack.filters import parse_filter, parse_order_by
 from nbtrack.ids import new_run_id
 
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres")
 
 def make_run(store, run_id=None, experiment="exp", name=None, params=None, metrics=None,
              tags=None, status=RunStatus.FINISHED, start=None):
@@ -217,7 +218,7 @@ def test_prefix_lookup(store):
         store.get_run("aaa")
 
 
-def test_artifacts_are_content_addressed_and_checked(store, tmp_path):
+def test_artifacts_are_content_addressed_and_checked(store, tmp_path, tamper):
     run_id = make_run(store, status=RunStatus.RUNNING)
     f = tmp_path / "notes.txt"
     f.write_text("hello")
@@ -227,12 +228,10 @@ def test_artifacts_are_content_addressed_and_checked(store, tmp_path):
     assert store.read_artifact(run_id, "copy/notes.txt") == b"hello"
     assert [x.name for x in store.get_run(run_id).artifacts] == ["copy/notes.txt", "notes.txt"]
     assert store.fsck() == []
-    if store.folder is not None:
-        path = store.backend.content.path_for(a.sha256)
-        path.write_bytes(b"jello")
-        with pytest.raises(ArtifactCorruptError, match="fsck"):
-            store.read_artifact(run_id, "notes.txt")
-        assert any("corrupt" in p for p in store.fsck())
+    tamper(store, a.sha256, b"jello")
+    with pytest.raises(ArtifactCorruptError, match="fsck"):
+        store.read_artifact(run_id, "notes.txt")
+    assert any("corrupt" in p for p in store.fsck())
 
 
 def test_gc_finds_only_unreferenced_content(store):
@@ -307,11 +306,11 @@ def test_repeated_search_sees_new_runs_from_this_and_other_connections(store, tm
     table = store.search()
     table.base["name"].clear()
     assert store.search().base["name"] == ["second", "first"], "callers get their own copy"
-    if store.folder is None:
+    if store.uri == "memory:":
         return
     from nbtrack.store import open_store
 
-    other = open_store(str(store.folder))
+    other = open_store(store.uri)
     make_run(other, name="third", start=time.time() + 2)
     other.flush()
     assert store.search().base["name"] == ["third", "second", "first"]

@@ -1,8 +1,9 @@
 """Store backends, chosen by URI scheme.
 
-``open_store("sqlite:///path/.nbtrack")``, a plain folder path, or
-``open_store("memory:")``. A new backend registers a builder under its
-scheme; callers never name a backend class.
+``open_store("sqlite:///path/.nbtrack")``, a plain folder path,
+``open_store("memory:")`` or ``open_store("postgresql://user@host:5432/db")``.
+A new backend registers a builder under its scheme; callers never name a
+backend class.
 """
 
 from __future__ import annotations
@@ -30,7 +31,23 @@ def _memory(rest: str) -> Store:
     return open_sqlite(None)
 
 
-_BACKENDS: dict[str, Callable[[str], Store]] = {"sqlite": _sqlite, "memory": _memory}
+def _postgres(scheme: str) -> Callable[[str], Store]:
+    def build(rest: str) -> Store:
+        try:
+            from .postgres import open_postgres
+        except ImportError as exc:
+            if not (exc.name or "").startswith("psycopg"):
+                raise
+            raise StoreError("a PostgreSQL store needs psycopg; install it with "
+                             "pip install 'nbtrack[postgres]'") from None
+        return open_postgres(f"{scheme}://{rest}")
+
+    return build
+
+
+_BACKENDS: dict[str, Callable[[str], Store]] = {
+    "sqlite": _sqlite, "memory": _memory,
+    "postgresql": _postgres("postgresql"), "postgres": _postgres("postgres")}
 
 
 def register_backend(scheme: str, builder: Callable[[str], Store]) -> None:
@@ -44,7 +61,8 @@ def open_store(uri: str, create: bool = True) -> Store:
     Parameters
     ----------
     uri : str
-        ``sqlite:///abs/folder``, ``sqlite://rel/folder``, ``memory:`` or a folder path.
+        ``sqlite:///abs/folder``, ``sqlite://rel/folder``, ``memory:``,
+        ``postgresql://user@host:port/dbname`` or a folder path.
     create : bool
         False for callers that only read (the command line, the server): a folder that
         holds no store is then an error, and nothing is written.

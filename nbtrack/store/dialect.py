@@ -26,6 +26,10 @@ class Rows(Protocol):
 
     def __iter__(self) -> Iterator[Any]: ...
 
+    @property
+    def rowcount(self) -> int:
+        """How many rows the statement changed."""
+
 
 class SQLConnection(Protocol):
     """The part of a DB-API connection the shared SQL uses (``?`` placeholders)."""

@@ -1,0 +1,312 @@
+"""The team store: runs, the registry and artifact bytes in a PostgreSQL database.
+
+``open_store("postgresql://user@host:5432/db")`` (any libpq URI; a password is
+better kept in ``~/.pgpass`` or ``PGPASSWORD`` than in the URI). Reads, writes,
+filters and the registry are the SQL the embedded store runs too
+(:mod:`nbtrack.store.sql_backend`, :mod:`nbtrack.store.dialect`); this module
+holds what a server adds:
+
+- a small connection pool (:data:`POOL_SIZE`): a kernel has its flush thread
+  and the cell being run, and rarely more;
+- transient errors (dropped connections, serialisation failures, deadlocks)
+  retried with backoff for up to :data:`RETRY_FOR` seconds, without writing
+  twice: each write batch records its id in the same transaction, so a batch
+  whose commit succeeded but whose answer was lost is skipped when retried,
+  and registry changes, which cannot be replayed blindly, are reported
+  instead of retried when the connection broke during their commit;
+- liveness by heartbeats stamped with the server's clock, so that a process
+  on any host can tell a dead run from a live one whatever its own clock says.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+import uuid
+from typing import Any, Callable, Iterable, Sequence, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import psycopg.errors
+from psycopg_pool import ConnectionPool
+
+from ..entities import Run
+from ..errors import StoreError
+from ..filters import Node, OrderKey
+from .base import Store
+from .contract import Op, RunTable
+from .dialect import SQLConnection
+from .maintenance import bulk_import, check_content, reap_dead_runs
+from .pg_content import DatabaseContent
+from .pg_schema import PG_MIGRATIONS, PG_LATEST_VERSION
+from .pg_sql import POSTGRES, PgConnection
+from .reads import RUN_COLUMNS, read_table
+from .registry_backend import SQLRegistry
+from .schema import apply_migrations
+from .sql_backend import SQLBackendBase
+from .writes import WriteState, write_ops
+
+__all__ = ["PostgresBackend", "open_postgres", "POOL_SIZE", "RETRY_FOR"]
+
+T = TypeVar("T")
+#: Connections a process keeps open at most (one at least, once used).
+POOL_SIZE = 4
+#: How long transient errors are retried before the caller is told (seconds).
+RETRY_FOR = 60.0
+_CONNECT_TIMEOUT = 10
+# advisory lock keys: one migrator at a time, one registry writer at a time
+_MIGRATION_LOCK = 0x6E62_7472_0000_0001
+_REGISTRY_LOCK = 0x6E62_7472_0000_0002
+# retried batches arrive within RETRY_FOR; their ids are kept much longer than that
+_BATCHES_KEPT = 86_400.0
+_PRUNE_EVERY = 600.0
+
+
+def open_postgres(uri: str) -> Store:
+    """The store in the PostgreSQL database at ``uri`` (its schema created if missing)."""
+    return Store(PostgresBackend(uri), None)
+
+
+def _redacted(uri: str) -> str:
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _reason(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _transient(exc: psycopg.Error) -> bool:
+    """Worth retrying: the connection failed, or the server asked for a retry."""
+    return isinstance(exc, psycopg.OperationalError) and \
+        not isinstance(exc, psycopg.errors.QueryCanceled)
+
+
+class PostgresBackend(SQLBackendBase):
+    """Runs in a PostgreSQL database (see the module docstring).
+
+    Parameters
+    ----------
+    uri : str
+        A libpq connection URI, ``postgresql://user@host:port/dbname``.
+
+    Raises
+    ------
+    StoreError
+        When the server cannot be reached or the schema cannot be created.
+    """
+
+    content: DatabaseContent
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self._shown = _redacted(uri)
+        self.host = socket.gethostname()
+        self.dialect = POSTGRES
+        self._writes = WriteState(self.host, POSTGRES)
+        self._write_lock = threading.Lock()
+        self._retry_for = RETRY_FOR
+        self._pruned = time.monotonic()
+        self._migrate()
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            uri, min_size=1, max_size=POOL_SIZE, num_workers=1, open=False,
+            name="nbtrack", max_idle=300.0,
+            kwargs={"autocommit": True, "connect_timeout": _CONNECT_TIMEOUT,
+                    "application_name": "nbtrack"})
+        self._pool.open(wait=False)
+        self.content = DatabaseContent(self.transaction, self.read)
+        self.registry = SQLRegistry(_RegistryConnection(self))
+
+    # ------------------------------------------------------------ plumbing
+    def _migrate(self) -> None:
+        try:
+            conn = psycopg.connect(self.uri, autocommit=True, connect_timeout=_CONNECT_TIMEOUT,
+                                   application_name="nbtrack")
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to {self._shown}: {_reason(exc)}; check the "
+                             "URI and that the server accepts this user") from None
+        with conn:
+            c = PgConnection(conn)
+            try:
+                row = c.execute("SELECT version FROM nbtrack_schema").fetchone()
+            except psycopg.errors.UndefinedTable:
+                row = None
+            if row is not None and row[0] == PG_LATEST_VERSION:
+                return
+            try:
+                with conn.transaction():
+                    c.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+                    apply_migrations(c, PG_MIGRATIONS)
+            except psycopg.Error as exc:
+                raise StoreError(f"cannot create the nbtrack tables in {self._shown}: "
+                                 f"{_reason(exc)}; the user needs CREATE on the database's "
+                                 "public schema") from None
+
+    def _retrying(self, fn: Callable[[psycopg.Connection[Any]], T]) -> T:
+        deadline = time.monotonic() + self._retry_for
+        delay = 0.02
+        while True:
+            try:
+                with self._pool.connection(timeout=min(10.0, self._retry_for)) as conn:
+                    return fn(conn)
+            except psycopg.Error as exc:
+                if not _transient(exc):
+                    raise StoreError(f"store {self._shown} failed: {_reason(exc)}") from None
+                if time.monotonic() > deadline:
+                    raise StoreError(f"store {self._shown} failed for {self._retry_for:.0f} s "
+                                     f"({_reason(exc)}); check the server, then try "
+                                     "again") from None
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 2.0)
+
+    def transaction(self, body: Callable[[SQLConnection], T], lock: int | None = None,
+                    idempotent: bool = True) -> T:
+        """``body(connection)`` in one transaction, retried on transient errors.
+
+        Parameters
+        ----------
+        body : callable
+            The work; it runs again from the start on a retry.
+        lock : int, optional
+            An advisory lock held for the transaction (keeps other such writers out).
+        idempotent : bool
+            False when running ``body`` twice would write twice: a connection lost
+            while committing is then an error saying so, not a retry.
+        """
+        def attempt(conn: psycopg.Connection[Any]) -> T:
+            committing = False
+            try:
+                with conn.transaction():
+                    c = PgConnection(conn)
+                    if lock is not None:
+                        c.execute("SELECT pg_advisory_xact_lock(?)", (lock,))
+                    result = body(c)
+                    committing = True
+            except psycopg.OperationalError as exc:
+                if committing and not idempotent:
+                    raise StoreError(f"the connection to {self._shown} broke while "
+                                     f"committing ({_reason(exc)}); the change may have been "
+                                     "saved: look before repeating it") from None
+                raise
+            return result
+
+        return self._retrying(attempt)
+
+    def read(self, fn: Callable[[SQLConnection], T]) -> T:
+        """``fn(connection)`` outside a transaction, retried on transient errors."""
+        return self._retrying(lambda conn: fn(PgConnection(conn)))
+
+    def _snapshot(self, fn: Callable[[SQLConnection], T]) -> T:
+        """``fn(connection)`` reading one snapshot (its statements agree on the runs)."""
+        def attempt(conn: psycopg.Connection[Any]) -> T:
+            with conn.transaction():
+                c = PgConnection(conn)
+                c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                return fn(c)
+
+        return self._retrying(attempt)
+
+    def bound_waits(self, seconds: float) -> None:
+        """Retry transient errors for at most ``seconds`` from now on."""
+        self._retry_for = seconds
+
+    def idle(self) -> None:
+        """Now and then, forget the ids of batches too old to be retried."""
+        if time.monotonic() - self._pruned < _PRUNE_EVERY:
+            return
+        self._pruned = time.monotonic()
+        try:
+            self.transaction(lambda c: c.execute(
+                f"DELETE FROM applied_batches WHERE applied < {POSTGRES.server_clock} - ?",
+                (_BATCHES_KEPT,)))
+        except StoreError:
+            pass  # the next turn tries again
+
+    def close(self) -> None:
+        """Close the pool's connections."""
+        self._pool.close()
+
+    # -------------------------------------------------------------- writes
+    def apply(self, ops: Sequence[Op]) -> None:
+        """Write buffered operations in one transaction, exactly once."""
+        batch = uuid.uuid4().hex
+        attempts = 0
+
+        def body(c: SQLConnection) -> None:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                # the failed attempt may have created an experiment this process remembers
+                self._writes.forget()
+            claimed = c.execute(f"INSERT INTO applied_batches VALUES (?, "
+                                f"{POSTGRES.server_clock}) ON CONFLICT (batch_id) DO NOTHING",
+                                (batch,))
+            if claimed.rowcount == 0:
+                return  # an earlier attempt committed; only its answer was lost
+            write_ops(c, self._writes, ops)
+
+        with self._write_lock:
+            try:
+                self.transaction(body)
+            except BaseException:
+                self._writes.forget()
+                raise
+
+    # --------------------------------------------------------------- reads
+    def search(self, where: Node | None, order_by: Sequence[OrderKey],
+               experiment: str | None, limit: int | None, offset: int) -> RunTable:
+        """Return the matching runs as columns, paged by the server."""
+        sql, args = self._query(where, order_by, experiment, limit, offset, RUN_COLUMNS)
+        whole = where is None and experiment is None and limit is None and not offset
+        return self._snapshot(
+            lambda c: read_table(c, c.execute(sql, args).fetchall(), whole, POSTGRES))
+
+    # --------------------------------------------------------- housekeeping
+    def reap_dead_runs(self, open_here: set[str]) -> list[str]:
+        """Mark RUNNING runs KILLED whose heartbeat is stale by the server's clock (or,
+        on this host, whose process is gone)."""
+        def reap(c: SQLConnection) -> list[str]:
+            now = c.execute(f"SELECT {POSTGRES.server_clock}").fetchone()[0]
+            return reap_dead_runs(c, self.host, open_here, now)
+
+        return self.transaction(reap)
+
+    def bulk_import(self, runs: Iterable[Run], batch_size: int) -> int:
+        """Write finished runs in large transactions (no buffer)."""
+        with self._write_lock:
+            try:
+                return bulk_import(lambda body: self.transaction(body, idempotent=False),
+                                   self._writes, runs, batch_size)
+            except BaseException:
+                self._writes.forget()
+                raise
+
+    def gc(self, dry_run: bool, min_age: float) -> list[str]:
+        """Content no run refers to (stored ``min_age`` seconds ago or more), deleted
+        unless ``dry_run``."""
+        found = self.content.unreferenced(min_age)
+        if not dry_run:
+            self.content.delete_unreferenced(found)
+        return found
+
+    def fsck(self) -> list[str]:
+        """Re-hash every artifact's content; return the problems found."""
+        return check_content(self.read, self.content)
+
+
+class _RegistryConnection:
+    """The backend as the registry uses it: one registry writer at a time."""
+
+    def __init__(self, backend: PostgresBackend) -> None:
+        self._backend = backend
+
+    def transaction(self, body: Callable[[SQLConnection], T]) -> T:
+        return self._backend.transaction(body, lock=_REGISTRY_LOCK, idempotent=False)
+
+    def read(self, fn: Callable[[SQLConnection], T]) -> T:
+        return self._backend.read(fn)
