@@ -31,7 +31,7 @@ def load_ipython_extension(ipython: Any) -> None:
     from .magics import TrackMagics
     from .report import status_line
     from .tracking import process_tracker
-    from .model_writer import start_model_writer
+    from .model_writer import pause_model_writer, resume_model_writer, start_model_writer
 
     if id(ipython) in _loaded:
         return
@@ -43,15 +43,16 @@ def load_ipython_extension(ipython: Any) -> None:
             state.cell_id = getattr(info, "cell_id", None)
             if not getattr(info, "silent", False):
                 state.executed.append(info.raw_cell)
-            if "sklearn" in info.raw_cell:
-                # the child imports skops while this cell imports scikit-learn
-                start_model_writer()
+            # a model writer still starting would slow this cell's numerical work
+            pause_model_writer()
         except Exception:
             state.cell_id = None
 
     def after_cell(result: Any) -> None:
         try:
+            resume_model_writer()
             if "sklearn" in sys.modules:
+                # it imports skops between cells, while the kernel waits for the next one
                 start_model_writer()
         except Exception:
             pass
@@ -74,6 +75,10 @@ def unload_ipython_extension(ipython: Any) -> None:
     if entry is None:
         return
     _, before, after = entry
+    from .model_writer import resume_model_writer
+
+    # this cell's end no longer reaches the hook that would let it go on
+    resume_model_writer()
     for event, hook in (("pre_run_cell", before), ("post_run_cell", after)):
         try:
             ipython.events.unregister(event, hook)

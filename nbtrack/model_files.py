@@ -10,12 +10,13 @@ vouch for itself. Anything else needs ``trusted=True`` from the caller.
 from __future__ import annotations
 
 import sys
-from typing import Any, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol
 
 from .errors import ModelSerializationError, NotebookCodeError, UntrustedModelError
 from .model_writer import ModelWriterFailed, WriterResult, model_writer
 
-__all__ = ["dump_model", "load_model_artifact", "model_summary", "ModelRecord", "NOTEBOOK_MODULE"]
+__all__ = ["dump_model", "dump_model_later", "load_model_artifact", "model_summary", "ModelRecord",
+           "NOTEBOOK_MODULE", "LaterWrite"]
 
 
 class ModelRecord(Protocol):
@@ -52,16 +53,47 @@ def dump_model(model: Any) -> tuple[bytes, dict[str, Any]]:
     ModelSerializationError
         When skops cannot represent the object.
     """
+    summary = model_summary(model)
+    return _with_meta(summary, lambda: _skops_dump(model))
+
+
+#: ``(write, hurry)``: ``write()`` returns what :func:`dump_model` would; ``hurry()``
+#: says someone now waits for it
+LaterWrite = tuple[Callable[[], tuple[bytes, dict[str, Any]]], Callable[[], None]]
+
+
+def dump_model_later(model: Any) -> LaterWrite | None:
+    """Take the model as it is now and leave the skops file to be written later.
+
+    When the kernel's model writer can take ``model``, it is pickled now (a few
+    milliseconds: the next cell may change it, the file must not) and the returned
+    ``write`` turns that snapshot into what :func:`dump_model` returns, in the child.
+    ``None`` when the model must be written now, in this process.
+    """
+    writer = model_writer() if "skops.io" not in sys.modules else None
+    body = writer.snapshot(model) if writer is not None else None
+    if writer is None or body is None:
+        return None
+    summary = model_summary(model)
+
+    def write() -> tuple[bytes, dict[str, Any]]:
+        return _with_meta(summary, lambda: writer.convert(body) or _skops_dump_snapshot(body))
+
+    return write, writer.hurry
+
+
+def _with_meta(summary: dict[str, Any], dump: Callable[[], WriterResult]
+               ) -> tuple[bytes, dict[str, Any]]:
     try:
-        data, needed = _skops_dump(model)
+        data, needed = dump()
     except ModelSerializationError:
         raise
     except Exception as exc:
         reason = str(exc) if isinstance(exc, ModelWriterFailed) else f"{type(exc).__name__}: {exc}"
         raise ModelSerializationError(
-            f"cannot save {type(model).__name__} safely ({reason}); "
+            f"cannot save {summary['class']} safely ({reason}); "
             "log a file you wrote yourself with log_artifact instead") from None
-    meta = model_summary(model)
+    meta = dict(summary)
     meta.update({"format": FORMAT, "trusted_types": needed})
     notebook_types = [t for t in needed if t.partition(".")[0] == NOTEBOOK_MODULE]
     if notebook_types:
@@ -72,7 +104,8 @@ def dump_model(model: Any) -> tuple[bytes, dict[str, Any]]:
 def _skops_dump(model: Any) -> WriterResult:
     """skops bytes of ``model`` and the untrusted types they need, read back once."""
     writer = model_writer() if "skops.io" not in sys.modules else None
-    if writer is not None:
+    # a child still starting would take longer than importing skops here
+    if writer is not None and writer.ready:
         written = writer.dump(model)
         if written is not None:
             return written
@@ -85,6 +118,14 @@ def _skops_dump(model: Any) -> WriterResult:
     # a file that cannot be read back is worse than an error now
     sio.loads(data, trusted=needed)
     return data, needed
+
+
+def _skops_dump_snapshot(body: bytes) -> WriterResult:
+    """The kernel's own fallback when the child died holding a snapshot."""
+    import pickle
+
+    # bytes this process pickled from a live object moments ago, never a file
+    return _skops_dump(pickle.loads(body))  # noqa: S301
 
 
 def load_model_artifact(record: ModelRecord, data: bytes, trusted: bool) -> Any:

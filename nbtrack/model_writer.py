@@ -1,10 +1,13 @@
 """A child process that writes models with skops for a notebook kernel.
 
 Importing skops costs most of a second (it indexes every scikit-learn
-estimator), and in a notebook run from top to bottom there is no idle moment
-to hide it in. So the extension starts this child as soon as a cell imports
-scikit-learn: it imports skops on the other core while the notebook goes on,
-and then turns pickled models into skops files, checking each reads back.
+estimator), and a notebook cell should not wait for it. So the extension starts
+this child once the kernel has imported scikit-learn; the child imports skops
+while the kernel waits between cells (it is paused while a cell runs, see
+:meth:`ModelWriterProcess.pause`), and then turns pickled models into skops
+files, checking each reads back. The kernel hands it a snapshot of each model a
+cell fitted and records the file when it comes back (see
+:mod:`nbtrack.store.deferred`).
 
 The child only ever unpickles bytes its own parent kernel just pickled from a
 live object over a private pipe, never a file; nothing it sends back is
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
     import subprocess
 
 __all__ = ["ModelWriterProcess", "ModelWriterFailed", "WriterResult", "start_model_writer",
-           "model_writer"]
+           "model_writer", "pause_model_writer", "resume_model_writer"]
 
 _LENGTH = struct.Struct("!Q")
 
@@ -82,6 +85,9 @@ class ModelWriterProcess:
 
         self._lock = threading.Lock()
         self._ready: bool | None = None
+        # pausing: asked for, possible yet (see _await_ready), done, no longer allowed
+        self._state_lock = threading.Lock()
+        self._pause_wanted = self._pausable = self._paused = self._never_pause = False
         self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
             [python or sys.executable, "-m", "nbtrack.model_writer"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -91,11 +97,100 @@ class ModelWriterProcess:
             # it, and ipykernel's shutdown (which waits for its group's children) must
             # not wait for it; it ends when the kernel's end closes its pipe
             start_new_session=True)
+        self._started = threading.Event()
+        # the child says whether it could import skops; hear it off the caller's thread
+        # so that asking whether it is ready never blocks
+        threading.Thread(target=self._await_ready, name="nbtrack-model-writer",
+                         daemon=True).start()
+
+    def _await_ready(self) -> None:
+        proc = self._proc
+        try:
+            assert proc is not None and proc.stdout is not None
+            header, _ = _read_frame(proc.stdout)
+            if header.get("started"):
+                # only now is the child sure to end with the kernel, paused or not
+                with self._state_lock:
+                    self._pausable = True
+                    if self._pause_wanted:
+                        self._stop_or_continue(stop=True)
+                header, _ = _read_frame(proc.stdout)
+            self._ready = bool(header.get("ready"))
+        except Exception:
+            self._ready = False
+        finally:
+            self._started.set()
+        if not self._ready:
+            self.close()
+        if self._proc is None and proc is not None and proc.stdout is not None:
+            proc.stdout.close()
 
     @property
     def alive(self) -> bool:
         """True while the child runs and has not failed to start."""
-        return self._proc is not None and self._proc.poll() is None and self._ready is not False
+        proc = self._proc
+        return proc is not None and proc.poll() is None and self._ready is not False
+
+    @property
+    def ready(self) -> bool:
+        """True once the child has imported skops and takes models without waiting."""
+        return bool(self._ready) and self.alive
+
+    def pause(self) -> None:
+        """Stop the child while it is still starting, so that it leaves the cores alone.
+
+        A kernel's numerical libraries run a thread per core; a second process busy on
+        one of them while they work turns a 40 ms fit into most of a second on two
+        cores. The extension pauses a starting child while a cell runs and lets it go
+        on between cells; once ready it waits on its pipe and costs nothing.
+        """
+        with self._state_lock:
+            if self._ready is not None or self._never_pause:
+                return
+            self._pause_wanted = True
+            if self._pausable and not self._paused:
+                self._stop_or_continue(stop=True)
+
+    def resume(self) -> None:
+        """Let a paused child go on (see :meth:`pause`)."""
+        with self._state_lock:
+            self._pause_wanted = False
+            if self._paused:
+                self._stop_or_continue(stop=False)
+
+    def hurry(self) -> None:
+        """Someone waits for what the child writes: don't make them wait for its start.
+
+        A ready child goes on serving. One still starting is stopped: importing skops
+        in the kernel is quicker than the rest of the child's start, and the snapshots
+        waiting for it are written there instead (:meth:`convert` returns None).
+        """
+        if not self.ready:
+            self.close()
+
+    def _stop_or_continue(self, stop: bool) -> None:
+        import signal
+
+        proc = self._proc
+        number = getattr(signal, "SIGSTOP" if stop else "SIGCONT", None)
+        if proc is None or number is None:  # no job control (Windows): the child just runs
+            return
+        try:
+            os.kill(proc.pid, number)
+            self._paused = stop
+        except OSError:
+            pass
+
+    def snapshot(self, model: Any) -> bytes | None:
+        """The model as it is now, pickled for the child; None when the child cannot take it."""
+        import pickle
+
+        try:
+            body = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            return None
+        # notebook-defined code lives only in the kernel's __main__
+        return None if b"__main__" in body else body
 
     def dump(self, model: Any) -> WriterResult | None:
         """Write ``model`` with skops in the child.
@@ -111,27 +206,28 @@ class ModelWriterProcess:
         ModelWriterFailed
             When skops refused the model (the same would happen in the kernel).
         """
-        import pickle
+        body = self.snapshot(model)
+        if body is None:
+            return None
+        # the caller waits for this child: it runs from now on
+        self._never_pause = True
+        self.resume()
+        return self.convert(body)
 
-        try:
-            body = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:
-            return None
-        if b"__main__" in body:
-            # notebook-defined code lives only in the kernel's __main__
-            return None
+    def convert(self, body: bytes) -> WriterResult | None:
+        """Turn a :meth:`snapshot` into a skops file in the child (see :meth:`dump`).
+
+        Waits for a starting child, which may be paused until the running cell ends.
+        """
+        while not self._started.wait(0.05):
+            if self._proc is None:
+                return None
         with self._lock:
             if not self.alive:
                 return None
             proc = self._proc
             assert proc is not None and proc.stdin is not None and proc.stdout is not None
             try:
-                if self._ready is None:
-                    header, _ = _read_frame(proc.stdout)
-                    self._ready = bool(header.get("ready"))
-                    if not self._ready:
-                        self.close()
-                        return None
                 _write_frame(proc.stdin, {"path": list(sys.path), "cwd": os.getcwd()}, body)
                 header, data = _read_frame(proc.stdout)
             except (EOFError, OSError):
@@ -161,6 +257,9 @@ class ModelWriterProcess:
             pass
         proc.kill()
         proc.wait()
+        if self._started.is_set() and proc.stdout is not None:
+            # else the thread still reading it closes it (see _await_ready)
+            proc.stdout.close()
 
 
 _writer: ModelWriterProcess | None = None
@@ -177,6 +276,20 @@ def start_model_writer() -> None:
 
         _writer = ModelWriterProcess()
         atexit.register(_writer.close)
+
+
+def pause_model_writer() -> None:
+    """A cell starts: pause this process's model writer if it is still starting."""
+    writer = _writer
+    if writer is not None:
+        writer.pause()
+
+
+def resume_model_writer() -> None:
+    """A cell ended: let this process's model writer go on starting."""
+    writer = _writer
+    if writer is not None:
+        writer.resume()
 
 
 def model_writer() -> ModelWriterProcess | None:
@@ -218,9 +331,35 @@ def _serve(requests: IO[bytes], replies: IO[bytes]) -> None:
         _write_frame(replies, {"status": "ok", "untrusted": untrusted}, data)
 
 
+def _die_with_the_kernel() -> None:
+    """End with the kernel even while paused (a stopped process never reads its EOF)."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        pr_set_pdeathsig, sigkill = 1, 9
+        libc.prctl(pr_set_pdeathsig, sigkill)
+    except (OSError, AttributeError):  # not Linux: the closed pipe ends it instead
+        return
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _yield_to_the_kernel() -> None:
+    """Give way to the kernel when both want a core (the kernel also pauses a starting
+    child while a cell runs); never an idle class, which a busy machine could starve."""
+    if hasattr(os, "nice"):
+        os.nice(10)
+
+
 def main() -> None:
     """Serve the parent kernel on stdin/stdout until it closes the pipe."""
+    _die_with_the_kernel()
+    _yield_to_the_kernel()
     replies = os.fdopen(os.dup(1), "wb")
+    # from here on the kernel may pause this process (see ModelWriterProcess.pause)
+    _write_frame(replies, {"started": True})
     # anything a library prints must not corrupt the frames
     os.dup2(2, 1)
     _serve(sys.stdin.buffer, replies)

@@ -20,6 +20,7 @@ from .config import find_store_uri
 from .confusion import confusion_counts
 from .errors import InvalidValueError, NoActiveRunError
 from .filters import Node, as_node, parse_order_by
+from .guard import tell
 from .run_exit import format_error, watch_exit
 from .ids import new_run_id
 from .store import Store, open_store
@@ -315,6 +316,30 @@ class Tracker:
             meta["signature"] = dict(signature)
         return self.store.add_artifact(target.run_id, Artifact(name, "", 0, "model", meta),
                                        data=data)
+
+    def log_model_later(self, model: Any, name: str = "model", run: ActiveRun | None = None,
+                        signature: Mapping[str, Any] | None = None) -> bool:
+        """Save a model like :meth:`log_model`, its file written off the caller's thread.
+
+        Only when the kernel's model writer can take the model (see
+        :func:`nbtrack.model_files.dump_model_later`); the model is snapshotted now.
+        Returns False, having done nothing, when the caller should use :meth:`log_model`.
+        """
+        from .model_files import dump_model_later
+
+        target = self._target(run, "log a model")
+        later = dump_model_later(model)
+        if later is None:
+            return False
+        write, hurry = later
+        meta = {"signature": dict(signature)} if signature else {}
+
+        def failed(exc: Exception) -> None:
+            tell(f"nbtrack could not save model {name!r} of run {target.run_id}: {exc}")
+
+        self.store.add_artifact_later(target.run_id, Artifact(name, "", 0, "model", meta),
+                                      write, failed, hurry)
+        return True
 
     def log_table(self, table: Any, name: str, run: ActiveRun | None = None) -> Artifact:
         """Record a pandas DataFrame (a table of scores) as a CSV artifact of the run.

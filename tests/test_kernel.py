@@ -173,3 +173,21 @@ def test_models_are_written_by_a_child_process_so_the_kernel_never_imports_skops
 
     X, y = load_iris(return_X_y=True)
     assert model.score(X, y) > 0.9
+
+
+def test_a_model_changed_by_the_next_cell_is_saved_as_the_tracked_cell_left_it(tmp_path):
+    """The file is written after the cell, from a snapshot taken when the cell ended."""
+    from nbclient import NotebookClient
+
+    nb = notebook("%load_ext nbtrack",
+                  "from sklearn.linear_model import LogisticRegression\n"
+                  "from sklearn.datasets import load_iris\nX, y = load_iris(return_X_y=True)",
+                  "%%track\nclf = LogisticRegression(C=0.01, max_iter=300).fit(X, y)",
+                  "import numpy as np, nbtrack\nkept = clf.coef_.copy()\n"
+                  "clf.set_params(C=100.0).fit(X, y)\n"
+                  "run = nbtrack.runs().run_id[0]\n"
+                  "loaded = nbtrack.get_run(run).load_model('clf')\n"
+                  "print(loaded.C, np.allclose(loaded.coef_, kept), "
+                  "np.allclose(loaded.coef_, clf.coef_))")
+    NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert nb.cells[3].outputs[-1]["text"] == "0.01 True False\n"

@@ -98,3 +98,80 @@ def test_the_child_is_outside_the_kernels_process_group(writer):
 
     assert writer._proc is not None
     assert os.getpgid(writer._proc.pid) != os.getpgrp()
+
+
+def _wait_until(predicate, seconds=60.0):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_paused_starting_child_makes_no_progress_until_resumed():
+    import time
+
+    process = ModelWriterProcess()
+    try:
+        process.pause()
+        time.sleep(3)
+        assert process.alive and not process.ready
+        process.resume()
+        assert _wait_until(lambda: process.ready)
+    finally:
+        process.close()
+
+
+def test_writing_through_a_paused_child_lets_it_go_on():
+    process = ModelWriterProcess()
+    try:
+        process.pause()
+        data, untrusted = process.dump({"alpha": 0.5})
+        assert sio.loads(data, trusted=untrusted) == {"alpha": 0.5}
+        process.pause()  # waited for once: a later pause no longer stops it
+        assert process.dump([1, 2]) is not None
+    finally:
+        process.close()
+
+
+def test_hurrying_a_child_still_starting_stops_it_and_its_snapshots_come_back_unwritten():
+    process = ModelWriterProcess()
+    body = process.snapshot({"alpha": 0.5})
+    process.pause()
+    process.hurry()
+    assert not process.alive
+    assert process.convert(body) is None
+
+
+def test_hurrying_a_ready_child_keeps_it():
+    process = ModelWriterProcess()
+    try:
+        assert _wait_until(lambda: process.ready)
+        process.hurry()
+        data, untrusted = process.convert(process.snapshot({"alpha": 0.5}))
+        assert sio.loads(data, trusted=untrusted) == {"alpha": 0.5}
+    finally:
+        process.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_paused_child_ends_with_its_kernel(tmp_path):
+    import subprocess
+
+    script = ("import os, sys\nfrom nbtrack.model_writer import ModelWriterProcess\n"
+              "p = ModelWriterProcess()\np.pause()\nprint(p._proc.pid, flush=True)\nos._exit(0)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60, check=True)
+    pid = int(out.stdout)
+
+    def gone():
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                return any(line.startswith("State:") and "Z" in line for line in status)
+        except FileNotFoundError:
+            return True
+
+    assert _wait_until(gone, 20)

@@ -297,7 +297,8 @@ def _finish(execution: CellExecution) -> TrackedCell:
                         output=execution.output.text or None)
     guarded("record the run's context", lambda: tracker.set_context(ending.to_dict(), run=run))
     guarded("save the run", lambda: tracker.end_run(run, status, execution.error))
-    final = guarded("read the run back", lambda: tracker.store.get_run(run.run_id))
+    final = guarded("read the run back",
+                    lambda: tracker.store.get_run(run.run_id, wait=False))
     recorded = dict(final.metrics) if final is not None else dict(captured.metrics)
     # results first, timing figures last: the summary line shows the first few
     metrics = dict(sorted(recorded.items(), key=lambda item: item[0] in captured.timing))
@@ -334,13 +335,18 @@ def _record_models(tracker: Tracker, run: ActiveRun, namespace: dict[str, Any],
     for name, value in found:
         signature = guarded(f"work out the signature of {name!r}",
                             partial(signature_for, value, namespace), {})
-        artifact = guarded(f"save model {name!r}", partial(
+        # the file is written after the cell when the kernel's model writer takes it
+        later = guarded(f"save model {name!r}", partial(
+            tracker.log_model_later, value, name=name, run=run, signature=signature), False)
+        artifact = None if later else guarded(f"save model {name!r}", partial(
             tracker.log_model, value, name=name, run=run, signature=signature))
-        if artifact is None:
+        if not later and artifact is None:
             continue
         saved.append(type(value).__name__)
         guarded(f"record the params of {name!r}",
                 partial(_log_estimator_params, tracker, run, name, value))
+        if artifact is None:
+            continue
         defined_here = [t.rpartition(".")[2] for t in artifact.meta.get("notebook_types", ())]
         if defined_here:
             shown = ", ".join(defined_here)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..entities import Artifact, Metric, Run, RunStatus
 from ..filters import Node, OrderKey
 from .buffer import WriteBuffer
 from .contract import Backend, Op, RunTable
+from .deferred import DeferredArtifacts
 
 __all__ = ["Store"]
 
@@ -35,6 +36,7 @@ class Store:
         self.backend = backend
         self.buffer = WriteBuffer(backend)
         self.folder = folder
+        self.deferred = DeferredArtifacts()
 
     @property
     def uri(self) -> str:
@@ -95,6 +97,28 @@ class Store:
         self.buffer.add(Op("artifact", run_id, stored))
         return stored
 
+    def add_artifact_later(self, run_id: str, artifact: Artifact,
+                           produce: Callable[[], tuple[bytes, Mapping[str, Any]]],
+                           failed: Callable[[Exception], None],
+                           hurry: Callable[[], None] | None = None) -> None:
+        """Record an artifact whose content ``produce`` makes on a worker thread.
+
+        The run may end meanwhile; the artifact is committed with it once made, its
+        metadata merged with what ``produce`` returns. Reads of the run's artifacts in
+        this process wait for it (see :mod:`nbtrack.store.deferred`), calling ``hurry``
+        first; ``failed`` is told when it could not be made.
+        """
+        def job() -> None:
+            try:
+                data, meta = produce()
+                self.add_artifact(run_id, replace(artifact, meta={**artifact.meta, **meta}),
+                                  data=data)
+                self.buffer.flush()
+            except Exception as exc:  # the worker serves every run: report, go on
+                failed(exc)
+
+        self.deferred.submit(run_id, job, hurry)
+
     def flush(self) -> int:
         """Commit everything buffered in one transaction; return how many ops."""
         return self.buffer.flush()
@@ -109,9 +133,16 @@ class Store:
         self.buffer.flush()
         return self.backend.resolve_id(run_id_or_prefix)
 
-    def get_run(self, run_id_or_prefix: str) -> Run:
-        """One run by full id or unique prefix (4+ characters)."""
-        run = self.backend.get_run(self.resolve_id(run_id_or_prefix))
+    def get_run(self, run_id_or_prefix: str, wait: bool = True) -> Run:
+        """One run by full id or unique prefix (4+ characters).
+
+        ``wait=False`` reads the run as committed now, without waiting for artifacts
+        this process is still writing (see :meth:`add_artifact_later`).
+        """
+        run_id = self.resolve_id(run_id_or_prefix)
+        if wait:
+            self.deferred.wait(run_id)
+        run = self.backend.get_run(run_id)
         return replace(run, reader=self)
 
     def search(self, where: Node | None = None, order_by: Sequence[OrderKey] = (),
@@ -143,11 +174,13 @@ class Store:
 
     def artifact_record(self, run_id: str, name: str) -> Artifact:
         """The stored record of one artifact (hash, kind and metadata from the database)."""
+        self.deferred.wait(run_id)
         self.buffer.flush()
         return self.backend.artifact_record(run_id, name)
 
     def read_artifact(self, run_id: str, name: str) -> bytes:
         """An artifact's bytes after checking their hash."""
+        self.deferred.wait(run_id)
         self.buffer.flush()
         return self.backend.read_content(run_id, name)
 
@@ -163,11 +196,13 @@ class Store:
 
     def gc(self, dry_run: bool = True, min_age: float = 3600.0) -> list[str]:
         """Artifact files no run refers to (older than ``min_age`` seconds), deleted unless dry."""
+        self.deferred.wait()
         self.buffer.flush()
         return self.backend.gc(dry_run, min_age)
 
     def fsck(self) -> list[str]:
         """Check database integrity and re-hash artifacts; return the problems found."""
+        self.deferred.wait()
         self.buffer.flush()
         return self.backend.fsck()
 
@@ -178,6 +213,7 @@ class Store:
     def close(self) -> None:
         """Flush and release the backend's resources."""
         try:
+            self.deferred.close()
             self.buffer.close()
         finally:
             self.backend.close()
