@@ -80,6 +80,14 @@ def postgres_uri(postgres_server):
     postgres_server.drop_database(uri)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared_store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store several processes open at once: a SQLite folder, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "shared")
+    return request.getfixturevalue("postgres_uri")
+
+
 @pytest.fixture
 def store_uri(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """Where a fresh store of the parametrised backend kind is."""

@@ -114,10 +114,10 @@ class Cluster:
         self.admin(f"CREATE DATABASE {TEMPLATE}")
         open_store(self.uri(TEMPLATE)).close()
 
-    def new_database(self) -> str:
-        """A fresh database with the nbtrack schema; its URI."""
+    def new_database(self, schema: bool = True) -> str:
+        """A fresh database, with the nbtrack schema unless ``schema`` is false; its URI."""
         name = f"test_{next(self._names)}"
-        self.admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        self.admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE if schema else 'template0'}")
         return self.uri(name)
 
     def drop_database(self, uri: str) -> None:

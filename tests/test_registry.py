@@ -159,16 +159,17 @@ _REGISTER = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_versions_have_no_gaps_or_duplicates_under_eight_processes(tmp_path, python_env):
-    folder = str(tmp_path / "shared")
-    tracker = Tracker(open_store(folder))
+def test_versions_have_no_gaps_or_duplicates_under_eight_processes(shared_store_uri,
+                                                                    python_env):
+    uri = shared_store_uri
+    tracker = Tracker(open_store(uri))
     run_id = model_run(tracker)
     tracker.store.flush()
     start = str(time.time() + 2.0)
-    workers = [subprocess.Popen([sys.executable, "-c", _REGISTER, folder, start, run_id],
+    workers = [subprocess.Popen([sys.executable, "-c", _REGISTER, uri, start, run_id],
                                 env=python_env) for _ in range(8)]
     assert [w.wait(timeout=120) for w in workers] == [0] * 8
-    numbers = [v.version for v in open_store(folder).backend.registry.versions("iris")]
+    numbers = [v.version for v in open_store(uri).backend.registry.versions("iris")]
     assert numbers == list(range(1, 41))
 
 
@@ -189,20 +190,20 @@ _PROMOTE = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_two_processes_racing_to_promote_one_wins(tmp_path, python_env):
-    folder = str(tmp_path / "shared")
-    tracker = Tracker(open_store(folder))
+def test_two_processes_racing_to_promote_one_wins(shared_store_uri, python_env):
+    uri = shared_store_uri
+    tracker = Tracker(open_store(uri))
     for C in (0.1, 1.0, 10.0):
         registry.register_model(tracker.store, model_run(tracker, C), "iris")
     registry.set_alias(tracker.store, "iris", "production", 1)
     start = str(time.time() + 2.0)
-    racers = [subprocess.Popen([sys.executable, "-c", _PROMOTE, folder, start, version],
+    racers = [subprocess.Popen([sys.executable, "-c", _PROMOTE, uri, start, version],
                                env=python_env, stdout=subprocess.PIPE, text=True)
               for version in ("2", "3")]
     outcomes = [r.communicate(timeout=120)[0].strip() for r in racers]
     assert sorted(outcomes) == ["lost", "won"]
     winner = ("2", "3")[outcomes.index("won")]
-    assert registry.resolve(open_store(folder), "iris@production").version == int(winner)
+    assert registry.resolve(open_store(uri), "iris@production").version == int(winner)
 
 
 def test_command_line_registers_promotes_and_lists(capsys):

@@ -51,6 +51,8 @@ class Dialect:
     param_number = "value"
     #: What makes a numeric ``>``/``>=`` on that column skip text values.
     param_number_guard = " AND value < ''"
+    #: What else a numeric ``!=`` on that column holds for (in SQLite, every text value).
+    param_not_number = ""
     #: A failed ``IN`` on a NULL, as a boolean.
     false = "0"
     #: The rows the key tables are read for, given one bound parameter.

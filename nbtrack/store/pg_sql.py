@@ -29,6 +29,8 @@ class PostgresDialect(Dialect):
     no_limit = None
     param_number = "num"
     param_number_guard = ""  # num holds numbers only
+    # SQLite's text values differ from every number; value is NULL where SQLite's is
+    param_not_number = " OR (num IS NULL AND value IS NOT NULL)"
     ids_scope = " WHERE run_id = ANY(?)"
     params_insert = (
         "INSERT INTO params (run_id, key, value, vtype, text, shown, num) "

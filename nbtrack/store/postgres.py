@@ -234,7 +234,10 @@ class PostgresBackend(SQLBackendBase):
     # -------------------------------------------------------------- writes
     def apply(self, ops: Sequence[Op]) -> None:
         """Write buffered operations in one transaction, exactly once."""
-        batch = uuid.uuid4().hex
+        self._apply_batch(uuid.uuid4().hex, ops)
+
+    def _apply_batch(self, batch: str, ops: Sequence[Op]) -> None:
+        """Write ``ops`` unless batch ``batch`` was committed already."""
         attempts = 0
 
         def body(c: SQLConnection) -> None:

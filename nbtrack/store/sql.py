@@ -107,6 +107,8 @@ def _param_test(op: str, value: Any, args: list[Any], d: Dialect) -> str:
         return f"shown {op} ?"
     if _is_number(value):
         args.append(float(value))
+        if op == "!=":
+            return f"({d.param_number} != ?{d.param_not_number})"
         return f"{d.param_number} {op} ?"
     return _text_test("shown", op, value, args, d)
 
