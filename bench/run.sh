@@ -4,6 +4,7 @@
 #   bash bench/run.sh [compare] [--repeats N] [--quick] [--only a,b] [--markdown FILE]
 #   bash bench/run.sh cells [REPEATS]   # %%track overhead in a real kernel vs MLflow autolog
 #   bash bench/run.sh serve             # nbtrack serve vs mlflow models serve
+#   bash bench/run.sh scale [--repeats N]  # cost at 1k/10k/100k runs, 100k listing, peak RSS
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -21,6 +22,7 @@ script=compare.py
 case "${1:-}" in
   cells) script=cell_overhead.py; shift ;;
   serve) script=serve_compare.py; shift ;;
+  scale) script=scaling.py; shift ;;
   compare) shift ;;
 esac
 exec "$py" "$here/$script" "$@"

@@ -38,11 +38,15 @@ def make_adapter(system: str, folder: Path) -> Any:
 
 def run(system: str, workload: str, folder: Path, n: int | None) -> dict[str, Any]:
     """Run ``workload`` with ``system``'s store in ``folder``; return the JSON record."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     os.chdir(folder)
     adapter = make_adapter(system, folder)
     kwargs = {"n": n} if n is not None else {}
     result = WORKLOADS[workload](adapter, **kwargs)
-    return {"system": system, "workload": workload, "version": adapter.version(), **result}
+    return {"system": system, "workload": workload, "version": adapter.version(),
+            "before_bytes": before, **result}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -245,7 +245,41 @@ def million_search(t: Tracker, repeats: int = 5, limit: int = 100) -> dict[str, 
             "unlimited": unlimited, "unlimited_rows": len(everything)}
 
 
+def listing_big(t: Any, n: int = 100_000, repeats: int = 3) -> dict[str, float]:
+    """nbtrack only: the full listing of ``n`` sweep runs (10 params, 5 metrics) → DataFrame.
+
+    The store is written through the bulk path first (not timed); ``cold`` is the
+    first listing in the process, ``warm`` the median of later ones.
+    """
+    import pandas  # noqa: F401
+
+    t.prepare()
+    t.bulk_populate(sweep(n))
+    cold, frame = _timed(lambda: t.search(None, None))
+    warm = statistics.median(_timed(lambda: t.search(None, None))[0] for _ in range(repeats))
+    return {"cold": cold, "warm": warm, "rows": len(frame), "columns": len(frame.columns)}
+
+
+def memory(t: Tracker) -> dict[str, float]:
+    """Peak resident memory of this process after importing the system and one run.
+
+    The run logs 10 params and 5 metrics. ``peak_bytes`` is the process's maximum
+    resident set (``ru_maxrss``), interpreter included; ``before_bytes`` the same
+    figure before the system was imported (``run_one.py`` records it first thing).
+    """
+    import resource
+
+    params, metrics = next(sweep(1))
+    run = t.start_run()
+    t.log_params(params)
+    t.log_metrics(metrics)
+    t.end_run(run)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"peak_bytes": float(peak)}
+
+
 WORKLOADS: dict[str, Callable[..., dict[str, float]]] = {
+    "listing_big": listing_big, "memory": memory,
     "log_metric": log_metric, "many_runs": many_runs, "search": search,
     "log_model": log_model, "million_build": million_build, "million_search": million_search,
 }
