@@ -210,6 +210,14 @@ def test_concurrent_first_open_creates_one_schema(postgres_server, python_env):
         postgres_server.drop_database(uri)
 
 
+def test_the_password_is_masked_in_the_stores_uri(postgres_uri):
+    host, database = postgres_uri.split("@", 1)
+    with_password = f"{host}:s3cret@{database}"  # trust authentication ignores it
+    store = open_store(with_password)
+    assert store.uri == f"{host}:***@{database}"
+    store.close()
+
+
 def test_an_unreachable_server_is_one_clear_error_without_the_password(postgres_server):
     uri = f"postgresql://nbtrack:s3cret@127.0.0.1:{postgres_server.port}/no_such_database"
     with pytest.raises(StoreError, match="cannot connect to postgresql://nbtrack:\\*\\*\\*@") \

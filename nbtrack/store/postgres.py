@@ -104,8 +104,9 @@ class PostgresBackend(SQLBackendBase):
     content: DatabaseContent
 
     def __init__(self, uri: str) -> None:
-        self.uri = uri
-        self._shown = _redacted(uri)
+        # uri is shown (messages, the Lab's API), so a password in it is masked there
+        self._conninfo = uri
+        self.uri = self._shown = _redacted(uri)
         self.host = socket.gethostname()
         self.dialect = POSTGRES
         self._writes = WriteState(self.host, POSTGRES)
@@ -114,7 +115,7 @@ class PostgresBackend(SQLBackendBase):
         self._pruned = time.monotonic()
         self._migrate()
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-            uri, min_size=1, max_size=POOL_SIZE, num_workers=1, open=False,
+            self._conninfo, min_size=1, max_size=POOL_SIZE, num_workers=1, open=False,
             name="nbtrack", max_idle=300.0,
             kwargs={"autocommit": True, "connect_timeout": _CONNECT_TIMEOUT,
                     "application_name": "nbtrack"})
@@ -125,8 +126,8 @@ class PostgresBackend(SQLBackendBase):
     # ------------------------------------------------------------ plumbing
     def _migrate(self) -> None:
         try:
-            conn = psycopg.connect(self.uri, autocommit=True, connect_timeout=_CONNECT_TIMEOUT,
-                                   application_name="nbtrack")
+            conn = psycopg.connect(self._conninfo, autocommit=True,
+                                   connect_timeout=_CONNECT_TIMEOUT, application_name="nbtrack")
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to {self._shown}: {_reason(exc)}; check the "
                              "URI and that the server accepts this user") from None
