@@ -16,6 +16,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ._version import __version__
+from .api_models import (delete_alias, load_model, model_versions, models, register_model,
+                         registry_history, resolve, serve, set_alias)
+from .api_monitoring import drift, evaluate, monitor
 
 if TYPE_CHECKING:
     from .entities import Artifact, Run
@@ -236,139 +239,6 @@ def reproduce(run: str, tolerance: float = 1e-9) -> Any:
     from .repro.rerun import reproduce_run
 
     return reproduce_run(tracker().store, run, tolerance)
-
-
-def register_model(run: str, name: str, artifact: str | None = None,
-                   description: str | None = None) -> Any:
-    """Register the model a run saved as the next version of ``name`` (``name/1``, ...).
-
-    Parameters
-    ----------
-    run : str
-        Run id or unique prefix.
-    name : str
-        The registered model; its first version creates it.
-    artifact : str, optional
-        The model artifact, when the run saved several.
-    description : str, optional
-
-    Returns
-    -------
-    ModelVersion
-        With its number, the run's metrics and inputs, and the file's sha256.
-    """
-    from .registry import register_model as register
-
-    return register(tracker().store, run, name, artifact, description)
-
-
-def set_alias(name: str, alias: str, version: int, expected: int | None = None) -> Any:
-    """Point ``name@alias`` at ``version``; with ``expected``, only if it points there now.
-
-    Returns the version the alias pointed at before (None if new). A conflicting
-    ``expected`` raises :class:`~nbtrack.errors.RegistryConflictError` and moves nothing.
-    """
-    from .registry import set_alias as move
-
-    return move(tracker().store, name, alias, version, expected)
-
-
-def delete_alias(name: str, alias: str) -> int:
-    """Remove ``name@alias``; return the version it pointed at."""
-    from .registry import delete_alias as remove
-
-    return remove(tracker().store, name, alias)
-
-
-def resolve(address: str, at: Any = None) -> Any:
-    """The :class:`~nbtrack.versions.ModelVersion` that ``NAME``, ``NAME/3`` or
-    ``NAME@alias`` names now, or at the moment ``at`` (datetime or epoch seconds)."""
-    from .registry import resolve as find
-
-    return find(tracker().store, address, at)
-
-
-def load_model(address: str, trusted: bool = False) -> Any:
-    """Load a registered model by address (``NAME``, ``NAME/3``, ``NAME@production``);
-    the file's sha256 is checked against the one recorded at registration."""
-    from .registry import load_model as load
-
-    return load(tracker().store, address, trusted)
-
-
-def models() -> Any:
-    """Registered models as a DataFrame: latest version, aliases, created, updated."""
-    from .registry import models_frame
-
-    return models_frame(tracker().store)
-
-
-def model_versions(name: str) -> Any:
-    """The versions of one model as a DataFrame (lineage, digest, aliases, metrics)."""
-    from .registry import versions_frame
-
-    return versions_frame(tracker().store, name)
-
-
-def registry_history(name: str | None = None) -> Any:
-    """Every registry change (to one model) as a DataFrame, oldest first."""
-    from .registry import history_frame
-
-    return history_frame(tracker().store, name)
-
-
-def serve(address: str, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
-          **options: Any) -> Any:
-    """Serve ``NAME``, ``NAME/3`` or ``NAME@alias`` over HTTP from a background thread on
-    127.0.0.1 (port 0: a free one) behind a Bearer ``token`` (default
-    ``NBTRACK_SERVE_TOKEN``, else random); ``options``: ``max_bytes``, ``max_rows``,
-    ``timeout``, ``strict``, ``log_inputs``, ``trusted``. Returns the
-    :class:`~nbtrack.serving.server.ModelServer` (``.url``, ``.token``, ``.stop()``).
-    """
-    from .serving.app import ServingOptions
-    from .serving.server import ModelServer
-
-    return ModelServer(tracker().store, address, host, port, token,
-                       ServingOptions(**options)).start()
-
-
-def drift(reference: Any, current: Any, columns: Any = None, correction: str = "bonferroni",
-          types: Any = None, record: bool = True) -> Any:
-    """Data drift of ``current`` against ``reference`` (DataFrames), column by column (see
-    :mod:`nbtrack.monitoring.drift`); with ``record`` stored as a run tagged
-    ``nbtrack.kind=monitor`` (``drift.psi.<feature>``, ``drift.share``, ...).
-
-    Returns
-    -------
-    DriftReport
-        Shown in a notebook as a table, largest PSI first, with severity badges.
-    """
-    from .monitoring.recording import record_drift
-
-    return record_drift(tracker(), reference, current, columns, correction, types, record)
-
-
-def evaluate(model: Any, X: Any, y: Any, *, sensitive: Any = None, run: Any = None) -> Any:
-    """Evaluate a fitted model on labelled data and log the figures (see
-    :mod:`nbtrack.monitoring.evaluation`) to the ``%%track`` cell's run, else to ``run``
-    or a new run named ``evaluate``. ``sensitive``: a column of ``X`` or an array.
-
-    Returns
-    -------
-    Evaluation
-        ``metrics``, the confusion matrix and the fairness table; an HTML report.
-    """
-    from .monitoring.recording import record_evaluation
-
-    return record_evaluation(tracker(), model, X, y, sensitive, run)
-
-
-def monitor(address: str, reference: Any = None, last: int = 1000) -> Any:
-    """How a served version is doing: errors and latency of its last ``last`` logged
-    requests and, with a ``reference`` DataFrame, the drift of their inputs."""
-    from .monitoring.recording import monitor_served
-
-    return monitor_served(tracker(), address, reference, last)
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

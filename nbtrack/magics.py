@@ -12,27 +12,16 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from .capture.cell import CellOptions, TrackedCell, track_cell
 from .errors import NbtrackError
 from .filters import Node, all_of, by_cell, parse_filter
+from .magic_args import key_values as _key_values
+from .magic_args import named as _named
+from .magic_args import parse_line as _parse
+from .magic_args import split_names as _names
+from .magics_models import ModelCommands
 from .tracking import Tracker, process_tracker
 from .views.live import LiveChart
 from .views.summary import Summary, show_tracked_cell
 
 __all__ = ["TrackMagics"]
-
-
-def _names(text: str | None) -> list[str] | None:
-    if text is None:
-        return None
-    return [n.strip() for n in text.split(",") if n.strip()]
-
-
-def _key_values(items: list[str] | None, what: str) -> dict[str, str]:
-    out = {}
-    for item in items or ():
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"{what} must look like key=value, got {item!r}")
-        out[key] = value
-    return out
 
 
 def _summary_of(tracked: TrackedCell) -> Summary:
@@ -45,30 +34,9 @@ def _summary_of(tracked: TrackedCell) -> Summary:
                    notes=[f"⚠ hidden state: {', '.join(hidden)}"] if hidden else [])
 
 
-def _named(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Give a command the name its ``--help`` shows (``%track runs``)."""
-    def rename(func: Callable[..., Any]) -> Callable[..., Any]:
-        func.__name__ = name
-        return func
-    return rename
-
-
-def _parse(func: Callable[..., Any], line: str) -> Any:
-    """Parse magic arguments; ``-h`` / ``--help`` prints the help and returns None."""
-    try:
-        words = shlex.split(line)
-    except ValueError as exc:
-        raise UsageError(f"cannot parse {line!r}: {exc}") from None
-    parser = func.parser  # type: ignore[attr-defined]  # set by @magic_arguments
-    if "-h" in words or "--help" in words:
-        print(parser.format_help())
-        return None
-    # shell-style quoting, so --filter "metrics.acc > 0.9" arrives without its quotes
-    return parser.parse_args(words)
-
 
 @magics_class
-class TrackMagics(Magics):
+class TrackMagics(ModelCommands, Magics):
     """Experiment tracking in the notebook."""
 
     def __init__(self, shell: Any, state: Any) -> None:
@@ -241,88 +209,11 @@ class TrackMagics(Magics):
 
         print(status_line(self.tracker))
 
-    @magic_arguments()
-    @argument("words", nargs="+", metavar="[RUN] NAME",
-              help="the run (default: the last run of this session) and the model name")
-    @argument("--alias", "-a", help="also point this alias at the new version")
-    @argument("--artifact", help="the model artifact, when the run saved several")
-    @_named("track register")
-    def _cmd_register(self, line: str) -> None:
-        """Register a run's model as the next version of a registered model."""
-        args = _parse(self._cmd_register, line)
-        if args is None:
-            return
-        if len(args.words) > 2:
-            raise UsageError("give at most a run and a name: %track register [RUN] NAME")
-        from .registry import register_model, set_alias
-
-        run_id = self._run_or_last(args.words[0] if len(args.words) == 2 else None)
-        store = self.tracker.store
-        version = register_model(store, run_id, args.words[-1], args.artifact)
-        print(f"registered {version.address} from {version.run_id}")
-        if args.alias:
-            set_alias(store, version.name, args.alias, version.version)
-            print(f"{version.name}@{args.alias} -> {version.version}")
-
-    @magic_arguments()
-    @argument("name", nargs="?", help="a model: its versions (default: every model)")
-    @_named("track models")
-    def _cmd_models(self, line: str) -> Any:
-        """Registered models, or the versions of one, as a DataFrame."""
-        args = _parse(self._cmd_models, line)
-        if args is None:
-            return None
-        from .registry import models_frame, versions_frame
-
-        store = self.tracker.store
-        return versions_frame(store, args.name) if args.name else models_frame(store)
-
-    @magic_arguments()
-    @argument("name")
-    @argument("version", type=int)
-    @argument("alias")
-    @argument("--expected", type=int, help="move only if the alias points at this version "
-              "now (compare-and-set)")
-    @_named("track promote")
-    def _cmd_promote(self, line: str) -> None:
-        """Point an alias (production, staging) at a version."""
-        args = _parse(self._cmd_promote, line)
-        if args is None:
-            return
-        from .registry import set_alias
-
-        old = set_alias(self.tracker.store, args.name, args.alias, args.version, args.expected)
-        print(f"{args.name}@{args.alias} -> {args.version} "
-              f"({'new' if old is None else f'was {old}'})")
-
-    @magic_arguments()
-    @argument("reference", help="name of the reference DataFrame (e.g. X_train)")
-    @argument("current", help="name of the current DataFrame (e.g. X_live)")
-    @argument("--columns", help="comma-separated columns to compare (default: all)")
-    @argument("--correction", default="bonferroni", choices=("bonferroni", "fdr", "none"))
-    @argument("--no-record", action="store_true", help="do not store a monitor run")
-    @_named("track drift")
-    def _cmd_drift(self, line: str) -> Any:
-        """Data drift of one DataFrame against another, column by column."""
-        args = _parse(self._cmd_drift, line)
-        if args is None:
-            return None
-        namespace = self.shell.user_ns if self.shell is not None else {}
-        for name in (args.reference, args.current):
-            if name not in namespace:
-                raise UsageError(f"no variable {name!r} in the notebook; give the names of "
-                                 "two DataFrames, e.g. %track drift X_train X_live")
-        from .monitoring.recording import record_drift
-
-        return record_drift(self.tracker, namespace[args.reference], namespace[args.current],
-                            _names(args.columns), args.correction, record=not args.no_record)
-
     #: ``%track <command>``: each command and the method that runs it.
     _COMMANDS: dict[str, Callable[[TrackMagics, str], Any]] = {
         "experiment": _cmd_experiment, "runs": _cmd_runs, "show": _cmd_show, "log": _cmd_log,
         "status": _cmd_status, "compare": _cmd_compare, "export": _cmd_export,
-        "reproduce": _cmd_reproduce, "register": _cmd_register, "models": _cmd_models,
-        "promote": _cmd_promote, "drift": _cmd_drift,
+        "reproduce": _cmd_reproduce, **ModelCommands.MODEL_COMMANDS,
     }
 
     # ------------------------------------------------------------- the magic
