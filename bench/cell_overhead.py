@@ -54,6 +54,9 @@ def main() -> None:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     variants = {
         "untracked": ("", ""),
+        # the extension's own cost on cells the user did not track (its hooks, the model
+        # writer started in the background once scikit-learn is imported)
+        "extension loaded, untracked": ("%load_ext nbtrack", ""),
         "%%track": ("%load_ext nbtrack", "%%track\n"),
         "mlflow autolog": (("import mlflow, mlflow.sklearn\n"
                             "mlflow.set_tracking_uri('sqlite:///FOLDER/mlflow.db')\n"
@@ -66,15 +69,17 @@ def main() -> None:
                 continue  # autolog does nothing on a cell without a fit
             print(f"  {label} {cell}", file=sys.stderr, flush=True)
             rows[(label, cell)] = measure(prelude, prefix, body, repeats)
-    base_fit, base_trivial = rows[("untracked", "fit")][1], rows[("untracked", "trivial")][1]
-    print(f"| cell | variant | first execution | median of {repeats} | overhead | target |")
-    print("|---|---|---:|---:|---:|---|")
+    print(f"| cell | variant | first execution | first: overhead (target ≤ +100 ms) | "
+          f"median of {repeats} | overhead | target |")
+    print("|---|---|---:|---:|---:|---:|---|")
     for (label, cell), (first, median) in rows.items():
-        base = base_fit if cell == "fit" else base_trivial
+        base_first, base = rows[("untracked", cell)]
         target = ("≤ 10 % of untracked + 20 ms = "
                   f"{(0.1 * base + 0.02) * 1e3:.0f} ms" if cell == "fit" else "≤ 5 ms")
         over = "" if label == "untracked" else f"{(median - base) * 1e3:+.1f} ms"
-        print(f"| {cell} | {label} | {first * 1e3:.0f} ms | {median * 1e3:.1f} ms | {over} | "
+        first_over = "" if label == "untracked" else f"{(first - base_first) * 1e3:+.0f} ms"
+        print(f"| {cell} | {label} | {first * 1e3:.0f} ms | {first_over} | "
+              f"{median * 1e3:.1f} ms | {over} | "
               f"{'' if label == 'untracked' else target} |")
 
 
