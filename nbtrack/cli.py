@@ -6,11 +6,11 @@ Every error is one line on stderr and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from typing import Sequence
 
 from .cli_common import open_for_reading as _open
+from .cli_common import output_width
 from .cli_models import add_model_commands
 from .errors import InvalidValueError, NbtrackError
 from .store import Store
@@ -60,7 +60,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if args.wide:
         print(render_text(headers, rows, width=None, cap=None))
     else:
-        print(render_text(headers, rows, width=shutil.get_terminal_size((120, 24)).columns))
+        print(render_text(headers, rows, width=output_width()))
     return 0
 
 
@@ -104,7 +104,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print("no runs to compare", file=sys.stderr)
         return 0
     print(text_table(table, only_differences=args.only_differences, wide=args.wide,
-                     width=shutil.get_terminal_size((120, 24)).columns))
+                     width=output_width()))
     return 0
 
 

@@ -1,16 +1,18 @@
-"""What every ``nbtrack`` command shares: opening the store it reads."""
+"""What every ``nbtrack`` command shares: opening the store it reads, the output width."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import sys
 from pathlib import Path
 
 from .config import ENV_VAR, find_store_uri, stores_below
 from .errors import StoreNotFoundError
 from .store import Store, open_store
 
-__all__ = ["open_for_reading"]
+__all__ = ["open_for_reading", "output_width"]
 
 
 def open_for_reading(args: argparse.Namespace) -> Store:
@@ -36,3 +38,11 @@ def _no_store_here() -> str:
         return f"{where}; run a %%track cell in a notebook here first, or pass --store DIR"
     shown = ", ".join(os.path.relpath(p, here) for p in found)
     return f"{where}; stores below here: {shown}; pass --store {os.path.relpath(found[0], here)}"
+
+
+def output_width() -> int | None:
+    """The width a table is cut to: the terminal's (or ``COLUMNS``); None when the output
+    goes to a pipe or a file, where every column is wanted (``less -S``, ``grep``)."""
+    if "COLUMNS" not in os.environ and not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size((120, 24)).columns

@@ -161,6 +161,18 @@ def test_listing_several_experiments_shows_the_experiment_and_fits_the_terminal(
     assert "params.p29" in wide[0] and not wide[-1].startswith("...")
 
 
+def test_a_listing_sent_to_a_pipe_keeps_every_column(three_runs, capsys, monkeypatch):
+    with nbtrack.start_run(params={f"p{i}": i for i in range(30)}):
+        nbtrack.log_metric("acc", 0.5)
+    nbtrack.tracker().store.flush()
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert main(["runs"]) == 0  # capsys' stdout is not a terminal
+    lines = capsys.readouterr().out.splitlines()
+    assert "params.p29" in lines[0]
+    assert not lines[-1].startswith("... ")
+    assert max(len(line) for line in lines) > 120
+
+
 def test_show_prints_a_none_param_as_none(capsys):
     with nbtrack.start_run(params={"opt": None}) as run:
         pass
