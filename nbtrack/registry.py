@@ -184,7 +184,7 @@ def load_model(store: Store, address: str | ModelAddress, trusted: bool = False)
 
 def registered_as(store: Store, run_id: str) -> list[str]:
     """The versions (``NAME/3``) a run's models were registered as."""
-    return [v.address for v in store.backend.registry.versions() if v.run_id == run_id]
+    return [v.address for v in store.backend.registry.versions(run_id=run_id)]
 
 
 def models_frame(store: Store) -> Any:

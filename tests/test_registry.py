@@ -47,6 +47,16 @@ def test_versions_are_numbered_in_order_with_lineage_and_digest(tracker):
     assert frame["metrics.acc"].tolist() == [pytest.approx(0.51), pytest.approx(0.6)]
 
 
+def test_a_run_knows_the_versions_it_was_registered_as(tracker):
+    first, second = model_run(tracker, 0.1), model_run(tracker, 1.0)
+    registry.register_model(tracker.store, first, "iris")
+    registry.register_model(tracker.store, second, "iris")
+    registry.register_model(tracker.store, first, "iris-copy")
+    assert registry.registered_as(tracker.store, first) == ["iris/1", "iris-copy/1"]
+    assert registry.registered_as(tracker.store, second) == ["iris/2"]
+    assert registry.registered_as(tracker.store, model_run(tracker)) == []
+
+
 def test_a_run_with_two_models_needs_the_artifact_named(tracker):
     run_id = model_run(tracker, names=("lr", "backup"))
     with pytest.raises(ModelChoiceError) as info:

@@ -106,9 +106,9 @@ class RegistryBackend(Protocol):
         """Delete a version; refused while an alias points at it unless ``force`` (which
         deletes those aliases too); return those aliases."""
 
-    def versions(self, name: str | None = None,
-                 version: int | None = None) -> list[ModelVersion]:
-        """Versions, oldest first."""
+    def versions(self, name: str | None = None, version: int | None = None,
+                 run_id: str | None = None) -> list[ModelVersion]:
+        """Versions, oldest first: of one model (one version), or registered from a run."""
 
     def aliases(self, name: str | None = None) -> dict[str, dict[str, int]]:
         """Model name → alias → version."""

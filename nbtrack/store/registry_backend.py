@@ -57,10 +57,10 @@ class SQLRegistry:
         return self._backend.transaction(lambda c: drop_version(c, name, version, force,
                                                                 event))
 
-    def versions(self, name: str | None = None,
-                 version: int | None = None) -> list[ModelVersion]:
-        """Versions, oldest first (of one model; one version)."""
-        return self._backend.read(lambda c: read_versions(c, name, version))
+    def versions(self, name: str | None = None, version: int | None = None,
+                 run_id: str | None = None) -> list[ModelVersion]:
+        """Versions, oldest first (of one model; one version; registered from one run)."""
+        return self._backend.read(lambda c: read_versions(c, name, version, run_id))
 
     def aliases(self, name: str | None = None) -> dict[str, dict[str, int]]:
         """Model name → alias → version."""

@@ -120,17 +120,24 @@ def _version_from_row(row: Any) -> ModelVersion:
         description=row[12], tags=json.loads(row[13]))
 
 
-def read_versions(c: SQLConnection, name: str | None = None,
-                  version: int | None = None) -> list[ModelVersion]:
-    """Versions of one model (or of all), oldest first; one when ``version`` is given."""
-    sql = f"SELECT {_VERSION_COLUMNS} FROM model_versions"
+def read_versions(c: SQLConnection, name: str | None = None, version: int | None = None,
+                  run_id: str | None = None) -> list[ModelVersion]:
+    """Versions of one model (or of all), oldest first; one when ``version`` is given; only
+    those registered from ``run_id`` when it is given."""
+    conditions: list[str] = []
     args: list[Any] = []
     if name is not None:
-        sql += " WHERE name = ?"
+        conditions.append("name = ?")
         args.append(name)
         if version is not None:
-            sql += " AND version = ?"
+            conditions.append("version = ?")
             args.append(version)
+    if run_id is not None:
+        conditions.append("run_id = ?")
+        args.append(run_id)
+    sql = f"SELECT {_VERSION_COLUMNS} FROM model_versions"
+    if conditions:
+        sql += " WHERE " + " AND ".join(conditions)
     return [_version_from_row(row) for row in c.execute(sql + " ORDER BY name, version", args)]
 
 
