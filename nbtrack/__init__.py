@@ -16,13 +16,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ._version import __version__
+from .api_common import tracker
 from .api_models import (delete_alias, load_model, model_versions, models, register_model,
                          registry_history, resolve, serve, set_alias)
 from .api_monitoring import drift, evaluate, monitor
 
 if TYPE_CHECKING:
     from .entities import Artifact, Run
-    from .tracking import ActiveRun, Tracker
+    from .tracking import ActiveRun
 
 __all__ = [
     "__version__", "start_run", "end_run", "active_run", "set_experiment", "set_store",
@@ -33,12 +34,6 @@ __all__ = [
     "load_ipython_extension",
     "unload_ipython_extension",
 ]
-
-def tracker() -> Tracker:
-    """The process-wide :class:`~nbtrack.tracking.Tracker` the functions below use."""
-    from .tracking import process_tracker
-
-    return process_tracker()
 
 
 def start_run(name: str | None = None, experiment: str | None = None,

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .tracking import Tracker
+from .api_common import tracker
 
 __all__ = ["register_model", "set_alias", "delete_alias", "resolve", "load_model", "models",
            "model_versions", "registry_history", "serve"]
-
-
-def tracker() -> Tracker:
-    from .tracking import process_tracker
-
-    return process_tracker()
 
 
 def register_model(run: str, name: str, artifact: str | None = None,

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .tracking import Tracker
+from .api_common import tracker
 
 __all__ = ["drift", "evaluate", "monitor"]
-
-
-def tracker() -> Tracker:
-    from .tracking import process_tracker
-
-    return process_tracker()
 
 
 def drift(reference: Any, current: Any, columns: Any = None, correction: str = "bonferroni",
