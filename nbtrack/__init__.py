@@ -77,11 +77,13 @@ def set_experiment(name: str) -> str:
     return tracker().set_experiment(name)
 
 
-def set_store(uri: str) -> None:
-    """Record into the store at ``uri`` (a folder, ``sqlite:///folder`` or ``memory:``)."""
+def set_store(uri: str, artifacts: str | None = None) -> None:
+    """Record into the store at ``uri`` (a folder, ``sqlite:///folder``, ``memory:`` or
+    ``postgresql://...``); new artifacts go below the fsspec URL ``artifacts`` when given
+    (default ``NBTRACK_ARTIFACTS``, else inside the store)."""
     from .store import open_store
 
-    store = open_store(uri)
+    store = open_store(uri, artifacts=artifacts)
     store.reap_dead_runs()
     tracker().use_store(store)
 

@@ -72,6 +72,31 @@ def postgres_server():
         cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory):
+    """A local S3-compatible server (moto's) for the whole run, stopped at the end."""
+    import s3_server as server_module
+
+    server = server_module.start(tmp_path_factory.mktemp("s3"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A new empty bucket on the test S3 server, its credentials and endpoint in the
+    environment; returns ``s3://<bucket>``."""
+    import s3fs
+
+    for key, value in s3_server.environment().items():
+        monkeypatch.setenv(key, value)
+    bucket = f"nbtrack-{secrets.token_hex(6)}"
+    s3fs.S3FileSystem(skip_instance_cache=True).mkdir(bucket)
+    return f"s3://{bucket}"
+
+
 @pytest.fixture
 def postgres_uri(postgres_server):
     """The URI of a fresh database (with the nbtrack schema) on the test server."""

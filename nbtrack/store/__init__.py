@@ -8,12 +8,14 @@ backend class.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable
 
 from ..errors import StoreError, StoreNotFoundError
 from .base import Store
 from .contract import RunTable
+from .object_content import ENV_VAR as ARTIFACTS_ENV_VAR
 from .schema import DB_NAME
 
 __all__ = ["open_store", "register_backend", "Store", "RunTable"]
@@ -55,7 +57,7 @@ def register_backend(scheme: str, builder: Callable[[str], Store]) -> None:
     _BACKENDS[scheme] = builder
 
 
-def open_store(uri: str, create: bool = True) -> Store:
+def open_store(uri: str, create: bool = True, artifacts: str | None = None) -> Store:
     """Open the store at ``uri``, creating it if needed unless ``create`` is false.
 
     Parameters
@@ -66,6 +68,11 @@ def open_store(uri: str, create: bool = True) -> Store:
     create : bool
         False for callers that only read (the command line, the server): a folder that
         holds no store is then an error, and nothing is written.
+    artifacts : str, optional
+        An fsspec URL (``s3://bucket/prefix``, ``file:///folder``, ``memory://name``)
+        new artifact bytes are written below; default ``NBTRACK_ARTIFACTS``, else
+        inside the store. Artifacts written earlier are read from wherever their
+        record says they went.
 
     Raises
     ------
@@ -78,7 +85,7 @@ def open_store(uri: str, create: bool = True) -> Store:
     if not sep or len(scheme) == 1 or "/" in scheme or "\\" in scheme:
         # a plain path (also C:\... on Windows)
         _must_exist(uri, create)
-        return _sqlite(uri)
+        return _with_artifacts(_sqlite(uri), artifacts)
     builder = _BACKENDS.get(scheme.lower())
     if builder is None:
         valid = ", ".join(f"{s}:" for s in sorted(_BACKENDS))
@@ -88,7 +95,18 @@ def open_store(uri: str, create: bool = True) -> Store:
         rest = rest[2:]
     if scheme.lower() == "sqlite":
         _must_exist(rest, create)
-    return builder(rest)
+    return _with_artifacts(builder(rest), artifacts)
+
+
+def _with_artifacts(store: Store, artifacts: str | None) -> Store:
+    location = artifacts or os.environ.get(ARTIFACTS_ENV_VAR, "").strip() or None
+    if location is not None:
+        try:
+            store.backend.use_artifact_location(location)
+        except BaseException:
+            store.close()
+            raise
+    return store
 
 
 def _must_exist(folder: str, create: bool) -> None:

@@ -147,6 +147,9 @@ class Backend(Protocol):
                     source_path: str | None) -> Artifact:
         """Store artifact bytes by content; return the artifact with its sha256 and size."""
 
+    def use_artifact_location(self, url: str | None) -> None:
+        """Put new artifact bytes below the fsspec ``url`` (None: in the store itself)."""
+
     # -- reads
     def resolve_id(self, run_id_or_prefix: str) -> str:
         """The full id of a run given by id or unique prefix (4+ characters)."""

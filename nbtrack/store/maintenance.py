@@ -6,20 +6,23 @@ kept apart so the backend module holds only its plumbing and read paths.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from functools import partial
 from typing import Any, Callable, Iterable, TypeVar
 
-from ..entities import Run
+from ..entities import Artifact, Run
 from ..errors import StoreError
 from .artifacts import Content, LocalContent
+from .object_content import content_at
 from .codec import encode_float
 from .contract import STALE_AFTER
 from .dialect import SQLConnection
 from .writes import WriteState, experiment_id
 
-__all__ = ["bulk_import", "reap_dead_runs", "collect_garbage", "check_store", "check_content"]
+__all__ = ["bulk_import", "reap_dead_runs", "collect_garbage", "collect_object_garbage",
+           "check_store", "check_content"]
 
 T = TypeVar("T")
 #: Runs a function of the connection (in a transaction, or under the connection's lock).
@@ -108,24 +111,49 @@ def collect_garbage(referenced: set[str], content: LocalContent, local: bool, dr
     return found
 
 
-def check_store(read: Transaction[Any], content: LocalContent) -> list[str]:
+def collect_object_garbage(read: Transaction[Any], configured: str | None, dry_run: bool,
+                           min_age: float) -> list[str]:
+    """Objects no record refers to at each artifact URL the store has used (and the
+    ``configured`` one), written ``min_age`` seconds ago or more; deleted unless dry."""
+    referenced: dict[str, set[str]] = {} if configured is None else {configured: set()}
+    for digest, meta in read(lambda c: c.execute(
+            "SELECT sha256, meta FROM artifacts WHERE meta LIKE '%\"location\"%'").fetchall()):
+        location = json.loads(meta).get("location")
+        if location is not None:
+            referenced.setdefault(str(location), set()).add(digest)
+    now, found = time.time(), []
+    for location, digests in sorted(referenced.items()):
+        content = content_at(location)
+        for digest, written in content.stored().items():
+            if digest in digests or (written is not None and now - written < min_age):
+                continue
+            found.append(f"{location}/{digest[:2]}/{digest[2:]}")
+            if not dry_run:
+                content.delete(digest)
+    return found
+
+
+def check_store(read: Transaction[Any], content_of: Callable[[Artifact], Content]) -> list[str]:
     """SQLite's integrity check and a re-hash of every artifact; the problems found.
 
     ``read`` runs a query under the connection's lock; hashing happens outside it.
     """
     problems = [f"database: {r}" for (r,) in read(
         lambda c: c.execute("PRAGMA integrity_check").fetchall()) if r != "ok"]
-    return problems + check_content(read, content)
+    return problems + check_content(read, content_of)
 
 
-def check_content(read: Transaction[Any], content: Content) -> list[str]:
-    """Re-hash the content of every artifact record; the problems found."""
+def check_content(read: Transaction[Any], content_of: Callable[[Artifact], Content]
+                  ) -> list[str]:
+    """Re-hash the content of every artifact record (wherever it lives); the problems found."""
     problems = []
     rows = read(lambda c: c.execute(
-        "SELECT run_id, name, sha256 FROM artifacts ORDER BY run_id, name").fetchall())
-    for run_id, name, digest in rows:
+        "SELECT run_id, name, sha256, size, kind, meta FROM artifacts "
+        "ORDER BY run_id, name").fetchall())
+    for run_id, name, digest, size, kind, meta in rows:
+        artifact = Artifact(name, digest, size, kind, json.loads(meta))
         try:
-            content.read(name, digest)
+            content_of(artifact).read(name, digest)
         except StoreError as exc:
             problems.append(f"{run_id}: {exc}")
     return problems

@@ -38,7 +38,7 @@ from ..filters import Node, OrderKey
 from .base import Store
 from .contract import Op, RunTable
 from .dialect import SQLConnection
-from .maintenance import bulk_import, check_content, reap_dead_runs
+from .maintenance import bulk_import, check_content, collect_object_garbage, reap_dead_runs
 from .pg_content import DatabaseContent
 from .pg_schema import PG_MIGRATIONS, PG_LATEST_VERSION
 from .pg_sql import POSTGRES, PgConnection
@@ -296,11 +296,12 @@ class PostgresBackend(SQLBackendBase):
         found = self.content.unreferenced(min_age)
         if not dry_run:
             self.content.delete_unreferenced(found)
-        return found
+        return found + collect_object_garbage(self.read, self.artifact_location, dry_run,
+                                              min_age)
 
     def fsck(self) -> list[str]:
         """Re-hash every artifact's content; return the problems found."""
-        return check_content(self.read, self.content)
+        return check_content(self.read, self.content_of)
 
 
 class _RegistryConnection:

@@ -17,6 +17,7 @@ from ..ids import normalize_prefix
 from .artifacts import Content, check_artifact_name
 from .codec import decode_float
 from .dialect import Dialect, SQLConnection
+from .object_content import check_location, content_at
 from .reads import read_run
 from .sql import COUNT, build_query, capped_count_sql
 
@@ -31,6 +32,8 @@ class SQLBackendBase:
     uri: str
     dialect: Dialect
     content: Content
+    #: Where new artifact bytes go when not in the store itself (an fsspec URL).
+    artifact_location: str | None = None
 
     def read(self, fn: Callable[[SQLConnection], T]) -> T:
         """``fn(connection)`` with the backend's locking and retries."""
@@ -42,17 +45,36 @@ class SQLBackendBase:
             lambda c: c.execute("SELECT version FROM nbtrack_schema").fetchone()[0])
         return version
 
+    def use_artifact_location(self, url: str | None) -> None:
+        """Write new artifact bytes below the fsspec ``url`` (None: in the store itself)."""
+        self.artifact_location = None if url is None else check_location(url)
+
     def put_content(self, artifact: Artifact, data: bytes | None,
                     source_path: str | None) -> Artifact:
-        """Store artifact bytes by content hash; return the artifact with hash and size."""
+        """Store artifact bytes by content hash; return the artifact with hash and size.
+
+        With an artifact location set, the bytes go there and the record keeps its
+        URL under ``meta["location"]``, so they are found again whatever the
+        location is later.
+        """
         check_artifact_name(artifact.name)
+        meta = {k: v for k, v in artifact.meta.items() if k != "location"}
+        content: Content = self.content
+        if self.artifact_location is not None:
+            content = content_at(self.artifact_location)
+            meta["location"] = self.artifact_location
         if data is not None:
-            digest, size = self.content.put_bytes(data)
+            digest, size = content.put_bytes(data)
         elif source_path is not None:
-            digest, size = self.content.put_file(source_path)
+            digest, size = content.put_file(source_path)
         else:
             raise InvalidValueError("an artifact needs data or a source path")
-        return Artifact(artifact.name, digest, size, artifact.kind, dict(artifact.meta))
+        return Artifact(artifact.name, digest, size, artifact.kind, meta)
+
+    def content_of(self, artifact: Artifact) -> Content:
+        """Where the bytes of ``artifact`` live: its recorded location, else the store."""
+        location = artifact.meta.get("location")
+        return self.content if location is None else content_at(str(location))
 
     def resolve_id(self, run_id_or_prefix: str) -> str:
         """Return the full run id for an id or a unique prefix of 4+ characters."""
@@ -122,7 +144,8 @@ class SQLBackendBase:
 
     def read_content(self, run_id: str, name: str) -> bytes:
         """Return an artifact's bytes after checking their hash."""
-        return self.content.read(name, self.artifact_record(run_id, name).sha256)
+        record = self.artifact_record(run_id, name)
+        return self.content_of(record).read(name, record.sha256)
 
     def artifact_record(self, run_id: str, name: str) -> Artifact:
         """The stored record of one artifact (hash, kind and metadata from the database)."""

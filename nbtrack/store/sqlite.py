@@ -25,7 +25,8 @@ from .base import Store
 from .codec import decode_param, param_text
 from .contract import Op, RunTable
 from .dialect import SQLITE
-from .maintenance import bulk_import, check_store, collect_garbage, reap_dead_runs
+from .maintenance import (bulk_import, check_store, collect_garbage, collect_object_garbage,
+                          reap_dead_runs)
 from .reads import RUN_COLUMNS, read_table
 from .registry_backend import SQLRegistry
 from .schema import DB_NAME, LATEST_VERSION, MIGRATIONS, apply_migrations
@@ -254,8 +255,9 @@ class SQLiteBackend(SQLBackendBase):
         referenced = set(self.read(lambda c: [h for (h,) in c.execute(
             "SELECT DISTINCT sha256 FROM artifacts")]))
         return collect_garbage(referenced, self.content, self.folder is not None, dry_run,
-                               min_age)
+                               min_age) + collect_object_garbage(
+            self.read, self.artifact_location, dry_run, min_age)
 
     def fsck(self) -> list[str]:
         """Run SQLite's integrity check and re-hash every artifact; return problems."""
-        return check_store(self.read, self.content)
+        return check_store(self.read, self.content_of)
