@@ -12,6 +12,7 @@ from typing import Sequence
 from .cli_common import open_for_reading as _open
 from .cli_common import output_width
 from .cli_models import add_model_commands
+from .cli_store import add_store_commands
 from .errors import InvalidValueError, NbtrackError
 from .store import Store
 from .views.encode import to_json
@@ -215,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     fsck.set_defaults(func=cmd_fsck)
 
     add_model_commands(sub)
+    add_store_commands(sub)
     return parser
 
 

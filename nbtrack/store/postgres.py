@@ -109,7 +109,7 @@ class PostgresBackend(SQLBackendBase):
         self.uri = self._shown = _redacted(uri)
         self.host = socket.gethostname()
         self.dialect = POSTGRES
-        self._writes = WriteState(self.host, POSTGRES)
+        self.write_state = WriteState(self.host, POSTGRES)
         self._write_lock = threading.Lock()
         self._retry_for = RETRY_FOR
         self._pruned = time.monotonic()
@@ -246,19 +246,19 @@ class PostgresBackend(SQLBackendBase):
             attempts += 1
             if attempts > 1:
                 # the failed attempt may have created an experiment this process remembers
-                self._writes.forget()
+                self.write_state.forget()
             claimed = c.execute(f"INSERT INTO applied_batches VALUES (?, "
                                 f"{POSTGRES.server_clock}) ON CONFLICT (batch_id) DO NOTHING",
                                 (batch,))
             if claimed.rowcount == 0:
                 return  # an earlier attempt committed; only its answer was lost
-            write_ops(c, self._writes, ops)
+            write_ops(c, self.write_state, ops)
 
         with self._write_lock:
             try:
                 self.transaction(body)
             except BaseException:
-                self._writes.forget()
+                self.write_state.forget()
                 raise
 
     # --------------------------------------------------------------- reads
@@ -280,14 +280,24 @@ class PostgresBackend(SQLBackendBase):
 
         return self.transaction(reap)
 
+    def write_once(self, body: Callable[[SQLConnection], None]) -> None:
+        """``body(connection)`` in one transaction, never retried once it may have
+        committed (the caller finds out what landed instead)."""
+        with self._write_lock:
+            try:
+                self.transaction(body, idempotent=False)
+            except BaseException:
+                self.write_state.forget()
+                raise
+
     def bulk_import(self, runs: Iterable[Run], batch_size: int) -> int:
         """Write finished runs in large transactions (no buffer)."""
         with self._write_lock:
             try:
                 return bulk_import(lambda body: self.transaction(body, idempotent=False),
-                                   self._writes, runs, batch_size)
+                                   self.write_state, runs, batch_size)
             except BaseException:
-                self._writes.forget()
+                self.write_state.forget()
                 raise
 
     def gc(self, dry_run: bool, min_age: float) -> list[str]:

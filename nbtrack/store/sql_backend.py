@@ -19,6 +19,7 @@ from .codec import decode_float
 from .dialect import Dialect, SQLConnection
 from .object_content import check_location, content_at
 from .reads import read_run
+from .writes import WriteState
 from .sql import COUNT, build_query, capped_count_sql
 
 __all__ = ["SQLBackendBase"]
@@ -32,8 +33,14 @@ class SQLBackendBase:
     uri: str
     dialect: Dialect
     content: Content
+    #: What this connection remembers of its writes (experiment ids, last environment).
+    write_state: WriteState
     #: Where new artifact bytes go when not in the store itself (an fsspec URL).
     artifact_location: str | None = None
+
+    def write_once(self, body: Callable[[SQLConnection], None]) -> None:
+        """``body(connection)`` in one transaction, not retried once it may have committed."""
+        raise NotImplementedError
 
     def read(self, fn: Callable[[SQLConnection], T]) -> T:
         """``fn(connection)`` with the backend's locking and retries."""

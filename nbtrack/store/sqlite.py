@@ -24,7 +24,7 @@ from .artifacts import LocalContent, MemoryContent
 from .base import Store
 from .codec import decode_param, param_text
 from .contract import Op, RunTable
-from .dialect import SQLITE
+from .dialect import SQLITE, SQLConnection
 from .maintenance import (bulk_import, check_store, collect_garbage, collect_object_garbage,
                           reap_dead_runs)
 from .reads import RUN_COLUMNS, read_table
@@ -87,7 +87,7 @@ class SQLiteBackend(SQLBackendBase):
         self._retry_for = _RETRY_FOR
         self.host = socket.gethostname()
         self.dialect = SQLITE
-        self._writes = WriteState(self.host)
+        self.write_state = WriteState(self.host)
         self._commits = 0
         self._checkpointed = 0
         self._checkpoint_conn: sqlite3.Connection | None = None
@@ -209,11 +209,11 @@ class SQLiteBackend(SQLBackendBase):
     def apply(self, ops: Sequence[Op]) -> None:
         """Write buffered operations in one transaction."""
         try:
-            self.transaction(lambda c: write_ops(c, self._writes, ops))
+            self.transaction(lambda c: write_ops(c, self.write_state, ops))
         except BaseException as exc:
             # a rolled-back transaction may have written an experiment or environment
             # this connection remembers
-            self._writes.forget()
+            self.write_state.forget()
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(f"could not write to {self.uri}: {exc}") from None
             raise
@@ -244,9 +244,19 @@ class SQLiteBackend(SQLBackendBase):
         """Mark RUNNING runs whose process is gone (or silent too long) as KILLED."""
         return self.transaction(lambda c: reap_dead_runs(c, self.host, open_here))
 
+    def write_once(self, body: Callable[[SQLConnection], None]) -> None:
+        """``body(connection)`` in one transaction (retried only while the file is busy)."""
+        try:
+            self.transaction(body)
+        except BaseException as exc:
+            self.write_state.forget()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"could not write to {self.uri}: {exc}") from None
+            raise
+
     def bulk_import(self, runs: Iterable[Run], batch_size: int) -> int:
         """Write finished runs in large transactions (no buffer)."""
-        count = bulk_import(self.transaction, self._writes, runs, batch_size)
+        count = bulk_import(self.transaction, self.write_state, runs, batch_size)
         self._retrying(lambda: self._conn.execute("PRAGMA optimize"))
         return count
 
