@@ -35,7 +35,11 @@ class MlflowAdapter:
         import mlflow
 
         self.mlflow = mlflow
-        mlflow.set_tracking_uri(f"sqlite:///{self.folder / 'mlflow.db'}")
+        # BENCH_STORE_URI: a PostgreSQL database (compare.py --postgres), reached through
+        # SQLAlchemy's psycopg 3 driver, as nbtrack reaches it
+        server = os.environ.get("BENCH_STORE_URI")
+        mlflow.set_tracking_uri(server.replace("postgresql://", "postgresql+psycopg://", 1)
+                                if server else f"sqlite:///{self.folder / 'mlflow.db'}")
         self.experiment_id = ""
 
     def version(self) -> str:

@@ -28,7 +28,8 @@ class NbtrackAdapter:
 
     def __init__(self, folder: Path) -> None:
         self.store_dir = Path(folder) / ".nbtrack"
-        os.environ["NBTRACK_STORE"] = str(self.store_dir)
+        # BENCH_STORE_URI: a PostgreSQL database (compare.py --postgres)
+        os.environ["NBTRACK_STORE"] = os.environ.get("BENCH_STORE_URI") or str(self.store_dir)
         import nbtrack
 
         self.nb = nbtrack
@@ -110,5 +111,9 @@ class NbtrackAdapter:
         return int(count)
 
     def store_bytes(self) -> int:
-        """Bytes on disk under the store folder (database, WAL and artifacts)."""
+        """Bytes on disk under the store folder (database, WAL and artifacts), or the
+        PostgreSQL database's size."""
+        if os.environ.get("BENCH_STORE_URI"):
+            return int(self.nb.tracker().store.backend.read(lambda c: c.execute(
+                "SELECT pg_database_size(current_database())").fetchone()[0]))
         return sum(f.stat().st_size for f in self.store_dir.rglob("*") if f.is_file())

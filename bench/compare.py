@@ -2,13 +2,18 @@
 
 Usage (with a Python that has both packages; ``bash bench/run.sh`` makes one)::
 
-    python bench/compare.py [--repeats N] [--quick] [--only a,b] [--markdown FILE]
+    python bench/compare.py [--repeats N] [--quick] [--only a,b] [--markdown FILE] [--postgres]
 
 Each workload runs in ``--repeats`` fresh processes per system (``run_one.py``,
 one JSON line each), the systems taking turns. The ratio is MLflow's median
 time / nbtrack's median time. Absolute times on a shared machine are noise; the
 ratios are the result. Workload names for ``--only``: import, log_metric,
 many_runs, search, log_model, million.
+
+With ``--postgres`` both systems use a PostgreSQL server this script starts (a
+throwaway cluster on a loopback port, as the tests start theirs): every measured
+process gets a new empty database, nbtrack as ``postgresql://...`` and MLflow
+through its SQLAlchemy store as ``postgresql+psycopg://...`` on the same server.
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ TIMEOUT = 1800  # seconds for one process
 
 Results = dict[tuple[str, str], list[dict[str, Any]]]
 """(workload, system) -> one record per process."""
+
+#: The PostgreSQL server of a ``--postgres`` run (None: each system's embedded store).
+SERVER: Any = None
 
 
 @dataclass(frozen=True)
@@ -103,16 +111,29 @@ def child_env(folder: str) -> dict[str, str]:
 
 
 def run_workload(system: str, workload: str, folder: str | None = None,
-                 n: int | None = None) -> dict[str, Any]:
-    """One fresh process running ``run_one.py``; its JSON record (or an ``error`` one)."""
+                 n: int | None = None, database: str | None = None) -> dict[str, Any]:
+    """One fresh process running ``run_one.py``; its JSON record (or an ``error`` one).
+
+    With a PostgreSQL server, the process gets ``database`` (kept) or a new one (dropped
+    after it)."""
     command = [sys.executable, str(HERE / "run_one.py"), system, workload]
     if folder is not None:
         command += ["--folder", folder]
     if n is not None:
         command += ["--n", str(n)]
+    own = SERVER is not None and database is None
+    if own:
+        database = SERVER.new_database(schema=False)
     with tempfile.TemporaryDirectory(prefix="nbtrack-bench-") as scratch:
-        out = subprocess.run(command, capture_output=True, text=True, cwd=scratch,
-                             env=child_env(scratch), timeout=TIMEOUT, check=False)
+        env = child_env(scratch)
+        if database is not None:
+            env["BENCH_STORE_URI"] = database
+        try:
+            out = subprocess.run(command, capture_output=True, text=True, cwd=scratch,
+                                 env=env, timeout=TIMEOUT, check=False)
+        finally:
+            if own:
+                SERVER.drop_database(database)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if out.returncode != 0 or not lines:
         return {"system": system, "workload": workload,
@@ -172,15 +193,18 @@ def collect(wanted: list[str], repeats: int,
                     add(run_workload(system, workload))
     if "million" in wanted:
         folder = tempfile.mkdtemp(prefix="nbtrack-bench-million-")
+        database = None if SERVER is None else SERVER.new_database(schema=False)
         try:
             progress(f"million: nbtrack bulk build of {big:,} runs")
-            add(run_workload("nbtrack", "million_build", folder, big))
+            add(run_workload("nbtrack", "million_build", folder, big, database))
             if "error" not in results[("million_build", "nbtrack")][0]:
                 for i in range(repeats):
                     progress(f"million: nbtrack search process {i + 1}/{repeats}")
-                    add(run_workload("nbtrack", "million_search", folder))
+                    add(run_workload("nbtrack", "million_search", folder, None, database))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+            if database is not None:
+                SERVER.drop_database(database)
     facts["big"] = big
     return results, facts
 
@@ -228,7 +252,9 @@ def table(results: Results, facts: dict[str, Any], repeats: int) -> str:
     """The Markdown report: a header line, the table and notes."""
     versions = {s: next((r["version"] for (w, sy), rs in results.items() if sy == s
                          for r in rs if "version" in r), _installed(s)) for s in SYSTEMS}
-    header = (f"{time.strftime('%Y-%m-%d')} · nbtrack {versions['nbtrack']} · MLflow "
+    where = "both on one PostgreSQL server" if SERVER is not None else \
+        "each system's embedded SQLite store"
+    header = (f"{time.strftime('%Y-%m-%d')} · {where} · nbtrack {versions['nbtrack']} · MLflow "
               f"{versions['mlflow']} · Python {sys.version.split()[0]} · {os.cpu_count()} "
               f"cores · medians of {repeats} fresh process(es) per system "
               f"(import: {IMPORT_PROCESSES})")
@@ -306,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--million-runs", type=int, default=1_000_000, metavar="N",
                         help="size of the large nbtrack store (default 1,000,000)")
+    parser.add_argument("--postgres", action="store_true", help="both systems on a "
+                        "PostgreSQL server started for the run (nbtrack's PostgreSQL store, "
+                        "MLflow's SQLAlchemy store)")
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else max(1, args.repeats)
     wanted = args.only.split(",") if args.only else list(WORKLOAD_NAMES)
@@ -314,6 +343,28 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown workload(s) {', '.join(unknown)}; "
                      f"choose from {', '.join(WORKLOAD_NAMES)}")
     started = time.perf_counter()
+    if args.postgres:
+        return _on_postgres(lambda: _report(args, wanted, repeats, started))
+    return _report(args, wanted, repeats, started)
+
+
+def _on_postgres(body: Any) -> int:
+    """Run ``body`` with :data:`SERVER` a PostgreSQL cluster, stopped afterwards."""
+    global SERVER
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from pg_cluster import Cluster, find_bindir
+
+    SERVER = Cluster(find_bindir())
+    try:
+        SERVER.start()
+        progress(f"PostgreSQL server on port {SERVER.port}")
+        return int(body())
+    finally:
+        SERVER.stop()
+        SERVER = None
+
+
+def _report(args: argparse.Namespace, wanted: list[str], repeats: int, started: float) -> int:
     results, facts = collect(wanted, repeats, args.million_runs)
     progress(f"done in {time.perf_counter() - started:.0f} s; raw records: {save_raw(results)}")
     report = table(results, facts, repeats)

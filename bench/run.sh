@@ -10,12 +10,12 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 py="$here/.venv/bin/python"
 # checked from / so that the checkout's own nbtrack/ folder cannot stand in for an install
-if [ ! -x "$py" ] || ! (cd / && "$py" -c "import mlflow, nbtrack, sklearn, pandas, skops, ipykernel") 2>/dev/null; then
+if [ ! -x "$py" ] || ! (cd / && "$py" -c "import mlflow, nbtrack, sklearn, pandas, skops, ipykernel, psycopg") 2>/dev/null; then
   python3 -m venv "$here/.venv"
   "$py" -m pip install --quiet --upgrade pip
   "$py" -m pip install --quiet -r "$here/mlflow-requirements.txt" scikit-learn pandas skops \
     ipykernel jupyter_client
-  "$py" -m pip install --quiet -e "$root[serve]"
+  "$py" -m pip install --quiet -e "$root[serve,postgres]"
 fi
 export MLFLOW_DISABLE_TELEMETRY=true
 script=compare.py

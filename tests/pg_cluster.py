@@ -4,7 +4,8 @@
 with its unix socket in that folder, one database per test made from a
 migrated template, and ``pg_ctl stop`` plus removal of the folder at the end.
 Binaries come from ``pg_config --bindir`` or ``/usr/lib/postgresql/*/bin``;
-without them the tests fail (CI installs Debian's ``postgresql``).
+without them the tests fail (CI installs Debian's ``postgresql``). The benchmarks
+start their server with the same class.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
+
+class ClusterError(RuntimeError):
+    """PostgreSQL is missing or would not start (the message says why)."""
+
 
 #: The database every test database is copied from (its nbtrack schema made once).
 TEMPLATE = "nbtrack_template"
@@ -41,7 +45,7 @@ def find_bindir() -> Path:
     for folder in candidates:
         if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file():
             return folder
-    pytest.fail("PostgreSQL is not installed: no initdb in `pg_config --bindir` or "
+    raise ClusterError("PostgreSQL is not installed: no initdb in `pg_config --bindir` or "
                 "/usr/lib/postgresql/*/bin (make test installs Debian's postgresql)")
 
 
@@ -83,7 +87,7 @@ class Cluster:
         done = self._run("initdb", "-D", str(self.data), "-U", _USER, "-A", "trust",
                          "-E", "UTF8", "--locale=C", "--no-sync")
         if done.returncode != 0:
-            pytest.fail(f"initdb failed: {done.stderr[-2000:]}")
+            raise ClusterError(f"initdb failed: {done.stderr[-2000:]}")
         for _ in range(3):
             self.port = _free_port()
             options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
@@ -93,7 +97,7 @@ class Cluster:
                              options, "-w", "-t", "60", "start")
             if done.returncode == 0:
                 return
-        pytest.fail(f"PostgreSQL did not start: {done.stderr[-1000:]} "
+        raise ClusterError(f"PostgreSQL did not start: {done.stderr[-1000:]} "
                     f"{self.log.read_text()[-2000:] if self.log.exists() else ''}")
 
     def uri(self, database: str) -> str:
