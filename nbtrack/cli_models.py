@@ -83,7 +83,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     server = ModelServer(_open(args), args.address, args.host, args.port,
                          options=ServingOptions(strict=args.strict,
                                                 log_inputs=not args.no_log_inputs))
-    version = server.served.current[0]
+    version = server.served.current.version
     print(f"serving {version.address} ({args.address}) on {server.url}")
     print(f"token: {'from ' + TOKEN_ENV if server.token_from_env else server.token}")
     print("call: curl -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' "

@@ -29,10 +29,14 @@ from ..errors import NbtrackError
 from ..registry import load_model, resolve
 from ..store import Store
 from ..versions import ModelVersion
-from .inputs import BadInput, conform, model_signature, parse_body
+from .inputs import BadInput, conform, model_signature, numeric_rows, parse_body, array_model
 from .request_log import RequestLog
 
-__all__ = ["ServingOptions", "ServedModel", "build_app"]
+__all__ = ["ServingOptions", "ServedModel", "Serving", "build_app"]
+
+#: Array requests (see ``Serving.array_model``) of at most this many rows are predicted on
+#: the event loop: a thread hop would cost more than the prediction.
+INLINE_ROWS = 100
 
 _CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "NOT_FOUND",
           405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE",
@@ -56,24 +60,39 @@ def _error(status: int, message: str) -> JSONResponse:
                         status_code=status)
 
 
+@dataclass(frozen=True)
+class Serving:
+    """What one served version is: its record, the model, and, when it has one, a view
+    of the model that takes float arrays of ``array_columns`` (see
+    :func:`~nbtrack.serving.inputs.array_model`)."""
+
+    version: ModelVersion
+    model: Any
+    array_columns: list[str] | None = None
+    array_model: Any = None
+
+
 class ServedModel:
     """The model behind an address; :meth:`reload` swaps it in one assignment."""
 
     def __init__(self, store: Store, address: str, trusted: bool = False) -> None:
         self.store, self.address, self.trusted = store, address, trusted
-        self.current: tuple[ModelVersion, Any] = self._load()
+        self.current: Serving = self._load()
 
-    def _load(self) -> tuple[ModelVersion, Any]:
+    def _load(self) -> Serving:
         version = resolve(self.store, self.address)
         model = load_model(self.store, version.address, self.trusted)
         if not version.signature:
             version = replace(version, signature=model_signature(model))
-        return version, model
+        inputs = version.signature.get("inputs")
+        wanted = [str(c["name"]) for c in inputs] if isinstance(inputs, list) else []
+        view = array_model(model, wanted) if wanted else None
+        return Serving(version, model, wanted if view is not None else None, view)
 
     def reload(self) -> ModelVersion:
         """Resolve the address again and serve what it names now."""
         self.current = self._load()
-        return self.current[0]
+        return self.current.version
 
 
 def _authorized(request: Request, token: str) -> str | None:
@@ -97,21 +116,21 @@ def build_app(served: ServedModel, token: str, log: RequestLog,
         return JSONResponse({"status": "ok"})
 
     async def model_info(request: Request) -> Response:
-        version, _ = served.current
+        version = served.current.version
         return JSONResponse({"model": version.address, "address": served.address,
                              "run_id": version.run_id, "format": version.format,
                              "signature": dict(version.signature),
                              "digest": version.digest})
 
     async def reload(request: Request) -> Response:
-        before = served.current[0].address
+        before = served.current.version.address
         version = await run_in_threadpool(served.reload)
         return JSONResponse({"model": version.address, "before": before})
 
     async def invocations(request: Request) -> Response:
         started = time.perf_counter()
         request_id = uuid.uuid4().hex
-        version = served.current[0]
+        version = served.current.version
         try:
             return await predict(request, request_id, started)
         except BadInput as exc:
@@ -120,24 +139,38 @@ def build_app(served: ServedModel, token: str, log: RequestLog,
             raise
 
     async def predict(request: Request, request_id: str, started: float) -> Response:
-        version, model = served.current
+        serving = served.current
+        version, model = serving.version, serving.model
         body = await _bounded_body(request, options.max_bytes)
-        frame = parse_body(body, request.headers.get("content-type", ""))
-        if len(frame) > options.max_rows:
-            raise BadInput(f"{len(frame)} rows is more than this server takes at once "
+        content_type = request.headers.get("content-type", "")
+        numeric = None if serving.array_columns is None else \
+            numeric_rows(body, content_type, serving.array_columns, options.strict)
+        if numeric is not None:
+            (features, logged), model = numeric, serving.array_model
+        else:
+            frame = parse_body(body, content_type)
+            features, logged = conform(frame, version.signature, options.strict), frame
+        rows = len(features)
+        if rows > options.max_rows:
+            raise BadInput(f"{rows} rows is more than this server takes at once "
                            f"({options.max_rows}); split the request", 413)
-        features = conform(frame, version.signature, options.strict)
+        predicted = await _predicted(model, features, numeric is not None and
+                                     rows <= INLINE_ROWS)
+        predictions = predicted.tolist() if hasattr(predicted, "tolist") else list(predicted)
+        log.add(request_id, time.time(), version.name, version.version, 200,
+                time.perf_counter() - started, rows, logged, predictions)
+        return JSONResponse({"predictions": predictions, "model": version.address,
+                             "request_id": request_id})
+
+    async def _predicted(model: Any, features: Any, inline: bool) -> Any:
+        if inline:
+            return model.predict(features)
         try:
-            predicted = await asyncio.wait_for(run_in_threadpool(model.predict, features),
-                                               options.timeout)
+            return await asyncio.wait_for(run_in_threadpool(model.predict, features),
+                                          options.timeout)
         except asyncio.TimeoutError:
             raise BadInput(f"the prediction took longer than {options.timeout:g} s",
                            504) from None
-        predictions = predicted.tolist() if hasattr(predicted, "tolist") else list(predicted)
-        log.add(request_id, time.time(), version.name, version.version, 200,
-                time.perf_counter() - started, len(frame), frame, predictions)
-        return JSONResponse({"predictions": predictions, "model": version.address,
-                             "request_id": request_id})
 
     def guarded(endpoint: Callable[[Request], Awaitable[Response]],
                 open_route: bool = False) -> Callable[[Request], Awaitable[Response]]:

@@ -14,7 +14,8 @@ import io
 import json
 from typing import Any, Mapping
 
-__all__ = ["BadInput", "parse_body", "conform", "model_signature", "MAX_JSON_DEPTH"]
+__all__ = ["BadInput", "parse_body", "conform", "model_signature", "numeric_rows",
+           "array_model", "MAX_JSON_DEPTH"]
 
 #: Deeper JSON than this is refused before it is parsed into Python objects.
 MAX_JSON_DEPTH = 32
@@ -89,6 +90,79 @@ def parse_body(body: bytes, content_type: str) -> Any:
         return pd.DataFrame(rows)
     except (KeyError, TypeError, ValueError) as exc:
         raise BadInput(f"the input cannot form a table: {exc}") from None
+
+
+def numeric_rows(body: bytes, content_type: str, wanted: list[str],
+                 strict: bool = False) -> tuple[Any, dict[str, Any]] | None:
+    """The common request, decoded without pandas: a ``dataframe_split`` JSON body of plain
+    numbers holding every column in ``wanted``. Returns the float array in ``wanted``'s
+    order and the inputs as sent (``columns``, ``data``) for the request log; None for
+    anything else (the general path then parses the body and explains what is wrong)."""
+    import numpy as np
+
+    if content_type.split(";")[0].strip().lower() != "application/json" or \
+            b'"dataframe_split"' not in body[:64]:
+        return None
+    try:
+        data = json.loads(body)
+        split = data["dataframe_split"]
+        columns, rows = split["columns"], split["data"]
+        if len(data) != 1 or not isinstance(columns, list) or not isinstance(rows, list):
+            return None
+        if (strict and len(columns) != len(wanted)) or len(set(columns)) != len(columns):
+            return None
+        where = {str(c): i for i, c in enumerate(columns)}
+        order = [where[c] for c in wanted]
+        values = np.asarray(rows, dtype=np.float64)
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return None
+    if values.ndim != 2 or values.shape[1] != len(columns) or not len(values):
+        return None
+    if order != list(range(len(columns))):
+        values = values[:, order]
+    return values, {"columns": columns, "data": rows}
+
+
+def array_model(model: Any, wanted: list[str]) -> Any | None:
+    """A view of ``model`` that takes float arrays in ``wanted``'s order, or None.
+
+    A scikit-learn estimator (or pipeline) fitted on named columns checks the names of
+    every DataFrame it is given, which costs more than predicting one row, and warns
+    when handed an array. The view is a shallow copy (the fitted arrays are shared, not
+    copied) whose first estimator has forgotten the column names, used only when it
+    answers exactly as the original does on DataFrames, without a warning.
+    """
+    import copy
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    names = getattr(model, "feature_names_in_", None)
+    if names is None or [str(n) for n in names] != wanted:
+        return None
+    found = getattr(model, "steps", None)
+    steps: list[Any] = found if isinstance(found, list) else []
+    pipeline = bool(steps)
+    first = steps[0][1] if pipeline else model
+    if "feature_names_in_" not in vars(first):
+        return None
+    stripped = copy.copy(first)
+    del stripped.feature_names_in_
+    view = stripped
+    if pipeline:
+        view = copy.copy(model)
+        view.steps = [(steps[0][0], stripped), *steps[1:]]
+    probe = np.vstack([np.zeros(len(wanted)), np.linspace(-1.0, 2.0, len(wanted))])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            as_array = np.asarray(view.predict(probe))
+            as_frame = np.asarray(model.predict(pd.DataFrame(probe, columns=wanted)))
+    except Exception:  # noqa: BLE001 - any failure or warning: give this model DataFrames
+        return None
+    same = as_array.shape == as_frame.shape and bool(np.array_equal(as_array, as_frame))
+    return view if same else None
 
 
 def model_signature(model: Any) -> dict[str, Any]:

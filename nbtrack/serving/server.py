@@ -128,4 +128,4 @@ class ModelServer:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"<ModelServer {self.served.current[0].address} at {self.url}>"
+        return f"<ModelServer {self.served.current.version.address} at {self.url}>"
