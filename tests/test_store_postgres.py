@@ -232,3 +232,18 @@ def test_importing_nbtrack_does_not_import_psycopg(python_env):
     out = subprocess.run([sys.executable, "-c", code], env=python_env, capture_output=True,
                          text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_bulk_import_leaves_the_planner_statistics_of_what_it_wrote(postgres_uri):
+    store = open_store(postgres_uri)
+    try:
+        now = time.time()
+        store.bulk_import(Run(new_run_id(now + i), experiment="bulk", status=RunStatus.FINISHED,
+                              start_time=now + i, end_time=now + i + 1, params={"model": "rf"},
+                              metrics={"acc": i / 500}) for i in range(500))
+        estimated = dict(store.backend.read(lambda c: c.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relname IN "
+            "('runs', 'params', 'latest_metrics')").fetchall()))
+        assert estimated == {"runs": 500, "params": 500, "latest_metrics": 500}
+    finally:
+        store.close()

@@ -294,11 +294,15 @@ class PostgresBackend(SQLBackendBase):
         """Write finished runs in large transactions (no buffer)."""
         with self._write_lock:
             try:
-                return bulk_import(lambda body: self.transaction(body, idempotent=False),
-                                   self.write_state, runs, batch_size)
+                count = bulk_import(lambda body: self.transaction(body, idempotent=False),
+                                    self.write_state, runs, batch_size)
             except BaseException:
                 self.write_state.forget()
                 raise
+        # fresh statistics, or the planner takes the new tables for empty ones and picks
+        # nested loops over the whole import (autovacuum gets there only later)
+        self.read(lambda c: c.execute("ANALYZE runs, params, latest_metrics, metrics, tags"))
+        return count
 
     def gc(self, dry_run: bool, min_age: float) -> list[str]:
         """Content no run refers to (stored ``min_age`` seconds ago or more), deleted
