@@ -247,3 +247,25 @@ def test_a_bulk_import_leaves_the_planner_statistics_of_what_it_wrote(postgres_u
         assert estimated == {"runs": 500, "params": 500, "latest_metrics": 500}
     finally:
         store.close()
+
+
+def test_rows_written_together_land_as_they_would_one_by_one(postgres_uri):
+    # many rows go as one multi-row statement; a key repeated in a batch splits it, so
+    # the later value wins exactly as row-by-row execution would decide
+    store = open_store(postgres_uri)
+    try:
+        run = Run(new_run_id(), experiment="e", start_time=time.time())
+        now = time.time()
+        store.backend.apply([
+            Op("create_run", run.run_id, (run, {}, None)),
+            Op("tags", run.run_id, [("a", "1"), ("b", "2"), ("a", "3")]),
+            Op("params", run.run_id, [(f"p{i}", i) for i in range(1200)] + [("p7", "late")]),
+            Op("points", run.run_id, [("loss", 0.5, 3, now), ("loss", 0.9, 1, now + 1),
+                                      ("acc", 0.1, 0, now), ("acc", 0.2, 0, now + 1)])])
+        got = store.get_run(run.run_id)
+        assert got.tags == {"a": "3", "b": "2"}
+        assert len(got.params) == 1200 and got.params["p7"] == "late" and got.params["p1199"] == 1199
+        assert got.metrics == {"loss": 0.5, "acc": 0.2}
+        assert [m.value for m in store.metric_history(run.run_id, "loss")] == [0.9, 0.5]
+    finally:
+        store.close()

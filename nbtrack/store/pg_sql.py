@@ -7,6 +7,7 @@ to psycopg's ``%s``. Nothing here imports psycopg.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -99,7 +100,60 @@ class PgConnection:
         return self.raw.execute(translate(sql), parameters)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Rows:
-        """Run one statement for each parameter tuple (pipelined by psycopg)."""
+        """Run one statement for each parameter tuple, in order.
+
+        An ``INSERT ... VALUES (?, ...)`` goes as few multi-row statements (one round
+        trip each instead of one per row); rows are split where a conflict key repeats,
+        so every upsert sees the rows before it exactly as row-by-row execution would.
+        """
+        rows = [tuple(p) for p in parameters]
         cursor = self.raw.cursor()
-        cursor.executemany(translate(sql), parameters)
+        shape = _multi_row_shape(sql)
+        if shape is None:
+            cursor.executemany(translate(sql), rows)
+            return cursor
+        head, group, tail, key_at = shape
+        for chunk in _chunks(rows, key_at):
+            cursor.execute(translate(f"{head} {', '.join([group] * len(chunk))}{tail}"),
+                           [value for row in chunk for value in row])
         return cursor
+
+
+#: Rows per multi-row INSERT (PostgreSQL takes at most 65,535 parameters a statement).
+_ROWS_PER_STATEMENT = 500
+_INSERT = re.compile(r"^(INSERT INTO \w+(?:\s*\(([^)]*)\))?\s+VALUES)\s*(\([?,\s]+\))(.*)$",
+                     re.S)
+_CONFLICT_KEY = re.compile(r"ON CONFLICT \(([^)]*)\)\s*DO UPDATE")
+
+
+@lru_cache(maxsize=64)
+def _multi_row_shape(sql: str) -> tuple[str, str, str, tuple[int, ...] | None] | None:
+    """(``INSERT ... VALUES``, the ``(?, ...)`` group, the rest, the positions of the
+    conflict key of an upsert) of an insert that can take many rows, else None."""
+    match = _INSERT.match(sql.strip())
+    if match is None:
+        return None
+    head, columns, group, tail = match.groups()
+    key = _CONFLICT_KEY.search(tail)
+    if key is None:
+        return head, group, tail, None
+    if columns is None:
+        return None  # an upsert needs its column list to find the key in each row
+    names = [c.strip() for c in columns.split(",")]
+    return head, group, tail, tuple(names.index(k.strip()) for k in key.group(1).split(","))
+
+
+def _chunks(rows: list[tuple[Any, ...]],
+            key_at: tuple[int, ...] | None) -> Iterable[list[tuple[Any, ...]]]:
+    chunk: list[tuple[Any, ...]] = []
+    keys: set[tuple[Any, ...]] = set()
+    for row in rows:
+        key = None if key_at is None else tuple(row[i] for i in key_at)
+        if len(chunk) >= _ROWS_PER_STATEMENT or (key is not None and key in keys):
+            yield chunk
+            chunk, keys = [], set()
+        chunk.append(row)
+        if key is not None:
+            keys.add(key)
+    if chunk:
+        yield chunk

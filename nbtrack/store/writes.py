@@ -90,14 +90,16 @@ def _params(c: SQLConnection, state: WriteState, run_id: str,
 
 def _tags(c: SQLConnection, state: WriteState, run_id: str,
           tags: list[tuple[str, str]]) -> None:
-    c.executemany("INSERT INTO tags VALUES (?,?,?) ON CONFLICT (run_id, key) DO UPDATE "
+    c.executemany("INSERT INTO tags (run_id, key, value) VALUES (?,?,?) "
+                  "ON CONFLICT (run_id, key) DO UPDATE "
                   "SET value = excluded.value",
                   [(run_id, k, v) for k, v in tags])
 
 
 def _context(c: SQLConnection, state: WriteState, run_id: str,
              context: dict[str, Any]) -> None:
-    c.executemany("INSERT INTO run_context VALUES (?,?,?) ON CONFLICT (run_id, key) "
+    c.executemany("INSERT INTO run_context (run_id, key, value) VALUES (?,?,?) "
+                  "ON CONFLICT (run_id, key) "
                   "DO UPDATE SET value = excluded.value",
                   [(run_id, k, json.dumps(v, default=str)) for k, v in context.items()])
 
@@ -119,7 +121,8 @@ def _points(c: SQLConnection, state: WriteState, run_id: str,
             latest[key] = (run_id, key, step, real, exact, timestamp)
     c.executemany("INSERT INTO metrics VALUES (?,?,?,?,?,?)", rows)
     c.executemany(
-        "INSERT INTO latest_metrics VALUES (?,?,?,?,?,?) ON CONFLICT (run_id, key) DO UPDATE "
+        "INSERT INTO latest_metrics (run_id, key, step, value, exact, timestamp) "
+        "VALUES (?,?,?,?,?,?) ON CONFLICT (run_id, key) DO UPDATE "
         "SET step = excluded.step, value = excluded.value, exact = excluded.exact, "
         "timestamp = excluded.timestamp WHERE (excluded.step, excluded.timestamp) >= "
         "(latest_metrics.step, latest_metrics.timestamp)", list(latest.values()))
