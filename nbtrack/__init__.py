@@ -20,6 +20,7 @@ from .api_common import tracker
 from .api_models import (delete_alias, load_model, model_versions, models, register_model,
                          registry_history, resolve, serve, set_alias)
 from .api_monitoring import drift, evaluate, monitor
+from .sweep import sweep as sweep  # the package stays light; see nbtrack/sweep
 
 if TYPE_CHECKING:
     from .entities import Artifact, Run

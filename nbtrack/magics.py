@@ -17,6 +17,7 @@ from .magic_args import named as _named
 from .magic_args import parse_line as _parse
 from .magic_args import split_names as _names
 from .magics_models import ModelCommands
+from .magics_sweep import SweepCommands
 from .tracking import Tracker, process_tracker
 from .views.live import LiveChart
 from .views.summary import Summary, show_tracked_cell
@@ -36,7 +37,7 @@ def _summary_of(tracked: TrackedCell) -> Summary:
 
 
 @magics_class
-class TrackMagics(ModelCommands, Magics):
+class TrackMagics(ModelCommands, SweepCommands, Magics):
     """Experiment tracking in the notebook."""
 
     def __init__(self, shell: Any, state: Any) -> None:
@@ -214,6 +215,7 @@ class TrackMagics(ModelCommands, Magics):
         "experiment": _cmd_experiment, "runs": _cmd_runs, "show": _cmd_show, "log": _cmd_log,
         "status": _cmd_status, "compare": _cmd_compare, "export": _cmd_export,
         "reproduce": _cmd_reproduce, **ModelCommands.MODEL_COMMANDS,
+        **SweepCommands.SWEEP_COMMANDS,
     }
 
     # ------------------------------------------------------------- the magic
