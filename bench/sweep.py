@@ -65,9 +65,9 @@ def sequential(source: str, values: dict[str, list[float | int]]) -> tuple[float
     """The same re-executions, one after another, with nothing in parallel."""
     import nbtrack
     from nbtrack.repro.notebook import export_run
-    from nbtrack.sweep.driver import store_target
-    from nbtrack.sweep.grid import grid_points
-    from nbtrack.sweep.point import PointSpec, run_point
+    from nbtrack.sweeps.driver import store_target
+    from nbtrack.sweeps.grid import grid_points
+    from nbtrack.sweeps.point import PointSpec, run_point
 
     store = nbtrack.tracker().store
     with tempfile.TemporaryDirectory() as work:

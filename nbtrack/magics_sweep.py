@@ -45,8 +45,8 @@ class SweepCommands:
         args = _parse(self._cmd_sweep, line)
         if args is None:
             return None
-        from .sweep import sweep
-        from .sweep.grid import parse_grid_words
+        from .sweeps import sweep
+        from .sweeps.grid import parse_grid_words
 
         words = list(args.words)
         run = words.pop(0) if words and "=" not in words[0] else None

@@ -75,8 +75,8 @@ def test_dask_sweep_records_every_point_goes_on_past_a_failure_and_matches_local
 
 @pytest.mark.slow
 def test_a_point_that_cannot_reach_the_store_sends_its_run_back(ip, tmp_path):
-    from nbtrack.sweep.point import PointSpec, StoreTarget, run_point
-    from nbtrack.sweep.transfer import write_payload
+    from nbtrack.sweeps.point import PointSpec, StoreTarget, run_point
+    from nbtrack.sweeps.transfer import write_payload
 
     source = tracked(ip, "%%track --quiet\nrate = 0.5\nlosses = []\nfor step in range(3):\n"
                      "    losses.append(rate ** step)\nfinal = losses[-1]")
@@ -231,9 +231,9 @@ def test_import_nbtrack_loads_no_engine_and_sweep_stays_a_function(python_env):
         import sys, nbtrack
         heavy = [m for m in ('dask', 'distributed', 'nbclient', 'papermill', 'tqdm',
                              'jupyter_client', 'pandas') if m in sys.modules]
-        import nbtrack.sweep.driver, nbtrack.sweep.dask_engine, nbtrack.sweep.local_engine
+        import nbtrack.sweeps.driver, nbtrack.sweeps.dask_engine, nbtrack.sweeps.local_engine
         print(heavy, callable(nbtrack.sweep), nbtrack.sweep.__module__)
     """)
     out = subprocess.run([sys.executable, "-c", code], env=python_env, capture_output=True,
                          text=True, check=True)
-    assert out.stdout.strip() == "[] True nbtrack.sweep"
+    assert out.stdout.strip() == "[] True nbtrack.sweeps"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nbtrack.errors import InvalidValueError
-from nbtrack.sweep.grid import (check_names, grid_points, literal_source, normalise_grid,
+from nbtrack.sweeps.grid import (check_names, grid_points, literal_source, normalise_grid,
                                 parse_grid_words, parse_values)
 
 

@@ -1,8 +1,7 @@
 """Sweeps: a run's exported notebook re-executed once per point of a grid of params.
 
-Light on purpose: :mod:`nbtrack` re-exports :func:`sweep` from here at import time
-(which keeps ``nbtrack.sweep`` the function, not this package), so nbclient, dask,
-pandas and the store load only when a sweep runs.
+Light on purpose: :mod:`nbtrack` re-exports :func:`sweep` from here at import time, so
+nbclient, dask, pandas and the store load only when a sweep runs.
 """
 
 from __future__ import annotations
