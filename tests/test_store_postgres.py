@@ -37,6 +37,10 @@ _FILTERS = [
     "tags.t = 'rf'", "tags.t LIKE 'R%'", "tags.t != 'b'", "name ILIKE 'RUN1%'",
     "params.p > 0 and tags.t != 'rf'", "params.p = 'rf' or metrics.m > 0.5",
 ]
+_BOUNDED = [("metrics.m > 0", "metrics.m DESC"), ("metrics.m >= 0.25", "metrics.m"),
+            ("metrics.m = 0.5", "metrics.m DESC, name"),
+            ("metrics.m > -1e300 and params.p != 'rf'", "metrics.m DESC, params.p"),
+            ("tags.t != 'x' and metrics.m < 1", "metrics.m ASC, tags.t DESC")]
 _ORDERS = ["params.p", "params.p DESC", "metrics.m", "metrics.m DESC", "tags.t",
            "tags.t DESC, name", "name DESC"]
 
@@ -66,6 +70,13 @@ def test_filters_and_orders_give_the_same_runs_as_sqlite(tmp_path, postgres_uri)
         assert pg.count(parse_filter(text)) == sqlite.count(parse_filter(text)), text
     for order in _ORDERS:
         assert _names(pg, None, order) == _names(sqlite, None, order), order
+    # a filter bounding the metric it is ordered by is written to walk that metric's
+    # index: the same runs, in the same order (ties by start time), paged the same
+    for text, order in _BOUNDED:
+        for limit, offset in ((None, 0), (3, 0), (3, 2)):
+            where, keys = parse_filter(text), parse_order_by(order)
+            assert pg.search(where, keys, limit=limit, offset=offset).base["name"] == \
+                sqlite.search(where, keys, limit=limit, offset=offset).base["name"], text
     ordered = _names(pg, None, "params.p")
     assert ordered[:4] == ["run25", "run16", "run26", "run14"]  # -inf, -1, -0.0, 0
     assert ordered.index("run22") == ordered.index("run24") - 1  # 2**70, then inf
@@ -270,3 +281,23 @@ def test_rows_written_together_land_as_they_would_one_by_one(postgres_uri):
         assert [m.value for m in store.metric_history(run.run_id, "loss")] == [0.9, 0.5]
     finally:
         store.close()
+
+
+def test_a_search_ordered_by_a_metric_its_filter_bounds_walks_that_metric():
+    from nbtrack.store.pg_sql import POSTGRES
+    from nbtrack.store.sql import build_query
+
+    def sql(text, order, d=POSTGRES):
+        return build_query(parse_filter(text), parse_order_by(order), None, 100, 0, "r.run_id",
+                           lambda _sql, _args: 1, d)
+
+    driven, args = sql("metrics.acc > 0.9 and params.model = 'rf'", "metrics.acc DESC")
+    assert "JOIN latest_metrics o0 ON o0.run_id = r.run_id AND o0.key = ?" in driven
+    assert "LEFT JOIN" not in driven and "o0.value > ?" in driven
+    assert driven.endswith("ORDER BY o0.value DESC, r.start_time DESC, r.run_id DESC "
+                           "LIMIT ? OFFSET ?")
+    assert args == ["acc", 0.9, "model", "rf", 100, 0]
+    # ordered by another key, or not bounded: the general form
+    assert "LEFT JOIN" in sql("metrics.acc > 0.9", "metrics.loss DESC")[0]
+    assert "LEFT JOIN" in sql("metrics.acc != 0.9", "metrics.acc DESC")[0]
+    assert "LEFT JOIN" in sql("metrics.acc > 0.9 or params.model = 'rf'", "metrics.acc")[0]

@@ -67,6 +67,10 @@ class Dialect:
     native_params = True
     #: The database's clock in seconds, or None to use this process's (see heartbeats).
     server_clock: str | None = None
+    #: Whether a search ordered by a metric its filter bounds is written to walk that
+    #: metric's index (PostgreSQL's planner then stops at the limit; SQLite's already
+    #: finds that plan from the general form).
+    drive_by_order = False
 
     def ids_arg(self, run_ids: list[str]) -> Any:
         """The parameter :attr:`ids_scope` takes."""

@@ -33,6 +33,7 @@ class PostgresDialect(Dialect):
     # SQLite's text values differ from every number; value is NULL where SQLite's is
     param_not_number = " OR (num IS NULL AND value IS NOT NULL)"
     ids_scope = " WHERE run_id = ANY(?)"
+    drive_by_order = True
     params_insert = (
         "INSERT INTO params (run_id, key, value, vtype, text, shown, num) "
         "VALUES (?,?,?,?,?,?,?) ON CONFLICT (run_id, key) DO UPDATE SET "

@@ -217,10 +217,11 @@ def compile_where(node: Node | None, args: list[Any], driver: Node | None = None
 
 
 def compile_order(keys: Sequence[OrderKey], args: list[Any],
-                  d: Dialect = SQLITE) -> tuple[str, str]:
-    """Return ``(joins, order_by)`` SQL for the order keys (newest first as tie-break)."""
+                  d: Dialect = SQLITE, first: int = 0) -> tuple[str, str]:
+    """Return ``(joins, order_by)`` SQL for the order keys (newest first as tie-break);
+    their joined rows are aliased ``o<first>``, ``o<first + 1>``, ..."""
     joins, terms = [], []
-    for i, key in enumerate(keys):
+    for i, key in enumerate(keys, start=first):
         direction = "DESC" if key.descending else "ASC"
         if key.kind == "attributes":
             column = _ATTRIBUTE_SQL[key.key]
@@ -242,6 +243,46 @@ def compile_order(keys: Sequence[OrderKey], args: list[Any],
     return " ".join(joins), ", ".join(terms)
 
 
+_RANGES = ("<", "<=", ">", ">=", "=")
+
+
+def order_bound(where: Node | None, order_by: Sequence[OrderKey]) -> Comparison | None:
+    """The range test on the first order key's metric that the filter requires of every
+    run (alone, or an item of a top-level ``and``), or None.
+
+    Every run such a search returns has that metric as a number, so the search can walk
+    the metric's index in the order asked and stop at the limit.
+    """
+    if not order_by or order_by[0].kind != "metrics":
+        return None
+    items = where.items if isinstance(where, BoolOp) and where.op == "AND" else [where]
+    for item in items:
+        if isinstance(item, Comparison) and item.kind == "metrics" and \
+                item.key == order_by[0].key and item.op in _RANGES:
+            return item
+    return None
+
+
+def _order_driven(where: Node | None, bound: Comparison, order_by: Sequence[OrderKey],
+                  join_args: list[Any], where_args: list[Any],
+                  d: Dialect) -> tuple[str, str, str]:
+    """``(joins, order_by, condition)`` of a search driven by its first order key (see
+    :func:`order_bound`): that metric joined, not left-joined, and tested in place."""
+    rest_args: list[Any] = []
+    rest_joins, rest_order = compile_order(order_by[1:], rest_args, d, first=1)
+    join_args += [order_by[0].key, *rest_args]
+    joins = (f"JOIN latest_metrics o0 ON o0.run_id = r.run_id AND o0.key = ? {rest_joins}")
+    direction = "DESC" if order_by[0].descending else "ASC"
+    parts = [_number_test("o0.value", bound.op, bound.value, where_args)]
+    others = where.items if isinstance(where, BoolOp) and where.op == "AND" else []
+    for item in others:
+        if item is bound:
+            continue
+        parts.append(_comparison(item, where_args, d, correlated=True)
+                     if isinstance(item, Comparison) else compile_where(item, where_args, d=d))
+    return joins, f"o0.value {direction}, {rest_order}", "(" + " AND ".join(parts) + ")"
+
+
 def build_query(where: Node | None, order_by: Sequence[OrderKey], experiment: str | None,
                 limit: int | None, offset: int, columns: str,
                 count: Callable[[str, list[Any]], int], d: Dialect = SQLITE
@@ -249,9 +290,14 @@ def build_query(where: Node | None, order_by: Sequence[OrderKey], experiment: st
     """The SELECT of a search (or, with :data:`COUNT` as ``columns``, of a count) and its
     parameters; ``count`` counts a subquery's rows (see :func:`most_selective`)."""
     join_args: list[Any] = []
-    joins, order = compile_order(order_by, join_args, d)
     where_args: list[Any] = []
-    condition = compile_where(where, where_args, most_selective(where, count, d), d)
+    bound = order_bound(where, order_by) if d.drive_by_order and columns != COUNT else None
+    if bound is not None:
+        joins, order, condition = _order_driven(where, bound, order_by, join_args,
+                                                where_args, d)
+    else:
+        joins, order = compile_order(order_by, join_args, d)
+        condition = compile_where(where, where_args, most_selective(where, count, d), d)
     if experiment is not None:
         condition += " AND e.name = ?"
         where_args.append(experiment)
