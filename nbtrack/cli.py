@@ -11,6 +11,7 @@ from typing import Sequence
 
 from .cli_common import open_for_reading as _open
 from .cli_common import output_width
+from .cli_interop import add_interop_commands
 from .cli_models import add_model_commands
 from .cli_store import add_store_commands
 from .errors import InvalidValueError, NbtrackError
@@ -216,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     fsck.set_defaults(func=cmd_fsck)
 
     add_model_commands(sub)
+    add_interop_commands(sub)
     add_store_commands(sub)
     return parser
 
