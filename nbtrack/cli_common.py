@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Callable
 
 from .config import ENV_VAR, find_store_uri, stores_below
 from .errors import StoreNotFoundError
@@ -46,3 +47,19 @@ def output_width() -> int | None:
     if "COLUMNS" not in os.environ and not sys.stdout.isatty():
         return None
     return shutil.get_terminal_size((120, 24)).columns
+
+
+def progress_bar(done: int, total: int) -> None:
+    """Draw ``done/total runs`` as a bar on stderr (a line of its own once complete)."""
+    width = 30
+    filled = width * done // total if total else width
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} runs")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def progress_for(args: argparse.Namespace) -> Callable[[int, int], None] | None:
+    """:func:`progress_bar` unless ``--quiet``, ``--json`` or stderr is not a terminal."""
+    show = not args.quiet and not args.json and sys.stderr.isatty()
+    return progress_bar if show else None

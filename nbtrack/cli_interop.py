@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from typing import Any, Callable
+from typing import Any
 
 from .cli_common import open_for_reading as _open
+from .cli_common import progress_for
 
 __all__ = ["add_interop_commands"]
-
-
-def _progress(done: int, total: int) -> None:
-    width = 30
-    filled = width * done // total if total else width
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} runs")
-    if done >= total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
-
-
-def _progress_for(args: argparse.Namespace) -> Callable[[int, int], None] | None:
-    show = not args.quiet and not args.json and sys.stderr.isatty()
-    return _progress if show else None
 
 
 def _print(summary: Any, as_json: bool) -> None:
@@ -37,7 +23,7 @@ def cmd_export_mlflow(args: argparse.Namespace) -> int:
     store = _open(args)
     try:
         summary = export_mlflow(store, args.to, args.experiment, args.filter,
-                                args.artifact_root, _progress_for(args))
+                                args.artifact_root, progress_for(args))
     finally:
         store.close()
     _print(summary, args.json)
@@ -54,7 +40,7 @@ def cmd_import_mlflow(args: argparse.Namespace) -> int:
 
     store = open_store(args.store or os.environ.get(ENV_VAR, "").strip() or find_store_uri())
     try:
-        summary = import_mlflow(store, args.source, args.experiment, _progress_for(args))
+        summary = import_mlflow(store, args.source, args.experiment, progress_for(args))
     finally:
         store.close()
     _print(summary, args.json)

@@ -7,16 +7,9 @@ import json
 import sys
 from typing import Any
 
+from .cli_common import progress_for
+
 __all__ = ["add_store_commands"]
-
-
-def _progress(done: int, total: int) -> None:
-    width = 30
-    filled = width * done // total if total else width
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} runs")
-    if done >= total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -28,8 +21,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     try:
         destination = open_store(args.destination)
         try:
-            show = not args.quiet and not args.json and sys.stderr.isatty()
-            report = migrate(source, destination, progress=_progress if show else None)
+            report = migrate(source, destination, progress=progress_for(args))
         finally:
             destination.close()
     finally:

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from IPython.core.error import UsageError
 
-__all__ = ["split_names", "key_values", "named", "parse_line"]
+if TYPE_CHECKING:
+    from .tracking import Tracker
+
+__all__ = ["CommandMixin", "split_names", "key_values", "named", "parse_line"]
+
+
+class CommandMixin:
+    """What a mixin of ``%track`` subcommands uses of :class:`~nbtrack.magics.TrackMagics`
+    (which provides each of these)."""
+
+    shell: Any
+
+    @property
+    def tracker(self) -> Tracker:
+        """The kernel's tracker."""
+        raise NotImplementedError
+
+    def _run_or_last(self, run_id: str | None) -> str:
+        raise NotImplementedError
 
 
 def split_names(text: str | None) -> list[str] | None:

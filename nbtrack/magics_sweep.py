@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from .magic_args import CommandMixin
 from .magic_args import named as _named
 from .magic_args import parse_line as _parse
-
-if TYPE_CHECKING:
-    from .tracking import Tracker
 
 __all__ = ["SweepCommands"]
 
 
-class SweepCommands:
+class SweepCommands(CommandMixin):
     """The sweep command, mixed into :class:`~nbtrack.magics.TrackMagics`."""
-
-    @property
-    def tracker(self) -> Tracker:
-        raise NotImplementedError
-
-    def _run_or_last(self, run_id: str | None) -> str:
-        raise NotImplementedError
 
     @magic_arguments()
     @argument("words", nargs="*", metavar="[RUN] NAME=VALUES",

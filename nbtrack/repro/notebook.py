@@ -28,7 +28,7 @@ from ..errors import ExportError
 from ..analysis.slicing import dependency_slice, exported_source
 from ..store import Store
 
-__all__ = ["ExportResult", "export_run"]
+__all__ = ["ExportResult", "export_run", "literal_source"]
 
 
 @dataclass(repr=False)
@@ -50,14 +50,14 @@ class ExportResult:
         return text
 
 
-def _literal_source(value: Any) -> str | None:
-    """Python source for a param value, or None when it has none."""
+def literal_source(value: Any) -> str | None:
+    """Python source that evaluates to ``value``, or None when there is none."""
     if isinstance(value, float) and not math.isfinite(value):
         return f"float({str(value)!r})"
     text = repr(value)
     try:
         ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None
     return text
 
@@ -68,7 +68,7 @@ def _parameters(run: Run) -> dict[str, str]:
     out = {}
     for key, value in run.params.items():
         if key.isidentifier() and not keyword.iskeyword(key):
-            text = _literal_source(value)
+            text = literal_source(value)
             if text is not None:
                 out[key] = text
     return out
@@ -239,7 +239,7 @@ def export_run(store: Store, run_id: str, path: str | Path, force: bool = False)
                             + _move_params_out(body.strip("\n"), set(params)))
     tracked.metadata["nbtrack"] = {"run_cell": True}
     cells.append(tracked)
-    recorded = "{" + ", ".join(f"{k!r}: {_literal_source(v)}" for k, v in run.metrics.items()) + "}"
+    recorded = "{" + ", ".join(f"{k!r}: {literal_source(v)}" for k, v in run.metrics.items()) + "}"
     timing = "{" + ", ".join(repr(k) for k in sorted(record.timing or ())) + "}" \
         if record.timing else "set()"
     cells.append(new_code_cell(_CHECK.replace("RECORDED", recorded).replace("TIMING", timing)))

@@ -17,6 +17,7 @@ import re
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import InvalidValueError
+from ..repro.notebook import literal_source
 
 __all__ = ["parse_grid_words", "parse_values", "normalise_grid", "grid_points",
            "literal_source", "check_names"]
@@ -125,18 +126,6 @@ def _check_identifier(name: str) -> None:
     if not name.isidentifier() or keyword.iskeyword(name):
         raise InvalidValueError(f"{name!r} cannot be a swept param: a param the export's "
                                 "parameters cell sets is a Python name, e.g. max_depth")
-
-
-def literal_source(value: Any) -> str | None:
-    """Python source that evaluates to ``value``, or None when there is none."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return f"float({str(value)!r})"
-    text = repr(value)
-    try:
-        ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
-    return text
 
 
 def normalise_grid(grid: Mapping[str, Any]) -> dict[str, list[Any]]:
