@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import nullcontext
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -166,7 +167,7 @@ class PostgresBackend(SQLBackendBase):
             delay = min(delay * 2, 2.0)
 
     def transaction(self, body: Callable[[SQLConnection], T], lock: int | None = None,
-                    idempotent: bool = True) -> T:
+                    idempotent: bool = True, pipelined: bool = False) -> T:
         """``body(connection)`` in one transaction, retried on transient errors.
 
         Parameters
@@ -178,11 +179,14 @@ class PostgresBackend(SQLBackendBase):
         idempotent : bool
             False when running ``body`` twice would write twice: a connection lost
             while committing is then an error saying so, not a retry.
+        pipelined : bool
+            Send ``body``'s statements without waiting for each answer (psycopg's
+            pipeline mode): one round trip for the lot unless ``body`` reads a result.
         """
         def attempt(conn: psycopg.Connection[Any]) -> T:
             committing = False
             try:
-                with conn.transaction():
+                with (conn.pipeline() if pipelined else nullcontext()), conn.transaction():
                     c = PgConnection(conn)
                     if lock is not None:
                         c.execute("SELECT pg_advisory_xact_lock(?)", (lock,))
@@ -248,15 +252,15 @@ class PostgresBackend(SQLBackendBase):
                 # the failed attempt may have created an experiment this process remembers
                 self.write_state.forget()
             claimed = c.execute(f"INSERT INTO applied_batches VALUES (?, "
-                                f"{POSTGRES.server_clock}) ON CONFLICT (batch_id) DO NOTHING",
-                                (batch,))
-            if claimed.rowcount == 0:
+                                f"{POSTGRES.server_clock}) ON CONFLICT (batch_id) DO NOTHING "
+                                "RETURNING batch_id", (batch,)).fetchone()
+            if claimed is None:
                 return  # an earlier attempt committed; only its answer was lost
             write_ops(c, self.write_state, ops)
 
         with self._write_lock:
             try:
-                self.transaction(body)
+                self.transaction(body, pipelined=True)
             except BaseException:
                 self.write_state.forget()
                 raise
