@@ -107,7 +107,10 @@ def main() -> None:
     X, model = _data()
     bodies = _bodies(X)
     json_headers = {"Content-Type": "application/json"}
+    here = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="nbtrack-bench-serve-") as folder:
+        # MLflow puts a logged model under ./mlruns of the working directory
+        os.chdir(folder)
         env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true",
                    NBTRACK_STORE=str(Path(folder) / ".nbtrack"), NBTRACK_SERVE_TOKEN=TOKEN)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -137,6 +140,7 @@ def main() -> None:
         theirs = _measure([sys.executable, "-m", "mlflow", "models", "serve", "-m",
                            info.model_uri, "--env-manager", "local", "-p", str(port),
                            "-h", "127.0.0.1"], env, port, json_headers, bodies)
+        os.chdir(here)
     print("| | nbtrack serve | mlflow models serve | ratio | target |")
     print("|---|---:|---:|---:|---|")
     print(f"| command → first prediction | {ours['first']:.2f} s | {theirs['first']:.2f} s | "
