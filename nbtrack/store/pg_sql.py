@@ -103,14 +103,19 @@ class PgConnection:
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Rows:
         """Run one statement for each parameter tuple, in order.
 
-        An ``INSERT ... VALUES (?, ...)`` goes as few multi-row statements (one round
-        trip each instead of one per row); rows are split where a conflict key repeats,
-        so every upsert sees the rows before it exactly as row-by-row execution would.
+        A few rows of an ``INSERT ... VALUES (?, ...)`` go as one multi-row statement
+        (one round trip instead of a pipeline's entry, rows and exit); rows are split
+        where a conflict key repeats, so every upsert sees the rows before it exactly as
+        row-by-row execution would. Larger batches go through psycopg's executemany:
+        psycopg parses (and caches) a statement's text only up to
+        :data:`_PARAMS_PER_STATEMENT` parameters, and parsing a statement of thousands
+        of placeholders costs more than the round trips it saves.
         """
         rows = [tuple(p) for p in parameters]
         cursor = self.raw.cursor()
         shape = _multi_row_shape(sql)
-        if shape is None:
+        width = 0 if shape is None else shape[1].count("?")
+        if shape is None or len(rows) * width > _PARAMS_PER_STATEMENT:
             cursor.executemany(translate(sql), rows)
             return cursor
         head, group, tail, key_at = shape
@@ -120,8 +125,9 @@ class PgConnection:
         return cursor
 
 
-#: Rows per multi-row INSERT (PostgreSQL takes at most 65,535 parameters a statement).
-_ROWS_PER_STATEMENT = 500
+#: Most parameters of a multi-row INSERT: psycopg caches the parsed text of statements
+#: with at most 50 parameters and parses longer ones on every call.
+_PARAMS_PER_STATEMENT = 50
 _INSERT = re.compile(r"^(INSERT INTO \w+(?:\s*\(([^)]*)\))?\s+VALUES)\s*(\([?,\s]+\))(.*)$",
                      re.S)
 _CONFLICT_KEY = re.compile(r"ON CONFLICT \(([^)]*)\)\s*DO UPDATE")
@@ -150,7 +156,7 @@ def _chunks(rows: list[tuple[Any, ...]],
     keys: set[tuple[Any, ...]] = set()
     for row in rows:
         key = None if key_at is None else tuple(row[i] for i in key_at)
-        if len(chunk) >= _ROWS_PER_STATEMENT or (key is not None and key in keys):
+        if key is not None and key in keys:
             yield chunk
             chunk, keys = [], set()
         chunk.append(row)
