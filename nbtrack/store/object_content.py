@@ -17,7 +17,7 @@ import os
 import re
 import threading
 import uuid
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from ..errors import InvalidValueError, StoreError
@@ -155,22 +155,19 @@ class ObjectContent:
         return bool(self.fs.exists(key))
 
     def _write(self, key: str, data: bytes) -> None:
-        if not self._rename:
-            # one PUT: an object store shows an object whole or not at all
-            self.fs.pipe_file(key, data)
-            return
-        temporary = f"{key}.tmp-{uuid.uuid4().hex}"
-        self.fs.makedirs(key.rpartition("/")[0], exist_ok=True)
-        self.fs.pipe_file(temporary, data)
-        self.fs.mv(temporary, key)
+        self._place(key, lambda target: self.fs.pipe_file(target, data))
 
     def _upload(self, key: str, source: str) -> None:
+        self._place(key, lambda target: self.fs.put_file(source, target))
+
+    def _place(self, key: str, send: Callable[[str], None]) -> None:
         if not self._rename:
-            self.fs.put_file(source, key)
+            # one PUT: an object store shows an object whole or not at all
+            send(key)
             return
         temporary = f"{key}.tmp-{uuid.uuid4().hex}"
         self.fs.makedirs(key.rpartition("/")[0], exist_ok=True)
-        self.fs.put_file(source, temporary)
+        send(temporary)
         self.fs.mv(temporary, key)
 
     def _guarded(self, what: str, write: Any) -> None:
