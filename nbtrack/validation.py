@@ -9,8 +9,8 @@ from typing import Any
 
 from .errors import InvalidValueError
 
-__all__ = ["check_key", "to_param_value", "to_metric_value", "to_step", "to_tag_value",
-           "MAX_KEY_LENGTH", "MAX_VALUE_LENGTH"]
+__all__ = ["check_key", "plain_scalar", "to_param_value", "to_metric_value", "to_step",
+           "to_tag_value", "MAX_KEY_LENGTH", "MAX_VALUE_LENGTH"]
 
 MAX_KEY_LENGTH = 1000
 MAX_VALUE_LENGTH = 1_000_000
@@ -33,7 +33,9 @@ def check_key(key: Any, what: str = "key") -> str:
     return key
 
 
-def _numpy_scalar(value: Any) -> Any:
+def plain_scalar(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds (its repr is not a literal); any
+    other value as it is."""
     item = getattr(value, "item", None)
     if item is not None and type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0:
         return item()
@@ -42,7 +44,7 @@ def _numpy_scalar(value: Any) -> Any:
 
 def to_param_value(key: str, value: Any) -> Any:
     """Return a storable param value (numpy scalars become Python scalars)."""
-    value = _numpy_scalar(value)
+    value = plain_scalar(value)
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str):
@@ -69,7 +71,7 @@ def to_param_value(key: str, value: Any) -> Any:
 
 def _part_value(key: str, value: Any) -> Any:
     """A numpy scalar inside a list/dict param as plain Python; anything else is refused."""
-    converted = _numpy_scalar(value)
+    converted = plain_scalar(value)
     if converted is not value:
         return converted
     raise InvalidValueError(f"param {key!r} cannot be stored: {type(value).__name__} is not a "
@@ -78,7 +80,7 @@ def _part_value(key: str, value: Any) -> Any:
 
 def to_metric_value(key: str, value: Any) -> float:
     """Return a metric value as float; raise for anything that is not a real number."""
-    value = _numpy_scalar(value)
+    value = plain_scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidValueError(f"metric {key!r} must be a number, got "
                                 f"{type(value).__name__} {str(value)[:40]!r}; log text as a "
@@ -91,7 +93,7 @@ def to_metric_value(key: str, value: Any) -> float:
 
 def to_step(step: Any) -> int:
     """Return a valid step (a 64-bit integer)."""
-    step = _numpy_scalar(step)
+    step = plain_scalar(step)
     if isinstance(step, bool) or not isinstance(step, numbers.Integral):
         raise InvalidValueError(f"step must be an integer, got {type(step).__name__} {step!r}")
     as_int = int(step)

@@ -25,8 +25,8 @@ import socket
 import threading
 import time
 import uuid
-from contextlib import nullcontext
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from contextlib import contextmanager, nullcontext
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -258,9 +258,16 @@ class PostgresBackend(SQLBackendBase):
                 return  # an earlier attempt committed; only its answer was lost
             write_ops(c, self.write_state, ops)
 
+        with self._writing():
+            self.transaction(body, pipelined=True)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One writer of this process at a time; a failed write forgets what this
+        connection remembers of it (an experiment id the rollback took back)."""
         with self._write_lock:
             try:
-                self.transaction(body, pipelined=True)
+                yield
             except BaseException:
                 self.write_state.forget()
                 raise
@@ -287,22 +294,14 @@ class PostgresBackend(SQLBackendBase):
     def write_once(self, body: Callable[[SQLConnection], None]) -> None:
         """``body(connection)`` in one transaction, never retried once it may have
         committed (the caller finds out what landed instead)."""
-        with self._write_lock:
-            try:
-                self.transaction(body, idempotent=False)
-            except BaseException:
-                self.write_state.forget()
-                raise
+        with self._writing():
+            self.transaction(body, idempotent=False)
 
     def bulk_import(self, runs: Iterable[Run], batch_size: int) -> int:
         """Write finished runs in large transactions (no buffer)."""
-        with self._write_lock:
-            try:
-                count = bulk_import(lambda body: self.transaction(body, idempotent=False),
-                                    self.write_state, runs, batch_size)
-            except BaseException:
-                self.write_state.forget()
-                raise
+        with self._writing():
+            count = bulk_import(lambda body: self.transaction(body, idempotent=False),
+                                self.write_state, runs, batch_size)
         # fresh statistics, or the planner takes the new tables for empty ones and picks
         # nested loops over the whole import (autovacuum gets there only later)
         self.read(lambda c: c.execute("ANALYZE runs, params, latest_metrics, metrics, tags"))

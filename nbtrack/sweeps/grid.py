@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import InvalidValueError
 from ..repro.notebook import literal_source
+from ..validation import plain_scalar
 
 __all__ = ["parse_grid_words", "parse_values", "normalise_grid", "grid_points",
            "literal_source", "check_names"]
@@ -149,7 +150,7 @@ def normalise_grid(grid: Mapping[str, Any]) -> dict[str, list[Any]]:
         if not isinstance(name, str):
             raise InvalidValueError(f"grid keys are param names, got {name!r}")
         _check_identifier(name)
-        values = [_plain(v) for v in (given if _is_sequence(given) else [given])]
+        values = [plain_scalar(v) for v in (given if _is_sequence(given) else [given])]
         if not values:
             raise InvalidValueError(f"no values given for {name}; give at least one")
         for value in values:
@@ -163,14 +164,6 @@ def normalise_grid(grid: Mapping[str, Any]) -> dict[str, list[Any]]:
         raise InvalidValueError(f"the grid has {count} points; a sweep takes at most "
                                 f"{MAX_POINTS}")
     return out
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python number it holds (its repr is not a literal)."""
-    item = getattr(value, "item", None)
-    if item is not None and type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0:
-        return item()
-    return value
 
 
 def _is_sequence(value: Any) -> bool:
