@@ -11,7 +11,7 @@ __all__ = ["register_model", "set_alias", "delete_alias", "resolve", "load_model
 
 
 def register_model(run: str, name: str, artifact: str | None = None,
-                   description: str | None = None) -> Any:
+                   description: str | None = None, reference: Any = None) -> Any:
     """Register the model a run saved as the next version of ``name`` (``name/1``, ...).
 
     Parameters
@@ -23,6 +23,10 @@ def register_model(run: str, name: str, artifact: str | None = None,
     artifact : str, optional
         The model artifact, when the run saved several.
     description : str, optional
+    reference : DataFrame or 2-D array, optional
+        The training inputs to monitor the version against; a reservoir sample of at
+        most 10,000 rows is kept with the run. By default the sample a ``%%track`` cell
+        kept of the table it read that holds the model's input columns.
 
     Returns
     -------
@@ -31,7 +35,7 @@ def register_model(run: str, name: str, artifact: str | None = None,
     """
     from .registry import register_model as register
 
-    return register(tracker().store, run, name, artifact, description)
+    return register(tracker().store, run, name, artifact, description, reference=reference)
 
 
 def set_alias(name: str, alias: str, version: int, expected: int | None = None) -> Any:

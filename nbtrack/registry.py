@@ -10,6 +10,7 @@ against the one recorded at registration.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import os
 import socket
 import time
@@ -17,7 +18,9 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from ._version import __version__
-from .errors import ModelChoiceError, ModelNotFoundError, RegistryConflictError
+from .errors import (InvalidValueError, ModelChoiceError, ModelNotFoundError,
+                     RegistryConflictError)
+from .monitoring.reference import REFERENCE_TAG
 from .model_files import load_model_artifact
 from .store import Store
 from .versions import (ModelAddress, ModelVersion, RegistryEvent, check_alias,
@@ -43,7 +46,8 @@ def _event(op: str, model: str, alias: str | None = None) -> RegistryEvent:
 
 def register_model(store: Store, run_id: str, name: str, artifact: str | None = None,
                    description: str | None = None,
-                   tags: Mapping[str, str] | None = None) -> ModelVersion:
+                   tags: Mapping[str, str] | None = None,
+                   reference: Any = None) -> ModelVersion:
     """Register the model a run saved as the next version of ``name``.
 
     Parameters
@@ -57,6 +61,11 @@ def register_model(store: Store, run_id: str, name: str, artifact: str | None = 
         The model's artifact name; needed only when the run saved several models.
     description, tags : optional
         Kept with the version (the only fields that may change later).
+    reference : DataFrame or 2-D array, optional
+        The training inputs to monitor the version against: a reservoir sample of at most
+        10,000 rows is stored with the run. Without it, the sample the run's ``%%track``
+        cell kept of the table it read that holds the model's inputs (if any); the tag
+        ``nbtrack.reference`` names the one chosen.
 
     Raises
     ------
@@ -77,14 +86,40 @@ def register_model(store: Store, run_id: str, name: str, artifact: str | None = 
                                  f"(its models: {', '.join(models) or 'none'})")
     record = store.artifact_record(run.run_id, artifact)
     meta = dict(record.meta)
+    signature = dict(meta.get("signature") or {})
+    labels = dict(tags or {})
+    chosen = _reference(store, run, signature, reference)
+    if chosen is not None:
+        labels[REFERENCE_TAG] = chosen
     version = ModelVersion(
         name=name, version=0, run_id=run.run_id, cell_id=run.cell_id, artifact=artifact,
         digest=record.sha256, format=str(meta.get("format", "unknown")), created=time.time(),
         created_by=f"{_user()}@{socket.gethostname()}", metrics=dict(run.metrics),
         inputs=dict(run.record.inputs or {}),
-        signature=dict(meta.get("signature") or {}), description=description,
-        tags=dict(tags or {}))
+        signature=signature, description=description, tags=labels)
     return store.backend.registry.register(version, _event("register", name))
+
+
+def _reference(store: Store, run: Any, signature: Mapping[str, Any],
+               given: Any) -> str | None:
+    """The artifact holding the reference sample of a version being registered: a sample
+    of ``given`` stored now, else the kept sample that fits the model's inputs."""
+    from .entities import Artifact
+    from .monitoring import reference as samples
+
+    if given is None:
+        return samples.choose_reference(samples.reference_artifacts(run), signature)
+    table = samples.sample_table(given)
+    if table is None:
+        raise InvalidValueError("reference must be a DataFrame or a 2-D array with rows, got "
+                                f"{type(given).__name__}")
+    data, meta = samples.encode_sample(table)
+    # named by content: registering the run again with other data keeps this sample intact
+    name = samples.artifact_name(f"registered-{hashlib.sha256(data).hexdigest()[:12]}")
+    meta = samples.sample_meta(samples.ReferenceSample("reference", table, len(given)), meta)
+    store.add_artifact(run.run_id, Artifact(name, "", 0, samples.KIND, meta), data=data)
+    store.flush()
+    return name
 
 
 def _version_of(store: Store, name: str, number: int) -> ModelVersion:

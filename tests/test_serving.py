@@ -273,5 +273,6 @@ def test_the_monitor_command_exits_1_when_the_served_inputs_drifted(store, tmp_p
     data = json.loads(capsys.readouterr().out)
     assert (data["model"], data["requests"], data["error_rate"], data["drifted"]) == (
         "flowers/1", 10, 0.0, ["petal"])
-    assert main(["--store", store.uri, "monitor", "flowers@production"]) == 0
-    assert capsys.readouterr().out.startswith("flowers/1: 10 requests, 0.0% errors")
+    assert main(["--store", store.uri, "monitor", "flowers@production"]) == 1
+    assert capsys.readouterr().err.startswith("nbtrack: error: flowers/1 has no reference "
+                                              "sample to compare with; pass reference=")

@@ -18,9 +18,11 @@ from ..analysis.cells import analyze
 from ..analysis.magic_cells import cell_magic
 from ..analysis.slicing import dependency_slice, needed_names
 from ..cell_record import CellRecord
-from ..entities import RunStatus
+from ..entities import Artifact, RunStatus
 from ..filters import by_cell
 from ..guard import guarded, tell
+from ..monitoring.reference import KIND as REFERENCE_KIND
+from ..monitoring.reference import artifact_name, encode_sample, sample_inputs, sample_meta
 from ..store import Store
 from ..tracking import ActiveRun, Tracker
 from .classify import Captured, classify
@@ -107,6 +109,8 @@ class CellExecution:
     hidden: list[str]
     output: OutputTee
     notes: ResultNotes = field(default_factory=ResultNotes)
+    #: samples of the tables the cell read, kept as the run's reference if it saves a model
+    references: list[Any] = field(default_factory=list)
     shown: list[tuple[Any, Any]] = field(default_factory=list)
     run: Any = None
     status: RunStatus = RunStatus.FINISHED
@@ -187,7 +191,9 @@ def track_cell(shell: Any, tracker: Tracker, options: CellOptions, body: str,
             namespace, analysis.reads | analysis.fitted | analysis.bound),
             LearnedState({}, ())),
         inputs=inputs, meter=meter, previous_id=previous_id,
-        previous_metrics=previous_metrics, hidden=sorted(hidden), output=OutputTee())
+        previous_metrics=previous_metrics, hidden=sorted(hidden), output=OutputTee(),
+        references=guarded("sample the cell's inputs", lambda: sample_inputs(
+            namespace, needed_names(body)), []) if options.inputs and options.models else [])
     execution.run = guarded("start a run", lambda: tracker.start_run(
         name=options.name, experiment=options.experiment, tags=options.tags or None,
         cell_id=cell_id, context=record.to_dict(), parent_run_id=options.parent))
@@ -291,6 +297,8 @@ def _finish(execution: CellExecution) -> TrackedCell:
     _record_values(tracker, run, captured)
     models = _record_models(tracker, run, namespace, execution) \
         if options.models and status is RunStatus.FINISHED else []
+    if models:
+        _record_references(tracker, run, execution.references)
     _record_tables(tracker, run, captured)
     ending = CellRecord(system=execution.meter.stop(), inputs=execution.inputs or None,
                         timing=tuple(sorted(captured.timing)) or None,
@@ -354,6 +362,16 @@ def _record_models(tracker: Tracker, run: ActiveRun, namespace: dict[str, Any],
                   f"{shown} is defined (run that cell first, or move it into a module and "
                   "import it)")
     return saved
+
+
+def _record_references(tracker: Tracker, run: ActiveRun, samples: list[Any]) -> None:
+    for sample in samples:
+        def save(one: Any = sample) -> None:
+            data, meta = encode_sample(one.frame)
+            tracker.store.add_artifact(run.run_id, Artifact(
+                artifact_name(one.name), "", 0, REFERENCE_KIND, sample_meta(one, meta)),
+                data=data)
+        guarded(f"keep a reference sample of {sample.name!r}", save)
 
 
 def _log_estimator_params(tracker: Tracker, run: ActiveRun, name: str, model: Any) -> None:

@@ -92,10 +92,19 @@ def monitor_served(tracker: Tracker, address: str, reference: Any = None, last: 
                                 f"with nbtrack serve {address} and send it some")
     latencies = np.array([r["latency"] for r in logged])
     errors = sum(r["status"] != 200 for r in logged) / len(logged)
+    if reference is None:
+        from .reference import load_reference
+
+        reference = load_reference(tracker.store, version)
+    if reference is None:
+        raise InvalidValueError(
+            f"{version.address} has no reference sample to compare with; pass reference= "
+            "(--reference train.csv), or register it with nbtrack.register_model(run, "
+            "name, reference=X_train)")
     report = None
-    frames = [pd.DataFrame(r["inputs"]["data"], columns=r["inputs"]["columns"])
+    frames = [pd.DataFrame(r["inputs"]["data"], columns=[str(c) for c in r["inputs"]["columns"]])
               for r in logged if r["status"] == 200 and r["inputs"]]
-    if reference is not None and frames:
+    if frames:
         current = pd.concat(frames, ignore_index=True)
         report = record_drift(tracker, reference, current,
                               columns=[c for c in reference.columns if c in current.columns],
