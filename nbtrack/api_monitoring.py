@@ -40,9 +40,21 @@ def evaluate(model: Any, X: Any, y: Any, *, sensitive: Any = None, run: Any = No
     return record_evaluation(tracker(), model, X, y, sensitive, run)
 
 
-def monitor(address: str, reference: Any = None, last: int = 1000) -> Any:
-    """How a served version is doing: errors and latency of its last ``last`` logged
-    requests and, with a ``reference`` DataFrame, the drift of their inputs."""
-    from .monitoring.recording import monitor_served
+def monitor(address: str, reference: Any = None, last: int = 1000, window: str | None = None,
+            windows: int = 30, record: bool = True) -> Any:
+    """How a served version is doing (see :mod:`nbtrack.monitoring.monitor`): error rate,
+    latency p50/p95/p99, throughput and input drift against the training sample kept at
+    registration (or ``reference``), over its last ``last`` logged requests or, with
+    ``window="1d"`` (``"6h"``, ``"30m"``, ...), over its last ``windows`` windows of
+    that length. With ``record`` stored as a run tagged ``nbtrack.kind=monitor``, one
+    metric step per window.
 
-    return monitor_served(tracker(), address, reference, last)
+    Returns
+    -------
+    MonitorReport
+        ``windows`` (per window: health and drift), ``frame()``; in a notebook a chart
+        of the windows and the latest window's drift report.
+    """
+    from .monitoring.monitor import monitor_served
+
+    return monitor_served(tracker(), address, reference, last, record, window, windows)

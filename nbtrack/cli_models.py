@@ -127,28 +127,42 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _monitor_json(report: Any) -> dict[str, Any]:
+    """What ``nbtrack monitor --json`` prints: the latest window on top, then each window."""
+    windows = []
+    for w in report.windows:
+        h = w.health
+        windows.append({"start": h.start, "end": h.end, "requests": h.requests,
+                        "error_rate": h.error_rate, "latency": {"p50": h.p50, "p95": h.p95,
+                                                                 "p99": h.p99},
+                        "throughput": h.throughput,
+                        "drift_detected": w.drift is not None and w.drift.drift_detected,
+                        "drift_share": w.drift.share if w.drift is not None else None,
+                        "max_psi": w.drift.max_psi if w.drift is not None else None,
+                        "drifted": w.drift.drifted if w.drift is not None else []})
+    latest = windows[-1]
+    return {"model": report.address, "window": report.window, "run_id": report.run_id,
+            "requests": latest["requests"], "error_rate": latest["error_rate"],
+            "latency": latest["latency"], "drift_detected": latest["drift_detected"],
+            "drifted": latest["drifted"], "windows": windows, "notes": report.notes}
+
+
 def cmd_monitor(args: argparse.Namespace) -> int:
-    """Errors, latency and input drift of a served version; exit 1 when drift is found."""
-    from .monitoring.recording import monitor_served
+    """Health and input drift of a served version; exit 1 when the latest window drifted."""
+    from .monitoring.monitor import monitor_served
     from .tracking import Tracker
 
     reference = None
     if args.reference:
         reference = _read_table(Path(args.reference), "reference file",
                                 " of the training inputs")
-    health = monitor_served(Tracker(_open(args)), args.address, reference, args.last)
-    drifted = health.drift is not None and health.drift.drift_detected
+    report = monitor_served(Tracker(_open(args)), args.address, reference, args.last,
+                            window=args.window, windows=args.windows)
     if args.json:
-        data = {"model": health.address, "requests": health.requests,
-                "error_rate": health.error_rate, "latency": {"p50": health.p50,
-                                                             "p95": health.p95,
-                                                             "p99": health.p99},
-                "drift_detected": drifted,
-                "drifted": health.drift.drifted if health.drift is not None else []}
-        print(to_json(data, indent=2))
+        print(to_json(_monitor_json(report), indent=2))
     else:
-        print(repr(health))
-    return 1 if drifted else 0
+        print(repr(report))
+    return 1 if report.drift_detected else 0
 
 
 def add_model_commands(sub: Any) -> None:
@@ -192,9 +206,13 @@ def add_model_commands(sub: Any) -> None:
     monitor = sub.add_parser("monitor", help="errors, latency and input drift of a served "
                              "version (exit 1 when drift is found)")
     monitor.add_argument("address", help="NAME, NAME/3 or NAME@production")
-    monitor.add_argument("--reference", help="a .csv or .parquet of the training inputs")
+    monitor.add_argument("--reference", help="a .csv or .parquet of the training inputs "
+                         "(default: the sample kept at registration)")
     monitor.add_argument("--last", type=int, default=1000, help="how many of the latest "
-                         "logged requests (default 1000)")
+                         "logged requests (default 1000), without --window")
+    monitor.add_argument("--window", help="consecutive windows of this length: 30m, 6h, 1d")
+    monitor.add_argument("--windows", type=int, default=30, help="with --window: how many "
+                         "windows, the last holding the latest request (default 30)")
     monitor.add_argument("--json", action="store_true", help="print JSON")
     monitor.set_defaults(func=cmd_monitor)
 

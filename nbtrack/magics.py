@@ -228,7 +228,8 @@ class TrackMagics(ModelCommands, SweepCommands, Magics):
     @argument("--metrics", help="comma-separated names to record as metrics (replaces the "
               "computed-number rule)")
     @argument("--no-models", action="store_true", help="do not save fitted estimators")
-    @argument("--no-inputs", action="store_true", help="do not fingerprint input data")
+    @argument("--no-inputs", action="store_true", help="do not fingerprint input data nor keep "
+              "samples of it")
     @argument("--tag", "-t", action="append", metavar="KEY=VALUE", help="tag the run "
               "(repeatable)")
     @argument("--quiet", "-q", action="store_true", help="no summary line")

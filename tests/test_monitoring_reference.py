@@ -14,7 +14,7 @@ import nbtrack
 from nbtrack import registry
 from nbtrack.errors import InvalidValueError
 from nbtrack.monitoring import reference as samples
-from nbtrack.monitoring.recording import monitor_served
+from nbtrack.monitoring.monitor import monitor_served
 from nbtrack.tracking import Tracker
 
 

@@ -238,7 +238,7 @@ def test_the_command_serves_and_sigterm_writes_the_queued_request_log(store, tmp
 
 
 def test_monitor_reports_errors_latency_and_the_drift_of_what_was_served(store):
-    from nbtrack.monitoring.recording import monitor_served
+    from nbtrack.monitoring.monitor import monitor_served
 
     tracker = Tracker(store)
     shifted = FRAME.assign(petal=FRAME["petal"] + 5.0)
