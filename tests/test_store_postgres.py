@@ -301,3 +301,88 @@ def test_a_search_ordered_by_a_metric_its_filter_bounds_walks_that_metric():
     assert "LEFT JOIN" in sql("metrics.acc > 0.9", "metrics.loss DESC")[0]
     assert "LEFT JOIN" in sql("metrics.acc != 0.9", "metrics.acc DESC")[0]
     assert "LEFT JOIN" in sql("metrics.acc > 0.9 or params.model = 'rf'", "metrics.acc")[0]
+
+
+def _canonical(table) -> list[str]:
+    # key order inside a run's dicts follows column creation, which differs between reads
+    out = []
+    for record in table.records():
+        for section in ("params", "metrics", "tags"):
+            record[section] = sorted(record[section].items())
+        out.append(repr(record))  # repr: NaN equals itself there, and types show
+    return out
+
+
+def test_a_page_read_in_one_statement_equals_its_key_tables_read_apart(tmp_path, postgres_uri):
+    from nbtrack.store.pg_sql import POSTGRES
+    from nbtrack.store.reads import RUN_COLUMNS, read_table
+    from nbtrack.store.sql import build_query
+
+    sqlite, pg = open_store(str(tmp_path / "s")), open_store(postgres_uri)
+    t0 = 1_800_000_000.0
+    for store in (sqlite, pg):
+        for i, value in enumerate(_VALUES):
+            # some runs without params, metrics or tags; keys only some runs have
+            params = {} if i % 7 == 3 else {"p": value, f"only{i % 3}": i, "q'\"": str(value)}
+            tags = {} if i % 5 == 1 else {"t": str(value), "x,y": "{1,2}", "n": "NULL"}
+            run = Run(f"r-{i:012d}", experiment=f"e{i % 2}", name=None if i % 4 else f"run{i}",
+                      start_time=t0 + i // 2, params=params, tags=tags)
+            store.create_run(run)
+            number = value if isinstance(value, float) else float(i % 5) / 4
+            if i % 6 != 2:
+                store.log_batch(run.run_id, metrics=[Metric("m", number, 0, t0 + i),
+                                                     Metric("big", 2.0**1000, 1, t0 + i),
+                                                     Metric("m", number, 1, t0 + i + 1)])
+            if i % 3:
+                store.end_run(run.run_id, RunStatus.FINISHED, t0 + i + 1)
+    backend = pg.backend
+    cases = [("attributes.run_id LIKE 'r-%'", "params.p", None, 0),
+             ("metrics.m > -1e300", "metrics.m DESC", 7, 3),
+             ("params.p IS NOT NULL or tags.t IS NULL", "tags.t DESC", None, 0),
+             ("tags.n = 'NULL' and metrics.big > 0", "metrics.m", 5, 0),
+             (None, "start_time DESC", 10, 20), (None, None, 1000, 0)]
+    for text, order, limit, offset in cases:
+        where, keys = parse_filter(text) if text else None, parse_order_by(order)
+        one = pg.search(where, keys, limit=limit, offset=offset)
+        sql, args = build_query(where, keys, None, limit, offset, RUN_COLUMNS,
+                                backend._count_capped, POSTGRES)
+        apart = backend._snapshot(lambda c, sql=sql, args=args: read_table(
+            c, c.execute(sql, args).fetchall(), False, POSTGRES))
+        assert _canonical(one) == _canonical(apart), text
+        assert _canonical(one) == _canonical(
+            sqlite.search(where, keys, limit=limit, offset=offset)), text
+    assert len(pg.search(parse_filter("metrics.m > -1e300"), limit=1000)) == 25  # not NaN, -inf
+    for store in (sqlite, pg):
+        store.close()
+
+
+def test_postgres_leaves_the_driving_condition_to_its_planner():
+    from nbtrack.store.pg_sql import POSTGRES
+    from nbtrack.store.sql import build_query
+
+    def no_count(sql, args):
+        raise AssertionError("a capped count was run")
+
+    where = parse_filter("params.model = 'rf' and metrics.acc > 0.5 and tags.t = 'x'")
+    sql, _ = build_query(where, parse_order_by("name"), None, 10, 0, "r.run_id", no_count,
+                         POSTGRES)
+    assert sql.count("r.run_id IN (SELECT run_id FROM") == 3
+
+
+def test_a_failed_batch_writes_nothing_and_can_be_applied_again(postgres_uri):
+    store = open_store(postgres_uri)
+    try:
+        run = Run(new_run_id(), experiment="e", start_time=time.time())
+        store.create_run(run)
+        store.flush()
+        again = Op("create_run", run.run_id, (run, {}, None))  # its id is taken
+        points = Op("points", run.run_id, [("x", 1.0, 0, 1.0)])
+        with pytest.raises(StoreError):
+            store.backend._apply_batch("batch-1", [points, again])
+        assert store.metric_history(run.run_id, "x") == []
+        store.backend._apply_batch("batch-1", [points])  # the failed attempt left no id
+        assert [m.value for m in store.metric_history(run.run_id, "x")] == [1.0]
+        idle = store.backend.read(lambda c: c.raw.info.transaction_status)
+        assert idle == psycopg.pq.TransactionStatus.IDLE
+    finally:
+        store.close()

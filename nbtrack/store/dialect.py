@@ -71,6 +71,11 @@ class Dialect:
     #: metric's index (PostgreSQL's planner then stops at the limit; SQLite's already
     #: finds that plan from the general form).
     drive_by_order = False
+    #: Whether the condition an ``and`` starts from is chosen by counting each one's
+    #: matches (capped) first: SQLite's planner has no statistics to choose by, and takes
+    #: ``IN`` lists as written; PostgreSQL's turns every ``IN`` into a join it orders
+    #: itself, so counting there only adds statements.
+    choose_driver = True
 
     def ids_arg(self, run_ids: list[str]) -> Any:
         """The parameter :attr:`ids_scope` takes."""

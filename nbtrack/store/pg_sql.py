@@ -17,7 +17,8 @@ from .dialect import Dialect, Rows
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PostgresDialect", "POSTGRES", "PgConnection", "translate"]
+__all__ = ["PostgresDialect", "POSTGRES", "PAGE_COLUMNS", "page_sql", "PgConnection",
+           "translate"]
 
 _INT, _FLOAT = 1, 2  # the vtypes of codec.encode_param
 
@@ -34,6 +35,7 @@ class PostgresDialect(Dialect):
     param_not_number = " OR (num IS NULL AND value IS NOT NULL)"
     ids_scope = " WHERE run_id = ANY(?)"
     drive_by_order = True
+    choose_driver = False
     params_insert = (
         "INSERT INTO params (run_id, key, value, vtype, text, shown, num) "
         "VALUES (?,?,?,?,?,?,?) ON CONFLICT (run_id, key) DO UPDATE SET "
@@ -76,6 +78,32 @@ class PostgresDialect(Dialect):
 
 #: The PostgreSQL store's dialect.
 POSTGRES = PostgresDialect()
+
+#: The run columns a page selects (see :func:`page_sql`), in :func:`~nbtrack.store.reads.
+#: read_page`'s order.
+PAGE_COLUMNS = ("r.run_id, e.name AS experiment, r.name, r.status, r.start_time, r.end_time, "
+                "r.cell_id, r.parent_run_id")
+
+
+def page_sql(numbered: str) -> str:
+    """One statement giving a page of runs with their params, latest metrics and tags.
+
+    ``numbered`` is the search's SELECT of :data:`PAGE_COLUMNS` with its ``position``
+    column (:func:`~nbtrack.store.sql.build_query` with ``numbered``). Each run's key
+    rows come as parallel arrays, aggregated for the page's rows only (after its limit),
+    so a page costs one round trip and no row per key value.
+    """
+    return (
+        "SELECT q.run_id, q.experiment, q.name, q.status, q.start_time, q.end_time, "
+        "q.cell_id, q.parent_run_id, p.k, p.v, p.t, p.x, m.k, m.v, m.x, t.k, t.v "
+        f"FROM ({numbered}) q "
+        "LEFT JOIN LATERAL (SELECT array_agg(key) k, array_agg(value) v, array_agg(vtype) t, "
+        "array_agg(text) x FROM params WHERE run_id = q.run_id) p ON TRUE "
+        "LEFT JOIN LATERAL (SELECT array_agg(key) k, array_agg(value) v, array_agg(exact) x "
+        "FROM latest_metrics WHERE run_id = q.run_id) m ON TRUE "
+        "LEFT JOIN LATERAL (SELECT array_agg(key) k, array_agg(value) v FROM tags "
+        "WHERE run_id = q.run_id) t ON TRUE "
+        "ORDER BY q.position")
 
 
 @lru_cache(maxsize=1024)

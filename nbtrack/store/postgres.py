@@ -25,7 +25,7 @@ import socket
 import threading
 import time
 import uuid
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -42,10 +42,11 @@ from .dialect import SQLConnection
 from .maintenance import bulk_import, check_content, collect_object_garbage, reap_dead_runs
 from .pg_content import DatabaseContent
 from .pg_schema import PG_MIGRATIONS, PG_LATEST_VERSION
-from .pg_sql import POSTGRES, PgConnection
-from .reads import RUN_COLUMNS, read_table
+from .pg_sql import PAGE_COLUMNS, POSTGRES, PgConnection, page_sql
+from .reads import RUN_COLUMNS, read_page, read_table
 from .registry_backend import SQLRegistry
 from .schema import apply_migrations
+from .sql import build_query
 from .sql_backend import SQLBackendBase
 from .writes import WriteState, write_ops
 
@@ -80,6 +81,16 @@ def _redacted(uri: str) -> str:
 
 def _reason(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _roll_back(conn: psycopg.Connection[Any]) -> None:
+    """End a failed explicit transaction, if the connection still has one."""
+    if conn.closed or conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        return
+    try:
+        conn.execute("ROLLBACK")
+    except psycopg.Error:
+        pass  # a broken connection: the pool discards it, and the server rolls back
 
 
 def _transient(exc: psycopg.Error) -> bool:
@@ -167,7 +178,7 @@ class PostgresBackend(SQLBackendBase):
             delay = min(delay * 2, 2.0)
 
     def transaction(self, body: Callable[[SQLConnection], T], lock: int | None = None,
-                    idempotent: bool = True, pipelined: bool = False) -> T:
+                    idempotent: bool = True) -> T:
         """``body(connection)`` in one transaction, retried on transient errors.
 
         Parameters
@@ -179,14 +190,11 @@ class PostgresBackend(SQLBackendBase):
         idempotent : bool
             False when running ``body`` twice would write twice: a connection lost
             while committing is then an error saying so, not a retry.
-        pipelined : bool
-            Send ``body``'s statements without waiting for each answer (psycopg's
-            pipeline mode): one round trip for the lot unless ``body`` reads a result.
         """
         def attempt(conn: psycopg.Connection[Any]) -> T:
             committing = False
             try:
-                with (conn.pipeline() if pipelined else nullcontext()), conn.transaction():
+                with conn.transaction():
                     c = PgConnection(conn)
                     if lock is not None:
                         c.execute("SELECT pg_advisory_xact_lock(?)", (lock,))
@@ -201,6 +209,31 @@ class PostgresBackend(SQLBackendBase):
             return result
 
         return self._retrying(attempt)
+
+    def _batch_transaction(self, batch: str, body: Callable[[SQLConnection], None]) -> None:
+        """``body(connection)`` in one transaction that records ``batch``, sent as one
+        pipeline (``BEGIN``, the id, ``body``'s statements, ``COMMIT``): one round trip
+        unless ``body`` reads a result. Retried on transient errors; an id recorded
+        already means an earlier attempt committed and only its answer was lost, so
+        nothing is written again."""
+        def attempt(conn: psycopg.Connection[Any]) -> None:
+            c = PgConnection(conn)
+            try:
+                with conn.pipeline():
+                    c.execute("BEGIN")
+                    c.execute(f"INSERT INTO applied_batches VALUES (?, {POSTGRES.server_clock})",
+                              (batch,))
+                    body(c)
+                    c.execute("COMMIT")
+            except psycopg.errors.UniqueViolation as exc:
+                _roll_back(conn)
+                if exc.diag.constraint_name != "applied_batches_pkey":
+                    raise
+            except BaseException:
+                _roll_back(conn)
+                raise
+
+        self._retrying(attempt)
 
     def read(self, fn: Callable[[SQLConnection], T]) -> T:
         """``fn(connection)`` outside a transaction, retried on transient errors."""
@@ -251,15 +284,10 @@ class PostgresBackend(SQLBackendBase):
             if attempts > 1:
                 # the failed attempt may have created an experiment this process remembers
                 self.write_state.forget()
-            claimed = c.execute(f"INSERT INTO applied_batches VALUES (?, "
-                                f"{POSTGRES.server_clock}) ON CONFLICT (batch_id) DO NOTHING "
-                                "RETURNING batch_id", (batch,)).fetchone()
-            if claimed is None:
-                return  # an earlier attempt committed; only its answer was lost
             write_ops(c, self.write_state, ops)
 
         with self._writing():
-            self.transaction(body, pipelined=True)
+            self._batch_transaction(batch, body)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -275,11 +303,20 @@ class PostgresBackend(SQLBackendBase):
     # --------------------------------------------------------------- reads
     def search(self, where: Node | None, order_by: Sequence[OrderKey],
                experiment: str | None, limit: int | None, offset: int) -> RunTable:
-        """Return the matching runs as columns, paged by the server."""
-        sql, args = self._query(where, order_by, experiment, limit, offset, RUN_COLUMNS)
-        whole = where is None and experiment is None and limit is None and not offset
-        return self._snapshot(
-            lambda c: read_table(c, c.execute(sql, args).fetchall(), whole, POSTGRES))
+        """Return the matching runs as columns, paged by the server.
+
+        Every run reads its key tables whole (three statements in one snapshot); a
+        filtered or paged search is one statement (:func:`~nbtrack.store.pg_sql.page_sql`),
+        which sees one snapshot by itself.
+        """
+        if where is None and experiment is None and limit is None and not offset:
+            sql, args = self._query(where, order_by, experiment, limit, offset, RUN_COLUMNS)
+            return self._snapshot(
+                lambda c: read_table(c, c.execute(sql, args).fetchall(), True, POSTGRES))
+        sql, args = build_query(where, order_by, experiment, limit, offset, PAGE_COLUMNS,
+                                self._count_capped, POSTGRES, numbered=True)
+        page = page_sql(sql)
+        return self.read(lambda c: read_page(c.execute(page, args).fetchall(), POSTGRES))
 
     # --------------------------------------------------------- housekeeping
     def reap_dead_runs(self, open_here: set[str]) -> list[str]:

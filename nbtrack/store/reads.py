@@ -10,7 +10,7 @@ from .codec import decode_float
 from .contract import RunTable
 from .dialect import SQLITE, Dialect, SQLConnection
 
-__all__ = ["RUN_COLUMNS", "read_run", "read_table"]
+__all__ = ["RUN_COLUMNS", "read_run", "read_table", "read_page"]
 
 #: The run columns every read selects, in the order the functions below unpack them.
 RUN_COLUMNS = ("r.run_id, e.name, r.name, r.status, r.start_time, r.end_time, r.cell_id, "
@@ -48,14 +48,17 @@ def _run_from_row(row: Sequence[Any], params: dict[str, Any],
                pid=pid, heartbeat=beat, error=error)
 
 
+_BASE = ("run_id", "experiment", "name", "status", "start_time", "end_time", "cell_id",
+         "parent_run_id")
+_STR = 0  # the vtype of a param kept as its own text (codec.encode_param)
+
+
 def read_table(c: SQLConnection, rows: list[Any], whole: bool, d: Dialect = SQLITE) -> RunTable:
     """The runs of ``rows`` (in order) with their params, latest metrics and tags as columns.
 
     ``whole`` says the rows are every run, so the key tables are read without a filter.
     """
-    names = ("run_id", "experiment", "name", "status", "start_time", "end_time", "cell_id",
-             "parent_run_id")
-    table = RunTable(base={n: [row[i] for row in rows] for i, n in enumerate(names)})
+    table = RunTable(base={n: [row[i] for row in rows] for i, n in enumerate(_BASE)})
     if not rows:
         return table
     index = {run_id: i for i, run_id in enumerate(table.base["run_id"])}
@@ -88,4 +91,36 @@ def read_table(c: SQLConnection, rows: list[Any], whole: bool, d: Dialect = SQLI
         if column is None:
             column = columns[key] = [None] * n
         column[index[run_id]] = value
+    return table
+
+
+def read_page(rows: list[Any], d: Dialect) -> RunTable:
+    """The runs of ``rows`` as columns, each row a run's columns followed by its key rows as
+    parallel arrays: param keys, values, vtypes and texts; metric keys, values and exact
+    texts; tag keys and values (None for a run without any; see
+    :func:`~nbtrack.store.pg_sql.page_sql`)."""
+    table = RunTable(base={n: [row[i] for row in rows] for i, n in enumerate(_BASE)})
+    n = len(rows)
+    params, metrics, tags = table.params, table.metrics, table.tags
+    for i, row in enumerate(rows):
+        keys, values, vtypes, texts, mkeys, mvalues, mexact, tkeys, tvalues = row[8:]
+        if keys is not None:
+            for key, value, vtype, text in zip(keys, values, vtypes, texts):
+                column = params.get(key)
+                if column is None:
+                    column = params[key] = [None] * n
+                column[i] = value if vtype == _STR and text is None else \
+                    d.param_value(value, vtype, text)
+        if mkeys is not None:
+            for key, value, exact in zip(mkeys, mvalues, mexact):
+                column = metrics.get(key)
+                if column is None:
+                    column = metrics[key] = [None] * n
+                column[i] = value if exact is None else float(exact)
+        if tkeys is not None:
+            for key, value in zip(tkeys, tvalues):
+                column = tags.get(key)
+                if column is None:
+                    column = tags[key] = [None] * n
+                column[i] = value
     return table

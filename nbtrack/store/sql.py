@@ -285,10 +285,16 @@ def _order_driven(where: Node | None, bound: Comparison, order_by: Sequence[Orde
 
 def build_query(where: Node | None, order_by: Sequence[OrderKey], experiment: str | None,
                 limit: int | None, offset: int, columns: str,
-                count: Callable[[str, list[Any]], int], d: Dialect = SQLITE
-                ) -> tuple[str, list[Any]]:
+                count: Callable[[str, list[Any]], int], d: Dialect = SQLITE,
+                numbered: bool = False) -> tuple[str, list[Any]]:
     """The SELECT of a search (or, with :data:`COUNT` as ``columns``, of a count) and its
-    parameters; ``count`` counts a subquery's rows (see :func:`most_selective`)."""
+    parameters; ``count`` counts a subquery's rows (see :func:`most_selective`), where
+    the dialect has the driving condition chosen by counting.
+
+    ``numbered`` adds a last column ``position``: each row's place in the search's order
+    (from 1, counted before the offset), for a query that wraps this one and must keep
+    its order.
+    """
     join_args: list[Any] = []
     where_args: list[Any] = []
     bound = order_bound(where, order_by) if d.drive_by_order and columns != COUNT else None
@@ -297,10 +303,13 @@ def build_query(where: Node | None, order_by: Sequence[OrderKey], experiment: st
                                                 where_args, d)
     else:
         joins, order = compile_order(order_by, join_args, d)
-        condition = compile_where(where, where_args, most_selective(where, count, d), d)
+        driver = most_selective(where, count, d) if d.choose_driver else None
+        condition = compile_where(where, where_args, driver, d)
     if experiment is not None:
         condition += " AND e.name = ?"
         where_args.append(experiment)
+    if numbered:
+        columns += f", row_number() OVER (ORDER BY {order}) AS position"
     sql = (f"SELECT {columns} FROM runs r JOIN experiments e ON e.experiment_id = "
            f"r.experiment_id {joins} WHERE {condition}")
     if columns != COUNT:
