@@ -6,7 +6,7 @@ from typing import Any
 
 from .api_common import tracker
 
-__all__ = ["drift", "evaluate", "monitor"]
+__all__ = ["drift", "evaluate", "monitor", "set_monitor_rule"]
 
 
 def drift(reference: Any, current: Any, columns: Any = None, correction: str = "bonferroni",
@@ -58,3 +58,20 @@ def monitor(address: str, reference: Any = None, last: int = 1000, window: str |
     from .monitoring.monitor import monitor_served
 
     return monitor_served(tracker(), address, reference, last, record, window, windows)
+
+
+def set_monitor_rule(name: str, rule: str | None) -> str | None:
+    """Store the retrain rule of a registered model, e.g. ``"drift.share >= 0.5 or
+    drift.max_psi >= 0.25 or f1 < baseline.f1 - 0.05"`` (the run-filter grammar with
+    arithmetic, over the figures of the latest monitoring window; see
+    :mod:`nbtrack.monitoring.rule`); None removes it. ``monitor`` reports whether it
+    fires, and ``nbtrack monitor NAME@ALIAS`` exits 1 when it does.
+
+    Raises
+    ------
+    FilterSyntaxError
+        For a rule that does not parse, with the position of the problem.
+    """
+    from .monitoring.triggers import set_monitor_rule as store_rule
+
+    return store_rule(tracker(), name, rule)

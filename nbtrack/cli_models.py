@@ -1,5 +1,5 @@
 """The ``nbtrack`` commands of the model registry and serving: register, promote, models,
-serve, predict."""
+serve, predict, monitor, monitor-rule."""
 
 from __future__ import annotations
 
@@ -148,21 +148,54 @@ def _monitor_json(report: Any) -> dict[str, Any]:
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    """Health and input drift of a served version; exit 1 when the latest window drifted."""
+    """Health and input drift of a served version; exit 1 when the model's retrain rule
+    fires (without a rule: when the latest window drifted), retraining with --retrain."""
     from .monitoring.monitor import monitor_served
+    from .monitoring.triggers import parse_params, retrain
+    from .registry import resolve
     from .tracking import Tracker
 
+    params = parse_params(args.param)
+    if params and not args.retrain:
+        raise InvalidValueError("--param is for --retrain: give both, or neither")
     reference = None
     if args.reference:
         reference = _read_table(Path(args.reference), "reference file",
                                 " of the training inputs")
-    report = monitor_served(Tracker(_open(args)), args.address, reference, args.last,
+    tracker = Tracker(_open(args))
+    report = monitor_served(tracker, args.address, reference, args.last,
                             window=args.window, windows=args.windows)
+    data = _monitor_json(report)
+    if args.retrain and report.fired:
+        outcome = retrain(tracker, resolve(tracker.store, report.address), params,
+                          report.rule.rule if report.rule else None,
+                          cooldown=args.cooldown * 3600, progress=not args.json)
+        data["retrain"] = {"started": outcome.started, "message": outcome.message,
+                           "run_id": outcome.run_id, "child_run_id": outcome.child_run_id,
+                           "version": outcome.version}
     if args.json:
-        print(to_json(_monitor_json(report), indent=2))
+        print(to_json(data, indent=2))
     else:
         print(repr(report))
-    return 1 if report.drift_detected else 0
+        if "retrain" in data:
+            print(data["retrain"]["message"])
+    return 1 if report.fired else 0
+
+
+def cmd_monitor_rule(args: argparse.Namespace) -> int:
+    """Show, set or remove (--clear) a model's retrain rule."""
+    from .monitoring.triggers import monitor_rule, set_monitor_rule
+    from .tracking import Tracker
+
+    store = _open(args)
+    if args.clear or args.rule:
+        stored = set_monitor_rule(Tracker(store), args.name, None if args.clear else args.rule)
+        print(f"{args.name}: {'no rule' if stored is None else 'rule ' + stored}")
+        return 0
+    rule = monitor_rule(store, args.name)
+    print(rule if rule else f"{args.name} has no rule; set one with nbtrack monitor-rule "
+          f"{args.name} \"drift.share >= 0.5\"")
+    return 0
 
 
 def add_model_commands(sub: Any) -> None:
@@ -204,7 +237,7 @@ def add_model_commands(sub: Any) -> None:
     predict.set_defaults(func=cmd_predict)
 
     monitor = sub.add_parser("monitor", help="errors, latency and input drift of a served "
-                             "version (exit 1 when drift is found)")
+                             "version (exit 1 when its retrain rule, or drift, fires)")
     monitor.add_argument("address", help="NAME, NAME/3 or NAME@production")
     monitor.add_argument("--reference", help="a .csv or .parquet of the training inputs "
                          "(default: the sample kept at registration)")
@@ -214,7 +247,22 @@ def add_model_commands(sub: Any) -> None:
     monitor.add_argument("--windows", type=int, default=30, help="with --window: how many "
                          "windows, the last holding the latest request (default 30)")
     monitor.add_argument("--json", action="store_true", help="print JSON")
+    monitor.add_argument("--retrain", action="store_true", help="when the rule fires, "
+                         "re-execute the version's notebook in a fresh kernel and register "
+                         "the new model as a version with no alias")
+    monitor.add_argument("--param", action="append", metavar="KEY=VALUE", help="with "
+                         "--retrain: a param of the training cell to change (repeatable)")
+    monitor.add_argument("--cooldown", type=float, default=24.0, help="hours after a retrain "
+                         "during which no other starts (default 24)")
     monitor.set_defaults(func=cmd_monitor)
+
+    rule = sub.add_parser("monitor-rule", help="show or set a model's retrain rule (the "
+                          "filter grammar on monitoring figures)")
+    rule.add_argument("name", help="the registered model")
+    rule.add_argument("rule", nargs="?", help="e.g. \"drift.share >= 0.5 or f1 < "
+                      "baseline.f1 - 0.05\"")
+    rule.add_argument("--clear", action="store_true", help="remove the rule")
+    rule.set_defaults(func=cmd_monitor_rule)
 
     models = sub.add_parser("models", help="registered models; `models NAME`: its versions; "
                             "`models history [NAME]`: every registry change")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "HandedOff",
     "NbtrackError",
     "InvalidValueError",
     "FilterSyntaxError",
@@ -52,11 +53,12 @@ class FilterSyntaxError(NbtrackError, ValueError):
     position : int
         Offset of the offending token in ``text``.
     subject : str
-        ``filter`` or ``order_by``: what the text was given as.
+        ``filter``, ``order_by`` or ``monitor rule``: what the text was given as.
     """
 
     _EXAMPLES = {"filter": "metrics.acc > 0.9 and params.model = 'rf'",
-                 "order_by": "metrics.acc DESC, start_time"}
+                 "order_by": "metrics.acc DESC, start_time",
+                 "monitor rule": "drift.share >= 0.5 or f1 < baseline.f1 - 0.05"}
 
     def __init__(self, message: str, text: str = "", position: int = 0,
                  subject: str = "filter") -> None:
@@ -195,6 +197,11 @@ class UntrustedModelError(NbtrackError):
 
 class ModelSerializationError(NbtrackError):
     """A model could not be saved safely."""
+
+
+class HandedOff(NbtrackError):
+    """Internal: a deferred artifact's work gave up because another process took the job
+    over as this one exited (see :mod:`nbtrack.store.pending`); nothing is recorded here."""
 
 
 class NotebookCodeError(NbtrackError):

@@ -24,9 +24,8 @@ import re
 from dataclasses import dataclass
 from typing import Sequence, Union
 
-from .errors import FilterSyntaxError
+from .filter_tokens import BooleanParser
 from .filter_tokens import Token as _Token
-from .filter_tokens import tokenize as _tokenize
 
 __all__ = ["Comparison", "BoolOp", "Node", "OrderKey", "parse_filter", "parse_order_by",
            "ATTRIBUTES", "by_cell", "by_ids", "by_parent", "all_of", "as_node"]
@@ -103,60 +102,11 @@ class OrderKey:
     descending: bool = False
 
 
-class _Parser:
-    def __init__(self, text: str, subject: str = "filter") -> None:
-        self.text = text
-        self.subject = subject
-        self.tokens = _tokenize(text, subject)
-        self.i = 0
+class _Parser(BooleanParser[Node]):
+    NOT_HINT = "NOT before a condition is not supported; use !=, NOT IN, NOT LIKE or IS NULL"
 
-    @property
-    def tok(self) -> _Token:
-        return self.tokens[self.i]
-
-    def error(self, message: str, tok: _Token | None = None) -> FilterSyntaxError:
-        return FilterSyntaxError(message, self.text, (tok or self.tok).pos, self.subject)
-
-    def take(self) -> _Token:
-        tok = self.tok
-        self.i += 1
-        return tok
-
-    def word_is(self, *words: str) -> bool:
-        return self.tok.type == "word" and self.tok.text.lower() in words
-
-    def at_punct(self, char: str) -> bool:
-        return self.tok.type == "punct" and self.tok.text == char
-
-    def expect_punct(self, char: str) -> None:
-        if not self.at_punct(char):
-            raise self.error(f"expected {char!r}")
-        self.i += 1
-
-    def parse_expr(self) -> Node:
-        items = [self.parse_conjunct()]
-        while self.word_is("or"):
-            self.take()
-            items.append(self.parse_conjunct())
-        return items[0] if len(items) == 1 else BoolOp("OR", tuple(items))
-
-    def parse_conjunct(self) -> Node:
-        items = [self.parse_atom()]
-        while self.word_is("and"):
-            self.take()
-            items.append(self.parse_atom())
-        return items[0] if len(items) == 1 else BoolOp("AND", tuple(items))
-
-    def parse_atom(self) -> Node:
-        if self.at_punct("("):
-            self.take()
-            node = self.parse_expr()
-            self.expect_punct(")")
-            return node
-        if self.word_is("not"):
-            raise self.error("NOT before a condition is not supported; use !=, NOT IN, "
-                             "NOT LIKE or IS NULL")
-        return self.parse_comparison()
+    def combine(self, op: str, items: tuple[Node, ...]) -> Node:
+        return BoolOp(op, items)
 
     def parse_ident(self) -> tuple[str, str]:
         tok = self.tok

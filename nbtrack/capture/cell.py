@@ -298,7 +298,11 @@ def _finish(execution: CellExecution) -> TrackedCell:
     models = _record_models(tracker, run, namespace, execution) \
         if options.models and status is RunStatus.FINISHED else []
     if models:
-        _record_references(tracker, run, execution.references)
+        # the tables it read, as it found them, and those it made (data it loaded itself)
+        read = {sample.name for sample in execution.references}
+        made = guarded("sample the cell's tables", lambda: sample_inputs(
+            namespace, analysis.bound - read), []) if options.inputs else []
+        _record_references(tracker, run, execution.references + made)
     _record_tables(tracker, run, captured)
     ending = CellRecord(system=execution.meter.stop(), inputs=execution.inputs or None,
                         timing=tuple(sorted(captured.timing)) or None,

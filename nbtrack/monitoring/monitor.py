@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import InvalidValueError
 from ..tracking import Tracker
 from .drift import DriftReport
+from .triggers import RuleOutcome
 from .windows import (Window, WindowHealth, last_window, parse_duration, time_windows,
                       window_health)
 
@@ -54,6 +55,13 @@ class MonitorReport:
     n_reference: int
     run_id: str | None = None
     notes: list[str] = field(default_factory=list)
+    rule: RuleOutcome | None = None
+
+    @property
+    def fired(self) -> bool:
+        """Whether the model's retrain rule fired on the latest window (without a rule:
+        whether that window's inputs drifted)."""
+        return self.rule.fired if self.rule is not None else self.drift_detected
 
     @property
     def latest(self) -> WindowResult:
@@ -120,6 +128,8 @@ class MonitorReport:
             lines.append(repr(self.drift))
         if len(self.windows) > 1:
             lines.append(self.frame().to_string(index=False))
+        if self.rule is not None:
+            lines.append(str(self.rule))
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -131,6 +141,8 @@ class MonitorReport:
             parts.append(history_svg(self))
         if self.drift is not None:
             parts.append(self.drift._repr_html_())
+        if self.rule is not None:
+            parts.append(f"<pre>{html.escape(str(self.rule))}</pre>")
         parts += [f"<p>note: {html.escape(n)}</p>" for n in self.notes]
         return '<div class="nbtrack-monitor">' + "".join(parts) + "</div>"
 
@@ -183,6 +195,7 @@ def monitor_served(tracker: Tracker, address: str, reference: Any = None, last: 
     from ..registry import resolve
     from .drift import drift
     from .reference import load_reference
+    from .triggers import check_rule, monitor_rule
 
     version = resolve(tracker.store, address)
     logged = [r for r in tracker.store.backend.registry.requests(version.name)
@@ -217,17 +230,21 @@ def monitor_served(tracker: Tracker, address: str, reference: Any = None, last: 
     if not any(r.drift is not None for r in results):
         notes.append("no inputs were logged (the server ran with --no-log-inputs?): "
                      "no drift check")
-    run_id = _record(tracker, version, window, results) if record else None
+    rule = monitor_rule(tracker.store, version.name)
+    outcome = check_rule(rule, results[-1].values(), version.metrics) if rule else None
+    run_id = _record(tracker, version, window, results, outcome) if record else None
     return MonitorReport(version.address, window, results, len(reference), run_id,
-                         sorted(set(notes)))
+                         sorted(set(notes)), outcome)
 
 
 def _record(tracker: Tracker, version: Any, window: str | None,
-            results: list[WindowResult]) -> str:
+            results: list[WindowResult], rule: RuleOutcome | None) -> str:
     """Store the check as a run: each window's figures at its step (oldest window 0)."""
     tags = {"nbtrack.kind": MONITOR_KIND, "nbtrack.model": version.name,
             "nbtrack.model_version": str(version.version),
             "nbtrack.window": window or "last"}
+    if rule is not None:
+        tags.update({"nbtrack.rule": rule.rule, "nbtrack.rule_fired": str(rule.fired).lower()})
     with tracker.start_run(name=f"monitor {version.address}", tags=tags,
                            capture_environment=False) as run:
         for step, result in enumerate(results):

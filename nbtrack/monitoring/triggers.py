@@ -1,0 +1,197 @@
+"""A model's retrain rule, kept in the store, and the retrain it triggers.
+
+The rule is stored as a small finished run tagged ``nbtrack.kind=monitor_rule`` and
+``nbtrack.model=<name>`` (the rule in ``nbtrack.rule``); the newest such run is the
+model's rule, so the store's own tables, backups, ``migrate`` and ``verify`` carry it.
+A retrain is a run tagged ``nbtrack.kind=retrain`` that is RUNNING while the
+registered version's exported notebook re-executes (one sweep point, so the child run
+is made by the same machinery as ``sweep``); it then registers the child's model as a
+new version with no alias. A retrain does not start while another of the same model
+is RUNNING, nor within the cooldown after the last one started.
+"""
+
+from __future__ import annotations
+
+import ast
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from ..entities import RunStatus
+from ..errors import InvalidValueError, ModelNotFoundError
+from ..filters import Comparison, all_of, parse_order_by
+from ..tracking import Tracker
+from .rule import evaluate, explain, parse_rule
+
+__all__ = ["RULE_KIND", "RETRAIN_KIND", "COOLDOWN", "RuleOutcome", "Retrain",
+           "set_monitor_rule", "monitor_rule", "check_rule", "retrain", "parse_params"]
+
+RULE_KIND = "monitor_rule"
+RETRAIN_KIND = "retrain"
+#: Seconds after a retrain started during which the rule does not trigger another.
+COOLDOWN = 24 * 3600.0
+
+
+def _of_model(kind: str, name: str) -> Any:
+    return all_of(Comparison("tags", "nbtrack.kind", "=", kind),
+                  Comparison("tags", "nbtrack.model", "=", name))
+
+
+def set_monitor_rule(tracker: Tracker, name: str, rule: str | None) -> str | None:
+    """Store ``rule`` as the retrain rule of the registered model ``name`` (None or an
+    empty text removes it); return the rule as stored.
+
+    Raises
+    ------
+    FilterSyntaxError
+        For a rule that does not parse (with the position).
+    ModelNotFoundError
+        When no model of that name is registered.
+    """
+    from ..versions import check_model_name
+
+    check_model_name(name)
+    text = (rule or "").strip()
+    if text:
+        parse_rule(text)
+    if not tracker.store.backend.registry.versions(name):
+        raise ModelNotFoundError(f"no registered model {name!r}; register one with "
+                                 "nbtrack.register_model(run, name)")
+    tags = {"nbtrack.kind": RULE_KIND, "nbtrack.model": name, "nbtrack.rule": text}
+    with tracker.start_run(name=f"monitor rule {name}", tags=tags, capture_environment=False):
+        pass
+    tracker.store.flush()
+    return text or None
+
+
+def monitor_rule(store: Any, name: str) -> str | None:
+    """The retrain rule of model ``name`` (the newest one stored), or None."""
+    table = store.search(_of_model(RULE_KIND, name), parse_order_by("start_time DESC"),
+                         limit=1)
+    if not len(table):
+        return None
+    return store.get_run(table.run_ids[0]).tags.get("nbtrack.rule") or None
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """A rule checked against a window: whether it ``fired`` and why (one line per
+    comparison)."""
+
+    rule: str
+    fired: bool
+    lines: tuple[str, ...]
+
+    def __str__(self) -> str:
+        head = f"rule {'FIRED' if self.fired else 'holds back'}: {self.rule}"
+        return "\n".join([head] + [f"  {line}" for line in self.lines])
+
+
+def check_rule(rule: str, values: Mapping[str, float],
+               baseline: Mapping[str, float]) -> RuleOutcome:
+    """Evaluate ``rule`` on a window's figures and the version's recorded metrics
+    (``baseline.<metric>``)."""
+    tree = parse_rule(rule)
+    known = dict(values)
+    known.update({f"baseline.{k}": float(v) for k, v in baseline.items()
+                  if isinstance(v, (int, float))})
+    return RuleOutcome(rule, evaluate(tree, known), tuple(explain(tree, known)))
+
+
+def parse_params(pairs: list[str] | None) -> dict[str, Any]:
+    """``key=value`` pairs as params: a Python literal where the value is one
+    (``0.5``, ``[1, 2]``, ``'x'``), else the text itself (``data/new.csv``)."""
+    out: dict[str, Any] = {}
+    for pair in pairs or ():
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidValueError(f"--param {pair!r}: write key=value, e.g. "
+                                    "--param data_path=data/new.csv")
+        try:
+            value: Any = ast.literal_eval(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            value = text
+        out[key.strip()] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Retrain:
+    """What a retrain trigger did: ``started`` False with the reason it did nothing, or
+    the retrain run, the child run that re-executed the notebook and the new version."""
+
+    started: bool
+    message: str
+    run_id: str | None = None
+    child_run_id: str | None = None
+    version: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _stamp(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _blocked(store: Any, name: str, cooldown: float, now: float) -> str | None:
+    """Why a retrain of ``name`` may not start now, or None."""
+    store.reap_dead_runs()  # a retrain whose process died no longer holds the model
+    table = store.search(_of_model(RETRAIN_KIND, name), parse_order_by("start_time DESC"))
+    for record in table.records():
+        status = getattr(record["status"], "value", record["status"])
+        if status == RunStatus.RUNNING.value:
+            return (f"a retrain of {name} is running (run {record['run_id']}); not starting "
+                    "another")
+    if len(table):
+        last = table.records()[0]
+        if now - float(last["start_time"]) < cooldown:
+            return (f"{name} was retrained at {_stamp(last['start_time'])} (run "
+                    f"{last['run_id']}); the cooldown of {cooldown / 3600:g} h lasts until "
+                    f"{_stamp(last['start_time'] + cooldown)}: nothing done")
+    return None
+
+
+def retrain(tracker: Tracker, version: Any, params: Mapping[str, Any], rule: str | None,
+            cooldown: float = COOLDOWN, progress: bool = True) -> Retrain:
+    """Re-execute the notebook of ``version``'s run with ``params`` in a fresh kernel and
+    register the model it saves as a new version of the same model, with no alias.
+
+    Nothing happens (``started`` is False, and the message says why) while another
+    retrain of the model is RUNNING or within ``cooldown`` seconds of the last one.
+    """
+    from ..registry import register_model
+    from ..sweeps.driver import run_sweep
+
+    store = tracker.store
+    if cooldown < 0:
+        raise InvalidValueError(f"the cooldown must be 0 or more hours, got {cooldown / 3600:g}")
+    why = _blocked(store, version.name, cooldown, time.time())
+    if why is not None:
+        return Retrain(False, why)
+    tags = {"nbtrack.kind": RETRAIN_KIND, "nbtrack.model": version.name,
+            "nbtrack.model_version": str(version.version), "nbtrack.rule": rule or ""}
+    run = tracker.start_run(name=f"retrain {version.name}", params=dict(params), tags=tags,
+                            capture_environment=False)
+    try:
+        result = run_sweep(tracker, version.run_id, {k: [v] for k, v in params.items()},
+                           store=store, progress=progress)
+        point = result.points[0]
+        if point.status != RunStatus.FINISHED.value or point.run_id is None:
+            message = (f"the retrain of {version.address} ended {point.status}: "
+                       f"{point.error or 'no run was recorded'}")
+            tracker.set_tag("nbtrack.retrain.child", point.run_id or "", run=run)
+            tracker.end_run(run, RunStatus.FAILED, message)
+            return Retrain(True, message, run.run_id, point.run_id)
+        new = register_model(store, point.run_id, version.name,
+                             description=f"retrained from {version.address}")
+        tracker.set_tag("nbtrack.retrain.child", point.run_id, run=run)
+        tracker.set_tag("nbtrack.retrain.version", new.address, run=run)
+    except BaseException as exc:
+        tracker.end_run(run, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        raise
+    tracker.end_run(run)
+    return Retrain(True, f"retrained {version.address} as {new.address} (run {point.run_id}); "
+                   f"no alias moved: promote it with nbtrack promote {version.name} "
+                   f"{new.version} production", run.run_id, point.run_id, new.address)
