@@ -1,4 +1,4 @@
-"""``%track`` commands of the model lifecycle: register, models, promote, drift."""
+"""``%track`` commands of the model lifecycle: register, models, promote, drift, monitor."""
 
 from __future__ import annotations
 
@@ -94,8 +94,38 @@ class ModelCommands(CommandMixin):
         return record_drift(self.tracker, namespace[args.reference], namespace[args.current],
                             _names(args.columns), args.correction, record=not args.no_record)
 
+    @magic_arguments()
+    @argument("address", help="the served version: NAME, NAME/3 or NAME@production")
+    @argument("--window", "-w", help="consecutive windows of this length: 30m, 6h, 1d "
+              "(default: one window of the latest requests)")
+    @argument("--windows", type=int, default=30, help="with --window: how many windows, the "
+              "last holding the latest request (default 30)")
+    @argument("--last", "-n", type=int, default=1000, help="without --window: how many of "
+              "the latest requests (default 1000)")
+    @argument("--reference", help="name of a DataFrame of the training inputs (default: the "
+              "sample kept at registration)")
+    @argument("--no-record", action="store_true", help="do not store a monitor run")
+    @_named("track monitor")
+    def _cmd_monitor(self, line: str) -> Any:
+        """Health and input drift of a served version, and whether its retrain rule fires."""
+        args = _parse(self._cmd_monitor, line)
+        if args is None:
+            return None
+        reference = None
+        if args.reference is not None:
+            namespace = self.shell.user_ns if self.shell is not None else {}
+            if args.reference not in namespace:
+                raise UsageError(f"no variable {args.reference!r} in the notebook; give the "
+                                 "name of a DataFrame, e.g. --reference X_train")
+            reference = namespace[args.reference]
+        from .monitoring.monitor import monitor_served
+
+        return monitor_served(self.tracker, args.address, reference, args.last,
+                              record=not args.no_record, window=args.window,
+                              windows=args.windows)
+
     #: each command and the method that runs it
     MODEL_COMMANDS: dict[str, Callable[[Any, str], Any]] = {
         "register": _cmd_register, "models": _cmd_models, "promote": _cmd_promote,
-        "drift": _cmd_drift,
+        "drift": _cmd_drift, "monitor": _cmd_monitor,
     }

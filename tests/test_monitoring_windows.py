@@ -121,3 +121,25 @@ def test_the_command_takes_a_window_and_prints_each_one(served, capsys):
     assert main(["--store", served.uri, "monitor", "scores@production", "--window",
                  "1y"]) == 1
     assert "window '1y' is not a duration" in capsys.readouterr().err
+
+
+def test_the_line_magic_monitors_with_windows_and_has_help(ip, served, capsys):
+    import nbtrack
+
+    nbtrack.tracker().use_store(served)
+    report = ip.run_line_magic("track", "monitor scores@production --window 1d --no-record")
+    assert [w.health.requests for w in report.windows] == [20, 20, 20]
+    assert report.run_id is None and report.drift_detected
+    ip.user_ns["X_train"] = pd.DataFrame({"a": np.linspace(5, 6, 500),
+                                          "b": np.linspace(-1, 1, 500)})
+    other = ip.run_line_magic("track", "monitor scores/1 --last 20 --reference X_train "
+                                       "--no-record")
+    assert len(other.windows) == 1 and other.requests == 20 and other.n_reference == 500
+    capsys.readouterr()
+    assert ip.run_line_magic("track", "monitor --help") is None
+    shown = capsys.readouterr().out
+    assert "%track monitor [--window WINDOW]" in shown and "Health and input drift" in shown
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match="no variable 'nothing' in the notebook"):
+        ip.run_line_magic("track", "monitor scores/1 --reference nothing")
