@@ -10,13 +10,15 @@ vouch for itself. Anything else needs ``trusted=True`` from the caller.
 from __future__ import annotations
 
 import sys
+import threading
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Protocol
 
-from .errors import ModelSerializationError, NotebookCodeError, UntrustedModelError
+from .errors import HandedOff, ModelSerializationError, NotebookCodeError, UntrustedModelError
 from .model_writer import ModelWriterFailed, WriterResult, model_writer
 
 __all__ = ["dump_model", "dump_model_later", "load_model_artifact", "model_summary", "ModelRecord",
-           "NOTEBOOK_MODULE", "LaterWrite"]
+           "NOTEBOOK_MODULE", "LaterWrite", "model_meta"]
 
 
 class ModelRecord(Protocol):
@@ -57,9 +59,26 @@ def dump_model(model: Any) -> tuple[bytes, dict[str, Any]]:
     return _with_meta(summary, lambda: _skops_dump(model))
 
 
-#: ``(write, hurry)``: ``write()`` returns what :func:`dump_model` would; ``hurry()``
-#: says someone now waits for it
-LaterWrite = tuple[Callable[[], tuple[bytes, dict[str, Any]]], Callable[[], None]]
+@dataclass(frozen=True)
+class WriterHandOff:
+    """The model writer, as a process an exiting kernel hands a snapshot to (the
+    store's :class:`~nbtrack.store.pending.HandOff`)."""
+
+    pid: int
+    take: Callable[[dict[str, Any]], bool]
+
+
+@dataclass(frozen=True)
+class LaterWrite:
+    """A model snapshotted now whose skops file is made later (see :func:`dump_model_later`)."""
+
+    #: returns what :func:`dump_model` would; raises HandedOff once :attr:`hand_off` succeeded
+    write: Callable[[], tuple[bytes, dict[str, Any]]]
+    #: someone now waits for the file
+    hurry: Callable[[], None]
+    #: for a process that exits first: the model writer takes the snapshot over and
+    #: records it itself where the record says (store, run, name, meta)
+    hand_off: WriterHandOff
 
 
 def dump_model_later(model: Any) -> LaterWrite | None:
@@ -75,30 +94,46 @@ def dump_model_later(model: Any) -> LaterWrite | None:
     if writer is None or body is None:
         return None
     summary = model_summary(model)
+    taken = threading.Event()
 
     def write() -> tuple[bytes, dict[str, Any]]:
-        return _with_meta(summary, lambda: writer.convert(body) or _skops_dump_snapshot(body))
+        def dump() -> WriterResult:
+            written = writer.convert(body, taken)
+            if written is None and taken.is_set():
+                raise HandedOff("the model writer records this model itself")
+            return written or _skops_dump_snapshot(body)
 
-    return write, writer.hurry
+        return _with_meta(summary, dump)
+
+    def hand_off(record: dict[str, Any]) -> bool:
+        return writer.adopt(body, {**record, "summary": summary}, taken)
+
+    return LaterWrite(write, writer.hurry, WriterHandOff(writer.pid, hand_off))
 
 
 def _with_meta(summary: dict[str, Any], dump: Callable[[], WriterResult]
                ) -> tuple[bytes, dict[str, Any]]:
     try:
         data, needed = dump()
-    except ModelSerializationError:
+    except (ModelSerializationError, HandedOff):
         raise
     except Exception as exc:
         reason = str(exc) if isinstance(exc, ModelWriterFailed) else f"{type(exc).__name__}: {exc}"
         raise ModelSerializationError(
             f"cannot save {summary['class']} safely ({reason}); "
             "log a file you wrote yourself with log_artifact instead") from None
+    return data, model_meta(summary, needed)
+
+
+def model_meta(summary: Mapping[str, Any], needed: list[str]) -> dict[str, Any]:
+    """What the store keeps of a model file: its :func:`model_summary`, the format and
+    the untrusted types loading it needs (those from the notebook named apart)."""
     meta = dict(summary)
     meta.update({"format": FORMAT, "trusted_types": needed})
     notebook_types = [t for t in needed if t.partition(".")[0] == NOTEBOOK_MODULE]
     if notebook_types:
         meta["notebook_types"] = notebook_types
-    return data, meta
+    return meta
 
 
 def _skops_dump(model: Any) -> WriterResult:

@@ -7,7 +7,10 @@ while the kernel waits between cells (it is paused while a cell runs, see
 :meth:`ModelWriterProcess.pause`), and then turns pickled models into skops
 files, checking each reads back. The kernel hands it a snapshot of each model a
 cell fitted and records the file when it comes back (see
-:mod:`nbtrack.store.deferred`).
+:mod:`nbtrack.store.deferred`). A kernel that exits before its child is ready
+hands the snapshots over instead (:meth:`ModelWriterProcess.adopt`): the child
+records them in the store after the kernel is gone, so a notebook run in batch
+never waits at its end for skops to import.
 
 The child only ever unpickles bytes its own parent kernel just pickled from a
 live object over a private pipe, never a file; nothing it sends back is
@@ -15,18 +18,19 @@ unpickled by the kernel. Whatever the child cannot do (a class defined in the
 notebook, which only the kernel's ``__main__`` has; a child that died) falls
 back to skops in the kernel, so the result is the same either way.
 
-Messages on the pipes are frames: an 8-byte big-endian length, then a JSON
-header, a newline and the binary body.
+Messages on the pipes are frames (:mod:`nbtrack.writer_frames`); the child's
+side is :mod:`nbtrack.model_writer_child`.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import struct
 import sys
 import threading
-from typing import IO, TYPE_CHECKING, Any
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from .writer_frames import ModelWriterFailed, WriterResult, read_frame, write_frame
 
 if TYPE_CHECKING:
     import subprocess
@@ -34,40 +38,22 @@ if TYPE_CHECKING:
 __all__ = ["ModelWriterProcess", "ModelWriterFailed", "WriterResult", "start_model_writer",
            "model_writer", "pause_model_writer", "resume_model_writer"]
 
-_LENGTH = struct.Struct("!Q")
-
-#: ``(skops bytes, types the file needs that skops does not trust by default)``
-WriterResult = tuple[bytes, list[str]]
+#: how long an exiting kernel waits for its child to take a model over
+ADOPT_WAIT = 5.0
 
 
-class ModelWriterFailed(Exception):
-    """skops itself could not save the model (the kernel would fail the same way)."""
+class _Adoption:
+    """A snapshot handed to the child; ``taken`` is set once the child has said so."""
 
+    def __init__(self, taken: threading.Event) -> None:
+        self.taken, self.answered, self.ok = taken, threading.Event(), False
 
-def _write_frame(stream: IO[bytes], header: dict[str, Any], body: bytes = b"") -> None:
-    head = json.dumps(header).encode("utf-8") + b"\n"
-    stream.write(_LENGTH.pack(len(head) + len(body)))
-    stream.write(head)
-    stream.write(body)
-    stream.flush()
-
-
-def _read_exactly(stream: IO[bytes], size: int) -> bytes:
-    chunks = []
-    while size:
-        chunk = stream.read(size)
-        if not chunk:
-            raise EOFError("the model writer closed its pipe")
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
-
-
-def _read_frame(stream: IO[bytes]) -> tuple[dict[str, Any], bytes]:
-    (size,) = _LENGTH.unpack(_read_exactly(stream, _LENGTH.size))
-    frame = _read_exactly(stream, size)
-    head, _, body = frame.partition(b"\n")
-    return json.loads(head), body
+    def answer(self, ok: bool) -> None:
+        """The child took the snapshot (``ok``) or never will."""
+        self.ok = ok
+        if ok:
+            self.taken.set()
+        self.answered.set()
 
 
 class ModelWriterProcess:
@@ -88,8 +74,11 @@ class ModelWriterProcess:
         # pausing: asked for, possible yet (see _await_ready), done, no longer allowed
         self._state_lock = threading.Lock()
         self._pause_wanted = self._pausable = self._paused = self._never_pause = False
+        # snapshots handed over (see adopt) whose acknowledgement is still to come
+        self._adoptions: deque[_Adoption] = deque()
+        self._adopted_any = False
         self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-            [python or sys.executable, "-m", "nbtrack.model_writer"],
+            [python or sys.executable, "-m", "nbtrack.model_writer_child"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             # the kernel forwards its own stderr into the notebook: keep the child's out
             stderr=subprocess.DEVNULL, cwd=os.getcwd(),
@@ -107,23 +96,83 @@ class ModelWriterProcess:
         proc = self._proc
         try:
             assert proc is not None and proc.stdout is not None
-            header, _ = _read_frame(proc.stdout)
+            header = self._next_frame(proc)
             if header.get("started"):
                 # only now is the child sure to end with the kernel, paused or not
                 with self._state_lock:
                     self._pausable = True
                     if self._pause_wanted:
                         self._stop_or_continue(stop=True)
-                header, _ = _read_frame(proc.stdout)
-            self._ready = bool(header.get("ready"))
+                header = self._next_frame(proc)
+            with self._state_lock:
+                self._ready = bool(header.get("ready"))
+            while True:
+                with self._state_lock:
+                    if not self._adoptions:
+                        break
+                self._next_frame(proc)
         except Exception:
             self._ready = False
         finally:
+            with self._state_lock:
+                while self._adoptions:
+                    self._adoptions.popleft().answer(False)
             self._started.set()
         if not self._ready:
             self.close()
         if self._proc is None and proc is not None and proc.stdout is not None:
             proc.stdout.close()
+
+    def _next_frame(self, proc: subprocess.Popen[bytes]) -> dict[str, Any]:
+        """The child's next frame other than an acknowledged adoption."""
+        assert proc.stdout is not None
+        while True:
+            header, _ = read_frame(proc.stdout)
+            if not header.get("adopted"):
+                return header
+            with self._state_lock:
+                if self._adoptions:
+                    self._adopted_any = True
+                    self._adoptions.popleft().answer(True)
+
+    def adopt(self, body: bytes, record: dict[str, Any], taken: threading.Event) -> bool:
+        """Hand a :meth:`snapshot` over for the child to record itself, after this
+        process has exited (``record`` says where: see :mod:`nbtrack.model_writer_child`).
+
+        Only while the child is still starting, which is when waiting for it would hold
+        up the kernel's exit. Returns True once the child has taken it (``taken`` is set
+        first, so a :meth:`convert` of the same snapshot gives it up).
+        """
+        with self._state_lock:
+            proc = self._proc
+            if self._ready is not None or proc is None or proc.stdin is None:
+                return False
+            adoption = _Adoption(taken)
+            self._adoptions.append(adoption)
+            self._never_pause = True
+            self._pause_wanted = False
+            if self._paused:
+                self._stop_or_continue(stop=False)
+        try:
+            with self._lock:
+                write_frame(proc.stdin, {"path": list(sys.path), "cwd": os.getcwd(),
+                                         "adopt": record}, body)
+        except (OSError, ValueError):
+            with self._state_lock:
+                if adoption in self._adoptions:
+                    self._adoptions.remove(adoption)
+            return False
+        if not adoption.answered.wait(ADOPT_WAIT):
+            # a child that answers later must not record it as well
+            self.close()
+            return False
+        return adoption.ok
+
+    @property
+    def pid(self) -> int:
+        """The child's process id (0 once it is gone)."""
+        proc = self._proc
+        return proc.pid if proc is not None else 0
 
     @property
     def alive(self) -> bool:
@@ -214,22 +263,26 @@ class ModelWriterProcess:
         self.resume()
         return self.convert(body)
 
-    def convert(self, body: bytes) -> WriterResult | None:
+    def convert(self, body: bytes, taken: threading.Event | None = None
+                ) -> WriterResult | None:
         """Turn a :meth:`snapshot` into a skops file in the child (see :meth:`dump`).
 
         Waits for a starting child, which may be paused until the running cell ends.
+        None also when the snapshot was handed over meanwhile (``taken`` is set).
         """
         while not self._started.wait(0.05):
             if self._proc is None:
                 return None
+        if taken is not None and taken.is_set():
+            return None
         with self._lock:
             if not self.alive:
                 return None
             proc = self._proc
             assert proc is not None and proc.stdin is not None and proc.stdout is not None
             try:
-                _write_frame(proc.stdin, {"path": list(sys.path), "cwd": os.getcwd()}, body)
-                header, data = _read_frame(proc.stdout)
+                write_frame(proc.stdin, {"path": list(sys.path), "cwd": os.getcwd()}, body)
+                header, data = read_frame(proc.stdout)
             except (EOFError, OSError):
                 self.close()
                 return None
@@ -247,6 +300,14 @@ class ModelWriterProcess:
         """Stop the child (it also stops by itself when the kernel exits)."""
         proc, self._proc = self._proc, None
         if proc is None:
+            return
+        if self._adopted_any:
+            # it records what it took over, then ends on the closed pipe by itself
+            try:
+                if proc.stdin is not None:
+                    proc.stdin.close()
+            except OSError:
+                pass
             return
         # the child keeps no state worth a graceful end, and may still be importing:
         # waiting for it would hold up the kernel's exit
@@ -296,74 +357,3 @@ def model_writer() -> ModelWriterProcess | None:
     """The running model writer, if this process started one."""
     writer = _writer
     return writer if writer is not None and writer.alive else None
-
-
-def _serve(requests: IO[bytes], replies: IO[bytes]) -> None:
-    import pickle
-
-    try:
-        import skops.io as sio
-    except Exception as exc:
-        _write_frame(replies, {"ready": False, "message": f"{type(exc).__name__}: {exc}"})
-        return
-    _write_frame(replies, {"ready": True})
-    while True:
-        try:
-            header, body = _read_frame(requests)
-        except EOFError:
-            return
-        sys.path[:] = header["path"]
-        try:
-            os.chdir(header["cwd"])
-            model = pickle.loads(body)
-        except Exception as exc:
-            _write_frame(replies, {"status": "cannot-load", "message": repr(exc)})
-            continue
-        try:
-            data = sio.dumps(model)
-            untrusted = sorted(sio.get_untrusted_types(data=data))
-            # a file that cannot be read back is worse than an error now
-            sio.loads(data, trusted=untrusted)
-        except Exception as exc:
-            _write_frame(replies, {"status": "failed",
-                                   "message": f"{type(exc).__name__}: {exc}"})
-            continue
-        _write_frame(replies, {"status": "ok", "untrusted": untrusted}, data)
-
-
-def _die_with_the_kernel() -> None:
-    """End with the kernel even while paused (a stopped process never reads its EOF)."""
-    parent = os.getppid()
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None)
-        pr_set_pdeathsig, sigkill = 1, 9
-        libc.prctl(pr_set_pdeathsig, sigkill)
-    except (OSError, AttributeError):  # not Linux: the closed pipe ends it instead
-        return
-    if os.getppid() != parent:
-        os._exit(0)
-
-
-def _yield_to_the_kernel() -> None:
-    """Give way to the kernel when both want a core (the kernel also pauses a starting
-    child while a cell runs); never an idle class, which a busy machine could starve."""
-    if hasattr(os, "nice"):
-        os.nice(10)
-
-
-def main() -> None:
-    """Serve the parent kernel on stdin/stdout until it closes the pipe."""
-    _die_with_the_kernel()
-    _yield_to_the_kernel()
-    replies = os.fdopen(os.dup(1), "wb")
-    # from here on the kernel may pause this process (see ModelWriterProcess.pause)
-    _write_frame(replies, {"started": True})
-    # anything a library prints must not corrupt the frames
-    os.dup2(2, 1)
-    _serve(sys.stdin.buffer, replies)
-
-
-if __name__ == "__main__":
-    main()

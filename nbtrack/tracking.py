@@ -331,14 +331,13 @@ class Tracker:
         later = dump_model_later(model)
         if later is None:
             return False
-        write, hurry = later
         meta = {"signature": dict(signature)} if signature else {}
 
         def failed(exc: Exception) -> None:
             tell(f"nbtrack could not save model {name!r} of run {target.run_id}: {exc}")
 
         self.store.add_artifact_later(target.run_id, Artifact(name, "", 0, "model", meta),
-                                      write, failed, hurry)
+                                      later.write, failed, later.hurry, later.hand_off)
         return True
 
     def log_table(self, table: Any, name: str, run: ActiveRun | None = None) -> Artifact:

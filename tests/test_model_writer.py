@@ -175,3 +175,46 @@ def test_a_paused_child_ends_with_its_kernel(tmp_path):
             return True
 
     assert _wait_until(gone, 20)
+
+
+EXITS_BEFORE_THE_WRITER_IS_READY = """
+import atexit, sys
+# registered first, so it runs after every other exit handler
+atexit.register(lambda: print("skops imported here:", "skops.io" in sys.modules, flush=True))
+from sklearn.linear_model import LogisticRegression
+from nbtrack import model_writer
+from nbtrack.store import open_store
+from nbtrack.tracking import Tracker
+
+model_writer.start_model_writer()
+model_writer.pause_model_writer()  # as during a cell: the writer is still starting
+model = LogisticRegression().fit([[0.0, 1.0], [1.0, 0.0], [0.0, 2.0], [2.0, 0.0]], [0, 1, 0, 1])
+tracker = Tracker(open_store(sys.argv[1]))
+run = tracker.start_run(name="fit")
+assert tracker.log_model_later(model, "clf", run=run)
+tracker.end_run(run)
+print(run.run_id, flush=True)
+"""
+
+
+def test_a_kernel_exiting_before_its_writer_is_ready_hands_the_model_over(tmp_path):
+    import subprocess
+
+    from nbtrack.store import open_store
+
+    store_dir = tmp_path / "store"
+    out = subprocess.run([sys.executable, "-c", EXITS_BEFORE_THE_WRITER_IS_READY,
+                          str(store_dir)], capture_output=True, text=True, timeout=120,
+                         check=True)
+    run_id, verdict = out.stdout.split("\n")[:2]
+    # the exiting process never imported skops: the model writer recorded the file
+    assert verdict == "skops imported here: False"
+    store = open_store(str(store_dir))
+    try:
+        run = store.get_run(run_id)  # waits for the writer's pending mark
+        assert [(a.name, a.kind) for a in run.artifacts] == [("clf", "model")]
+        model = run.load_model("clf")
+        assert list(model.predict([[0.0, 3.0], [3.0, 0.0]])) == [0, 1]
+        assert not list((store_dir / "pending").iterdir())
+    finally:
+        store.close()

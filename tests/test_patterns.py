@@ -52,7 +52,10 @@ from nbtrack.store import open_store
 
 pytestmark = pytest.mark.patterns
 
-PATTERNS = Path(__file__).resolve().parent / "patterns"
+#: ``NBTRACK_PATTERNS=/some/folder`` runs the same checks on another folder of pattern files
+#: (third-party notebooks converted for validation, which stay out of the repository).
+PATTERNS = Path(os.environ.get("NBTRACK_PATTERNS")
+                or Path(__file__).resolve().parent / "patterns")
 CELL_MARKER = re.compile(r"^# %%(?P<rest>.*)$")
 LIST_KEYS = {"params", "metrics", "histories", "tables", "models", "inputs"}
 TEXT_KEYS = {"output", "warning", "export"}

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..entities import Artifact, Metric, Run, RunStatus
+from ..errors import HandedOff
 from ..filters import Node, OrderKey
 from .buffer import WriteBuffer
 from .contract import Backend, Op, RunTable
+from . import pending
 from .deferred import DeferredArtifacts
 
 __all__ = ["Store"]
@@ -100,24 +102,49 @@ class Store:
     def add_artifact_later(self, run_id: str, artifact: Artifact,
                            produce: Callable[[], tuple[bytes, Mapping[str, Any]]],
                            failed: Callable[[Exception], None],
-                           hurry: Callable[[], None] | None = None) -> None:
+                           hurry: Callable[[], None] | None = None,
+                           hand_off: pending.HandOff | None = None) -> None:
         """Record an artifact whose content ``produce`` makes on a worker thread.
 
         The run may end meanwhile; the artifact is committed with it once made, its
         metadata merged with what ``produce`` returns. Reads of the run's artifacts in
         this process wait for it (see :mod:`nbtrack.store.deferred`), calling ``hurry``
-        first; ``failed`` is told when it could not be made.
+        first; ``failed`` is told when it could not be made. A process that exits
+        before the artifact is made may ``hand_off`` the job to another process, with
+        a record of where it goes: a store in a local folder marks the run meanwhile
+        (:mod:`nbtrack.store.pending`), and every reader waits for the mark to go.
         """
         def job() -> None:
             try:
-                data, meta = produce()
+                try:
+                    data, meta = produce()
+                except HandedOff:
+                    return
                 self.add_artifact(run_id, replace(artifact, meta={**artifact.meta, **meta}),
                                   data=data)
                 self.buffer.flush()
             except Exception as exc:  # the worker serves every run: report, go on
                 failed(exc)
 
-        self.deferred.submit(run_id, job, hurry)
+        self.deferred.submit(run_id, job, hurry,
+                             None if hand_off is None else lambda: self._hand_off(
+                                 run_id, artifact, hand_off))
+
+    def _hand_off(self, run_id: str, artifact: Artifact, hand_off: pending.HandOff) -> bool:
+        folder = self.folder
+        if folder is None or self.backend.artifact_location is not None:
+            return False
+        marker = pending.mark(folder, run_id, hand_off.pid)
+        record = {"store": self.uri, "artifacts": None, "run_id": run_id,
+                  "name": artifact.name, "meta": dict(artifact.meta), "marker": str(marker)}
+        try:
+            self.buffer.flush()
+            taken = hand_off.take(record)
+        except Exception:
+            taken = False
+        if not taken:
+            pending.clear(marker)
+        return taken
 
     def flush(self) -> int:
         """Commit everything buffered in one transaction; return how many ops."""
@@ -141,7 +168,7 @@ class Store:
         """
         run_id = self.resolve_id(run_id_or_prefix)
         if wait:
-            self.deferred.wait(run_id)
+            self._wait_for_artifacts(run_id)
         run = self.backend.get_run(run_id)
         return replace(run, reader=self)
 
@@ -174,15 +201,22 @@ class Store:
 
     def artifact_record(self, run_id: str, name: str) -> Artifact:
         """The stored record of one artifact (hash, kind and metadata from the database)."""
-        self.deferred.wait(run_id)
+        self._wait_for_artifacts(run_id)
         self.buffer.flush()
         return self.backend.artifact_record(run_id, name)
 
     def read_artifact(self, run_id: str, name: str) -> bytes:
         """An artifact's bytes after checking their hash."""
-        self.deferred.wait(run_id)
+        self._wait_for_artifacts(run_id)
         self.buffer.flush()
         return self.backend.read_content(run_id, name)
+
+    def _wait_for_artifacts(self, run_id: str | None) -> None:
+        """Until the artifacts of ``run_id`` (None: of every run) still being made, here
+        or by a process an exited one handed them to, are recorded."""
+        self.deferred.wait(run_id)
+        if self.folder is not None:
+            pending.wait(self.folder, run_id)
 
     def schema_version(self) -> int:
         """The schema version of the database."""
@@ -196,13 +230,13 @@ class Store:
 
     def gc(self, dry_run: bool = True, min_age: float = 3600.0) -> list[str]:
         """Artifact files no run refers to (older than ``min_age`` seconds), deleted unless dry."""
-        self.deferred.wait()
+        self._wait_for_artifacts(None)
         self.buffer.flush()
         return self.backend.gc(dry_run, min_age)
 
     def fsck(self) -> list[str]:
         """Check database integrity and re-hash artifacts; return the problems found."""
-        self.deferred.wait()
+        self._wait_for_artifacts(None)
         self.buffer.flush()
         return self.backend.fsck()
 

@@ -147,6 +147,9 @@ class Backend(Protocol):
                     source_path: str | None) -> Artifact:
         """Store artifact bytes by content; return the artifact with its sha256 and size."""
 
+    #: where new artifact bytes go (see :meth:`use_artifact_location`); None: the store
+    artifact_location: str | None
+
     def use_artifact_location(self, url: str | None) -> None:
         """Put new artifact bytes below the fsspec ``url`` (None: in the store itself)."""
 

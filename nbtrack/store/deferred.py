@@ -20,11 +20,12 @@ __all__ = ["DeferredArtifacts"]
 
 
 class _Job:
-    __slots__ = ("run_id", "work", "hurry", "done")
+    __slots__ = ("run_id", "work", "hurry", "hand_off", "done")
 
     def __init__(self, run_id: str, work: Callable[[], Any],
-                 hurry: Callable[[], None] | None) -> None:
-        self.run_id, self.work, self.hurry = run_id, work, hurry
+                 hurry: Callable[[], None] | None,
+                 hand_off: Callable[[], bool] | None) -> None:
+        self.run_id, self.work, self.hurry, self.hand_off = run_id, work, hurry, hand_off
         self.done = threading.Event()
 
 
@@ -39,14 +40,18 @@ class DeferredArtifacts:
         self._worker: threading.Thread | None = None
 
     def submit(self, run_id: str, work: Callable[[], Any],
-               hurry: Callable[[], None] | None = None) -> None:
+               hurry: Callable[[], None] | None = None,
+               hand_off: Callable[[], bool] | None = None) -> None:
         """Run ``work`` later; reads of ``run_id``'s artifacts wait for it.
 
         ``hurry`` is called when someone starts waiting for the job: whatever the job
-        waits for that could be done sooner another way should be, now. ``work``
-        reports its own failures; nothing it raises reaches anyone.
+        waits for that could be done sooner another way should be, now. ``hand_off``
+        is called when this process exits with the job still pending: True means
+        another process took it over (``work`` then raises
+        :class:`~nbtrack.errors.HandedOff` if it runs).
+        ``work`` reports its own failures; nothing it raises reaches anyone.
         """
-        job = _Job(run_id, work, hurry)
+        job = _Job(run_id, work, hurry, hand_off)
         with self._lock:
             if self._worker is None:
                 import atexit
@@ -56,7 +61,7 @@ class DeferredArtifacts:
                 self._worker = threading.Thread(target=self._serve, daemon=True,
                                                 name="nbtrack-artifacts")
                 self._worker.start()
-                atexit.register(self.close)
+                atexit.register(self.close, True)
             self._queue.append(job)
             self._pending.setdefault(run_id, []).append(job)
             self._wake.notify()
@@ -99,6 +104,25 @@ class DeferredArtifacts:
         for job in jobs:
             job.done.wait()
 
-    def close(self) -> None:
-        """Finish every pending job (this process is ending or the store closing)."""
+    def close(self, exiting: bool = False) -> None:
+        """Finish every pending job (the store is closing); when this process is
+        ``exiting``, first hand over the jobs that another process can finish."""
+        if exiting:
+            self._hand_off()
         self.wait()
+
+    def _hand_off(self) -> None:
+        with self._lock:
+            jobs = [job for jobs in self._pending.values() for job in jobs]
+        for job in jobs:
+            if job.hand_off is None or job.done.is_set() or not job.hand_off():
+                continue
+            with self._lock:
+                if job in self._queue:
+                    self._queue.remove(job)
+                pending = self._pending.get(job.run_id, [])
+                if job in pending:
+                    pending.remove(job)
+                if not pending:
+                    self._pending.pop(job.run_id, None)
+            job.done.set()

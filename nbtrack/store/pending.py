@@ -1,0 +1,97 @@
+"""Model files another process finishes for a run after the kernel that made it exited.
+
+A kernel that exits while its model writer is still starting hands the models it
+was about to write to that writer, which records them itself a moment later (see
+:mod:`nbtrack.model_writer`). Until it has, a marker file in the store's folder
+names the run and the writer's process; reads of the run's artifacts, in any
+process, wait for the marker to go. A marker whose process is gone is removed by
+the next reader: that model was lost, the run never is.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Protocol
+
+__all__ = ["FOLDER", "HandOff", "mark", "clear", "wait", "WAIT_SECONDS"]
+
+
+class HandOff(Protocol):
+    """A process that can finish an artifact after this one has exited."""
+
+    @property
+    def pid(self) -> int:
+        """Its process id."""
+
+    def take(self, record: dict[str, Any]) -> bool:
+        """True once it has taken the job over; ``record`` says where the artifact goes
+        (store, run, name, metadata, marker)."""
+
+#: the markers' folder inside the store's folder
+FOLDER = "pending"
+#: the longest a reader waits for one writer (it imports skops and writes one file)
+WAIT_SECONDS = 60.0
+
+
+def mark(store_folder: Path, run_id: str, pid: int) -> Path:
+    """Say that process ``pid`` will record an artifact of ``run_id``."""
+    folder = store_folder / FOLDER
+    folder.mkdir(exist_ok=True)
+    marker = folder / f"{run_id}.{pid}.{uuid.uuid4().hex[:8]}"
+    marker.touch()
+    return marker
+
+
+def clear(marker: Path | str) -> None:
+    """The artifact is recorded, or will never be."""
+    try:
+        os.unlink(marker)
+    except FileNotFoundError:
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        # a finished process nobody reaped yet still answers signals
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def _markers(store_folder: Path, run_id: str | None) -> list[Path]:
+    try:
+        names = os.listdir(store_folder / FOLDER)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [store_folder / FOLDER / n for n in names
+            if run_id is None or n.partition(".")[0] == run_id]
+
+
+def wait(store_folder: Path, run_id: str | None = None,
+         timeout: float = WAIT_SECONDS) -> None:
+    """Return once no live process still records artifacts of ``run_id`` (default: any run)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        live = []
+        for marker in _markers(store_folder, run_id):
+            try:
+                pid = int(marker.name.split(".")[1])
+            except (IndexError, ValueError):
+                continue
+            if _alive(pid):
+                live.append(marker)
+            else:
+                clear(marker)
+        if not live or time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
