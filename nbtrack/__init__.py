@@ -19,7 +19,7 @@ from ._version import __version__
 from .api_common import tracker
 from .api_models import (delete_alias, load_model, model_versions, models, register_model,
                          registry_history, resolve, serve, set_alias)
-from .api_monitoring import drift, evaluate, monitor, set_monitor_rule
+from .api_monitoring import drift, evaluate, log_labels, monitor, set_monitor_rule
 from .sweeps import sweep
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ __all__ = [
     "log_model", "log_confusion_matrix", "runs", "get_run", "compare", "export", "reproduce",
     "register_model", "set_alias", "delete_alias", "resolve", "load_model", "models",
     "model_versions", "registry_history", "serve", "drift", "evaluate", "monitor",
-    "set_monitor_rule", "sweep",
+    "set_monitor_rule", "log_labels", "sweep",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]

@@ -6,7 +6,7 @@ from typing import Any
 
 from .api_common import tracker
 
-__all__ = ["drift", "evaluate", "monitor", "set_monitor_rule"]
+__all__ = ["drift", "evaluate", "monitor", "set_monitor_rule", "log_labels"]
 
 
 def drift(reference: Any, current: Any, columns: Any = None, correction: str = "bonferroni",
@@ -75,3 +75,14 @@ def set_monitor_rule(name: str, rule: str | None) -> str | None:
     from .monitoring.triggers import set_monitor_rule as store_rule
 
     return store_rule(tracker(), name, rule)
+
+
+def log_labels(request_ids: Any, y_true: Any) -> int:
+    """Store the true labels of served requests (``request_ids``: the ``request_id`` of each
+    answer; ``y_true``: per request its label, or a list for a request of several rows).
+    ``monitor`` then reports each window's realised performance (accuracy, precision,
+    recall, F1, or MAE, RMSE, R²) against the version's recorded metrics, and rules can
+    use it (``f1 < baseline.f1 - 0.05``). Returns how many requests got labels."""
+    from .monitoring.labels import log_labels as store_labels
+
+    return store_labels(tracker().store, request_ids, y_true)

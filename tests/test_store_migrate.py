@@ -60,6 +60,8 @@ def _fill(store, bulk: int) -> list[str]:
     store.backend.registry.log_requests([
         (f"req-{i}", time.time(), "iris", 2, 200, 0.004 + i / 1000, 1, json.dumps([[i]]),
          json.dumps([i % 2])) for i in range(5)])
+    store.backend.registry.log_labels([(f"req-{i}", time.time(), json.dumps([1 - i % 2]))
+                                       for i in range(3)])
     store.flush()
     return rich
 
@@ -82,6 +84,7 @@ def test_sqlite_to_postgres_to_sqlite_is_identical_by_checksum(source, postgres_
         assert there.ok, str(there)
         assert (there.runs_copied, there.runs_present, there.runs_running) == (1000, 0, 0)
         assert there.artifacts_copied == 8 and there.requests_copied == 5
+        assert there.labels_copied == 3
         assert seen[-1] == (1000, 1000) and len(seen) == 10
         back = migrate(middle, last)
         assert back.ok, str(back)
@@ -91,6 +94,7 @@ def test_sqlite_to_postgres_to_sqlite_is_identical_by_checksum(source, postgres_
         counts = {s.table: s.rows for s in first_sums}
         assert counts["runs"] == 1000 and counts["metrics"] == 995 * 2 + 4 * 28 + 1
         assert counts["registry_events"] == 6 and counts["model_aliases"] == 1
+        assert counts["serving_labels"] == 3 and counts["serving_requests"] == 5
 
         # what a reader sees is the same, down to the odd floats and the model itself
         for run_id in rich:
@@ -122,7 +126,8 @@ def test_rerunning_a_migration_copies_nothing_twice_and_picks_up_new_runs(source
         again = migrate(source, target)
         assert again.ok, str(again)
         assert (again.runs_copied, again.runs_present, again.artifacts_copied,
-                again.registry_rows, again.requests_copied) == (0, 25, 0, 0, 0)
+                again.registry_rows, again.requests_copied, again.labels_copied) == (
+            0, 25, 0, 0, 0, 0)
         assert store_checksums(target.backend) == store_checksums(source.backend)
 
         late = Tracker(source)

@@ -27,12 +27,14 @@ class WindowResult:
 
     health: WindowHealth
     drift: DriftReport | None
+    #: realised performance from labelled requests (``labelled``, ``f1``, ...), if any
+    performance: dict[str, float] = field(default_factory=dict)
 
     def values(self) -> dict[str, float]:
         """The window's figures under the names rules and stored runs use: ``requests``,
         ``error_rate``, ``latency.p50`` ..., ``throughput``, ``drift.share``,
         ``drift.max_psi``, ``drift.detected`` (1 or 0), ``drift.psi.<f>``,
-        ``drift.p.<f>``."""
+        ``drift.p.<f>``, and with labels ``labelled``, ``accuracy``, ``f1``, ..."""
         h = self.health
         out = {"requests": float(h.requests), "errors": float(h.errors),
                "error_rate": h.error_rate, "latency.p50": h.p50, "latency.p95": h.p95,
@@ -40,6 +42,7 @@ class WindowResult:
         if self.drift is not None:
             out.update(self.drift.metrics())
             out["drift.detected"] = float(self.drift.drift_detected)
+        out.update(self.performance)
         return out
 
 
@@ -56,6 +59,8 @@ class MonitorReport:
     run_id: str | None = None
     notes: list[str] = field(default_factory=list)
     rule: RuleOutcome | None = None
+    #: the metrics the version's run recorded, which realised performance is set against
+    baseline: dict[str, float] = field(default_factory=dict)
 
     @property
     def fired(self) -> bool:
@@ -115,6 +120,21 @@ class MonitorReport:
                 if w.drift is not None else ""})
         return pd.DataFrame(rows)
 
+    def performance_line(self) -> str | None:
+        """Realised performance of the latest window against the recorded metrics."""
+        found = self.latest.performance
+        if not found:
+            return None
+        parts = []
+        for key, value in found.items():
+            if key == "labelled":
+                continue
+            before = self.baseline.get(key)
+            parts.append(f"{key} {value:.4g}" + ("" if before is None else
+                                                  f" (recorded {before:.4g}, "
+                                                  f"{value - before:+.4g})"))
+        return f"realised on {int(found['labelled'])} labelled rows: " + ", ".join(parts)
+
     def headline(self) -> str:
         """One line about the latest window."""
         scope = f"latest {self.window} window" if self.window else "latest requests"
@@ -124,6 +144,8 @@ class MonitorReport:
 
     def __repr__(self) -> str:
         lines = [self.headline()]
+        if self.performance_line():
+            lines.append(str(self.performance_line()))
         if self.drift is not None:
             lines.append(repr(self.drift))
         if len(self.windows) > 1:
@@ -137,6 +159,8 @@ class MonitorReport:
         from .chart import history_svg
 
         parts = [f"<p><b>{html.escape(self.headline())}</b></p>"]
+        if self.performance_line():
+            parts.append(f"<p>{html.escape(str(self.performance_line()))}</p>")
         if len(self.windows) > 1:
             parts.append(history_svg(self))
         if self.drift is not None:
@@ -194,6 +218,7 @@ def monitor_served(tracker: Tracker, address: str, reference: Any = None, last: 
     """
     from ..registry import resolve
     from .drift import drift
+    from .labels import labelled_pairs, realised_performance
     from .reference import load_reference
     from .triggers import check_rule, monitor_rule
 
@@ -215,6 +240,9 @@ def monitor_served(tracker: Tracker, address: str, reference: Any = None, last: 
     else:
         length = parse_duration(window)
         spans = time_windows(logged, length, windows)
+    labels = tracker.store.backend.registry.labels(version.name)
+    outputs = (version.signature or {}).get("outputs") or {}
+    classes = outputs.get("classes") if isinstance(outputs, dict) else None
     notes = []
     results = []
     for span in spans:
@@ -226,15 +254,18 @@ def monitor_served(tracker: Tracker, address: str, reference: Any = None, last: 
                 notes.append("the logged inputs share no column with the reference")
             else:
                 report = drift(reference, current, columns=columns)
-        results.append(WindowResult(window_health(span, length), report))
+        performance = realised_performance(*labelled_pairs(span.requests, labels), classes)
+        results.append(WindowResult(window_health(span, length), report, performance))
     if not any(r.drift is not None for r in results):
         notes.append("no inputs were logged (the server ran with --no-log-inputs?): "
                      "no drift check")
     rule = monitor_rule(tracker.store, version.name)
     outcome = check_rule(rule, results[-1].values(), version.metrics) if rule else None
     run_id = _record(tracker, version, window, results, outcome) if record else None
+    baseline = {k: float(v) for k, v in version.metrics.items()
+                if isinstance(v, (int, float)) and not isinstance(v, bool)}
     return MonitorReport(version.address, window, results, len(reference), run_id,
-                         sorted(set(notes)), outcome)
+                         sorted(set(notes)), outcome, baseline)
 
 
 def _record(tracker: Tracker, version: Any, window: str | None,

@@ -16,8 +16,8 @@ sides of a comparison::
 A figure is ``drift.share``, ``drift.max_psi``, ``drift.detected``,
 ``drift.psi.<feature>``, ``drift.p.<feature>``, ``requests``, ``errors``,
 ``error_rate``, ``rows``, ``throughput``, ``latency.p50`` / ``p95`` / ``p99``, a
-realised performance metric (``f1``, ``accuracy``, ...: present only when labels
-are joined), or ``baseline.<metric>`` (the metric the registered version recorded).
+realised performance figure (:data:`PERFORMANCE`: present only when labels are
+joined), or ``baseline.<metric>`` (the metric the registered version recorded).
 A comparison with a figure that is absent is false, as a filter's comparison with
 a metric a run lacks matches nothing. The text is parsed into a tree and evaluated
 by walking it; nothing is ever passed to ``eval``.
@@ -37,8 +37,7 @@ __all__ = ["Figure", "Number", "Arithmetic", "Test", "Either", "parse_rule", "fi
            "evaluate", "explain", "PERFORMANCE"]
 
 #: Realised performance figures (known once labels join the serving log).
-PERFORMANCE = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "brier",
-               "mae", "rmse", "r2")
+PERFORMANCE = ("labelled", "accuracy", "precision", "recall", "f1", "mae", "rmse", "r2")
 _PLAIN = ("requests", "errors", "error_rate", "rows", "throughput") + PERFORMANCE
 _DOTTED = {"drift": ("share", "max_psi", "detected"), "latency": ("p50", "p95", "p99")}
 _FEATURE_PREFIXES = ("drift.psi.", "drift.p.")

@@ -103,6 +103,9 @@ def _rows(backend: SQLBackendBase, scope: Scope) -> dict[str, list[tuple[Any, ..
         tables["serving_requests"] = [tuple(r) for r in c.execute(
             "SELECT request_id, ts, model, version, status, latency, rows, inputs, predictions "
             "FROM serving_requests") if r[0] in requests]
+        tables["serving_labels"] = [
+            (r[0], r[1], _canonical_json(r[2])) for r in c.execute(
+                "SELECT request_id, ts, labels FROM serving_labels") if r[0] in requests]
         return tables
 
     return backend.read(read)
@@ -115,7 +118,8 @@ def scope_of(backend: SQLBackendBase) -> Scope:
                      frozenset(m for (m,) in c.execute(
                          "SELECT DISTINCT name FROM model_versions")),
                      frozenset(r for (r,) in c.execute(
-                         "SELECT request_id FROM serving_requests")))
+                         "SELECT request_id FROM serving_requests UNION "
+                         "SELECT request_id FROM serving_labels")))
     return backend.read(read)
 
 

@@ -126,6 +126,13 @@ class RegistryBackend(Protocol):
     def requests(self, model: str | None = None) -> list[dict[str, Any]]:
         """Logged serving requests (of one model), oldest first."""
 
+    def log_labels(self, rows: list[tuple[str, float, str]]) -> None:
+        """Store true labels of served requests (``request_id, ts, labels JSON``); labels
+        sent again for a request replace the earlier ones."""
+
+    def labels(self, model: str | None = None) -> dict[str, list[Any]]:
+        """Request id → its labels (of the requests logged for one model)."""
+
 
 class Backend(Protocol):
     """A place runs persist. Reads see every write :meth:`apply` has returned from."""

@@ -55,6 +55,7 @@ class Migration:
     bytes_copied: int = 0
     registry_rows: int = 0
     requests_copied: int = 0
+    labels_copied: int = 0
     source_sums: list[TableSum] = field(default_factory=list)
     destination_sums: list[TableSum] = field(default_factory=list)
 
@@ -75,7 +76,8 @@ class Migration:
                 "runs_copied": self.runs_copied, "runs_present": self.runs_present,
                 "runs_running": self.runs_running, "artifacts_copied": self.artifacts_copied,
                 "bytes_copied": self.bytes_copied, "registry_rows": self.registry_rows,
-                "requests_copied": self.requests_copied, "ok": self.ok,
+                "requests_copied": self.requests_copied,
+                "labels_copied": self.labels_copied, "ok": self.ok,
                 "tables": {s.table: {"rows": s.rows, "sha256": s.sha256}
                            for s in self.source_sums},
                 "mismatches": self.mismatches}
@@ -86,7 +88,8 @@ class Migration:
         lines = [f"copied {self.runs_copied} runs ({self.runs_present} already there"
                  f"{running}), "
                  f"{self.artifacts_copied} artifact files ({self.bytes_copied:,} bytes), "
-                 f"{self.registry_rows} registry rows, {self.requests_copied} serving requests",
+                 f"{self.registry_rows} registry rows, {self.requests_copied} serving requests, "
+                 f"{self.labels_copied} labels",
                  f"{self.source} -> {self.destination}"]
         theirs = {s.table: s for s in self.destination_sums}
         for mine in self.source_sums:
@@ -261,6 +264,22 @@ def _copy_requests(src: SQLBackendBase, dst: SQLBackendBase, report: Migration) 
         c.executemany(f"INSERT INTO serving_requests ({_REQUEST_COLUMNS}) VALUES "
                       "(?,?,?,?,?,?,?,?,?) ON CONFLICT (request_id) DO NOTHING", rows)
         report.requests_copied += _count(c, "serving_requests") - before
+
+    dst.write_once(write)
+    _copy_labels(src, dst, report)
+
+
+def _copy_labels(src: SQLBackendBase, dst: SQLBackendBase, report: Migration) -> None:
+    rows = src.read(lambda c: [tuple(r) for r in c.execute(
+        "SELECT request_id, ts, labels FROM serving_labels")])
+    if not rows:
+        return
+
+    def write(c: SQLConnection) -> None:
+        before = _count(c, "serving_labels")
+        c.executemany("INSERT INTO serving_labels (request_id, ts, labels) VALUES (?,?,?) "
+                      "ON CONFLICT (request_id) DO NOTHING", rows)
+        report.labels_copied += _count(c, "serving_labels") - before
 
     dst.write_once(write)
 

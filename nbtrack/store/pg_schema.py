@@ -155,7 +155,15 @@ _V5 = [
         applied {_F} NOT NULL)""",
 ]
 
+_V6 = [
+    # as the embedded store's version 6: labels of served requests, by request_id
+    f"""CREATE TABLE serving_labels (
+        request_id {_T} PRIMARY KEY,
+        ts {_F} NOT NULL,
+        labels text NOT NULL)""",
+]
+
 #: (version, statements) in order; a database at version N applies every later one.
 #: The first is the embedded store's version 5 (its earlier versions predate this backend).
-PG_MIGRATIONS: list[tuple[int, list[str]]] = [(5, _V5)]
+PG_MIGRATIONS: list[tuple[int, list[str]]] = [(5, _V5), (6, _V6)]
 PG_LATEST_VERSION = PG_MIGRATIONS[-1][0]

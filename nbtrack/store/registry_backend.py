@@ -7,8 +7,8 @@ from typing import Any, Callable, Protocol, TypeVar
 from ..versions import ModelVersion, RegistryEvent
 from .dialect import SQLConnection
 from .registry_sql import (drop_version, insert_requests, insert_version, move_alias,
-                           read_aliases, read_events, read_models, read_requests,
-                           read_versions, remove_alias)
+                           read_aliases, read_events, read_labels, read_models,
+                           read_requests, read_versions, remove_alias, upsert_labels)
 
 __all__ = ["SQLRegistry"]
 
@@ -81,3 +81,12 @@ class SQLRegistry:
     def requests(self, model: str | None = None) -> list[dict[str, Any]]:
         """Logged serving requests (of one model), oldest first."""
         return self._backend.read(lambda c: read_requests(c, model))
+
+    def log_labels(self, rows: list[tuple[str, float, str]]) -> None:
+        """Store labels of served requests (``request_id, ts, labels JSON``) in one
+        transaction."""
+        self._backend.transaction(lambda c: upsert_labels(c, rows))
+
+    def labels(self, model: str | None = None) -> dict[str, list[Any]]:
+        """Request id → labels (of one model's logged requests)."""
+        return self._backend.read(lambda c: read_labels(c, model))

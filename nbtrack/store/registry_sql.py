@@ -20,7 +20,7 @@ from .dialect import SQLConnection
 
 __all__ = ["insert_version", "move_alias", "remove_alias", "drop_version", "read_versions",
            "read_aliases", "read_events", "read_models", "insert_requests", "read_requests",
-           "REQUEST_COLUMNS"]
+           "REQUEST_COLUMNS", "upsert_labels", "read_labels"]
 
 _VERSION_COLUMNS = ("name, version, run_id, cell_id, artifact, digest, format, created, "
                     "created_by, metrics, inputs, signature, description, tags")
@@ -196,3 +196,21 @@ def read_requests(c: SQLConnection, model: str | None) -> list[dict[str, Any]]:
         out.append(record)
     return out
 
+
+
+def upsert_labels(c: SQLConnection, rows: list[tuple[str, float, str]]) -> None:
+    """Store ``(request_id, ts, labels JSON)``; labels sent again for a request replace
+    the earlier ones."""
+    c.executemany("INSERT INTO serving_labels (request_id, ts, labels) VALUES (?,?,?) "
+                  "ON CONFLICT (request_id) DO UPDATE SET ts = excluded.ts, "
+                  "labels = excluded.labels", rows)
+
+
+def read_labels(c: SQLConnection, model: str | None) -> dict[str, list[Any]]:
+    """Request id → its labels (of the requests logged for one model, when given)."""
+    sql = "SELECT l.request_id, l.labels FROM serving_labels l"
+    args: tuple[Any, ...] = ()
+    if model is not None:
+        sql += " JOIN serving_requests r ON r.request_id = l.request_id WHERE r.model = ?"
+        args = (model,)
+    return {request_id: json.loads(labels) for request_id, labels in c.execute(sql, args)}

@@ -168,8 +168,18 @@ _V5 = [
     "CREATE INDEX serving_requests_by_model ON serving_requests(model, ts)",
 ]
 
+_V6 = [
+    # the true outcomes of served requests, joined to serving_requests by request_id
+    # (a JSON list, one label per row the request predicted); sent again, they replace
+    """CREATE TABLE serving_labels (
+        request_id TEXT PRIMARY KEY,
+        ts REAL NOT NULL,
+        labels TEXT NOT NULL) WITHOUT ROWID""",
+]
+
 #: (version, statements) in order; a store at version N applies every later one.
-MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5)]
+MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5),
+                                           (6, _V6)]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
 
