@@ -85,7 +85,10 @@ class ModelWriterProcess:
             # out of the kernel's process group: interrupting the kernel must not reach
             # it, and ipykernel's shutdown (which waits for its group's children) must
             # not wait for it; it ends when the kernel's end closes its pipe
-            start_new_session=True)
+            start_new_session=True,
+            # unbuffered: a buffered reader's lock, held by the thread waiting for the
+            # child, would hold up the interpreter's exit until the child answers
+            bufsize=0)
         self._started = threading.Event()
         # the child says whether it could import skops; hear it off the caller's thread
         # so that asking whether it is ready never blocks

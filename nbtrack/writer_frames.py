@@ -23,11 +23,14 @@ class ModelWriterFailed(Exception):
 
 
 def write_frame(stream: IO[bytes], header: dict[str, Any], body: bytes = b"") -> None:
-    """Send one frame and flush it."""
+    """Send one frame and flush it (buffered or raw streams alike)."""
     head = json.dumps(header).encode("utf-8") + b"\n"
-    stream.write(_LENGTH.pack(len(head) + len(body)))
-    stream.write(head)
-    stream.write(body)
+    for part in (_LENGTH.pack(len(head) + len(body)), head, body):
+        view = memoryview(part)
+        while view:
+            # a raw stream may take part of it
+            written = stream.write(view)
+            view = view[written if written is not None else len(view):]
     stream.flush()
 
 
