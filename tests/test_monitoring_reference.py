@@ -73,12 +73,17 @@ def test_a_tracked_cell_keeps_a_sample_and_registration_names_the_one_that_fits(
     assert np.array_equal(frame.to_numpy(), expected.to_numpy())
 
 
-def test_a_cell_that_saves_no_model_keeps_no_sample(ip):
-    ip.user_ns["df"] = pd.DataFrame({"a": [1.0, 2.0, 3.0]})
-    ip.run_cell("%%track\ntotal = float(df['a'].sum())\n", store_history=True)
+def test_a_cell_that_saves_no_model_or_runs_with_no_inputs_keeps_no_sample(ip):
+    ip.user_ns["df"] = pd.DataFrame({"a": [1.0, 2.0, 3.0], "y": [0, 1, 0]})
     store = nbtrack.tracker().store
-    run = store.get_run(store.search(limit=1).run_ids[0])
-    assert samples.reference_artifacts(run) == []
+    for cell in ("%%track\ntotal = float(df['a'].sum())\n",
+                 "%%track --no-inputs\nfrom sklearn.tree import DecisionTreeClassifier\n"
+                 "made = df.assign(b=df['a'] * 2)\n"
+                 "tree = DecisionTreeClassifier().fit(made[['a', 'b']], made['y'])\n"):
+        assert ip.run_cell(cell, store_history=True).success
+        run = store.get_run(store.search(limit=1).run_ids[0])
+        assert samples.reference_artifacts(run) == []
+    assert [a.kind for a in run.artifacts] == ["model"]
 
 
 def test_monitor_uses_the_registered_sample_and_says_what_to_do_without_one(tmp_path):

@@ -183,8 +183,14 @@ def _inputs(window: Window) -> Any:
     """The inputs the window's answered requests carried, as one DataFrame (None without)."""
     import pandas as pd
 
-    frames = [pd.DataFrame(r["inputs"]["data"], columns=[str(c) for c in r["inputs"]["columns"]])
-              for r in window.requests if r["status"] == 200 and r["inputs"]]
+    # rows of requests with the same columns go into one frame: one DataFrame per request
+    # would cost more than the drift check itself
+    rows: dict[tuple[str, ...], list[Any]] = {}
+    for r in window.requests:
+        if r["status"] == 200 and r["inputs"]:
+            columns = tuple(str(c) for c in r["inputs"]["columns"])
+            rows.setdefault(columns, []).extend(r["inputs"]["data"])
+    frames = [pd.DataFrame(data, columns=list(columns)) for columns, data in rows.items()]
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
