@@ -127,3 +127,14 @@ def test_drift_fires_the_rule_and_retrain_registers_a_version_without_moving_pro
             f"a retrain of churn is running (run {run.run_id}); not starting another")
     assert len(store.backend.registry.versions("churn")) == 2
     assert store.backend.registry.aliases("churn") == {"churn": {"production": 1}}
+
+    # without --param the notebook re-runs with the run's own values (data refreshed in place)
+    assert main(["--store", uri, "monitor", "churn@production", "--retrain", "--cooldown",
+                 "0", "--json"]) == 1
+    third = json.loads(capsys.readouterr().out)["retrain"]
+    assert third["started"] and third["version"] == "churn/3"
+    assert store.get_run(third["child_run_id"]).params["data_path"] == "train.csv"
+    assert store.backend.registry.aliases("churn") == {"churn": {"production": 1}}
+    assert main(["--store", uri, "monitor", "churn@production", "--param", "x=1"]) == 1
+    assert capsys.readouterr().err == "nbtrack: error: --param is for --retrain: give both, " \
+        "or neither\n"

@@ -170,13 +170,24 @@ def retrain(tracker: Tracker, version: Any, params: Mapping[str, Any], rule: str
     why = _blocked(store, version.name, cooldown, time.time())
     if why is not None:
         return Retrain(False, why)
+    grid = {k: [v] for k, v in params.items()}
+    if not grid:
+        # nothing to change (the data was refreshed in place): the run's own values
+        from ..sweeps.driver import sweepable_params
+
+        own = sweepable_params(store.get_run(version.run_id))
+        if not own:
+            raise InvalidValueError(f"the training cell of {version.address} sets no literal "
+                                    "params to re-run it with; give --param key=value")
+        key = sorted(own)[0]
+        grid = {key: [own[key]]}
     tags = {"nbtrack.kind": RETRAIN_KIND, "nbtrack.model": version.name,
             "nbtrack.model_version": str(version.version), "nbtrack.rule": rule or ""}
     run = tracker.start_run(name=f"retrain {version.name}", params=dict(params), tags=tags,
                             capture_environment=False)
+    store.flush()  # other processes must see it RUNNING from now on
     try:
-        result = run_sweep(tracker, version.run_id, {k: [v] for k, v in params.items()},
-                           store=store, progress=progress)
+        result = run_sweep(tracker, version.run_id, grid, store=store, progress=progress)
         point = result.points[0]
         if point.status != RunStatus.FINISHED.value or point.run_id is None:
             message = (f"the retrain of {version.address} ended {point.status}: "
