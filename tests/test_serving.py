@@ -259,6 +259,17 @@ def test_monitor_reports_errors_latency_and_the_drift_of_what_was_served(store):
         monitor_served(tracker, "flowers/2")
 
 
+
+def test_a_request_the_model_fails_on_is_logged_as_an_error(store):
+    with ModelServer(store, "flowers/1", token="t") as running:
+        ok = call(running, token="t", json={"dataframe_records": [{"petal": 0.1, "sepal": 1}]})
+        failed = call(running, token="t", json={"dataframe_split": {
+            "columns": ["petal", "sepal"], "data": [[None, 1.0]]}})
+    assert (ok.status_code, failed.status_code) == (200, 500)
+    assert failed.json()["message"] == "the model failed on this input (ValueError)"
+    assert [r["status"] for r in store.backend.registry.requests("flowers")] == [200, 500]
+
+
 def test_the_monitor_command_exits_1_when_the_served_inputs_drifted(store, tmp_path, capsys):
     from nbtrack.cli import main
 

@@ -137,6 +137,11 @@ def build_app(served: ServedModel, token: str, log: RequestLog,
             log.add(request_id, time.time(), version.name, version.version, exc.status,
                     time.perf_counter() - started, 0)
             raise
+        except Exception:
+            # the model's own failure counts in the error rate monitoring reports
+            log.add(request_id, time.time(), version.name, version.version, 500,
+                    time.perf_counter() - started, 0)
+            raise
 
     async def predict(request: Request, request_id: str, started: float) -> Response:
         serving = served.current
