@@ -62,6 +62,7 @@ TEXT_KEYS = {"output", "warning", "export"}
 MODEL_PREFIX = ""  # models are saved under their variable name, as load_model(name) reads them
 TABLE_PREFIX = "tables/"
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 # --------------------------------------------------------------------------- patterns
@@ -290,7 +291,9 @@ def _comparable(outputs: list[Any]) -> dict[str, str]:
             out["error"] += f"{o.ename}: {o.evalue}\n"
     out["stderr"] = "".join(line for line in out["stderr"].splitlines(keepends=True)
                             if "NbtrackWarning" not in line)
-    return out
+    # reprs that show an object's address (``<Figure ... at 0x7f...>``) differ between any
+    # two executions
+    return {kind: ADDRESS.sub(" at 0x…", text) for kind, text in out.items()}
 
 
 def _stderr_warnings(outputs: list[Any]) -> list[str]:

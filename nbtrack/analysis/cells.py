@@ -7,7 +7,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .expressions import GRID_MAKERS, called_name, chain_root, is_clock, is_size_expression
+from .expressions import (GRID_MAKERS, RATIO_WORDS, called_name, chain_root, is_clock,
+                          is_size_expression)
 
 __all__ = ["CellAnalysis", "analyze", "code_key", "NOT_LITERAL"]
 
@@ -174,7 +175,10 @@ class _Binder(ast.NodeVisitor):
         elif self._derived_from_clock(value):
             self.r.timing.update(names)
         elif is_size_expression(value) or self._from_sizes(value):
-            self.r.bookkeeping.update(names)
+            # a quotient named as a ratio is a result, whatever it divides
+            self.r.bookkeeping.update(n for n in names if not (
+                isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div)
+                and RATIO_WORDS.search(n)))
         elif isinstance(value, ast.Call) and "score" in called_name(value).lower():
             self.r.scored.update(names)
 

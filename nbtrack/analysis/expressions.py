@@ -6,12 +6,16 @@ from __future__ import annotations
 import ast
 import re
 
-__all__ = ["CLOCKS", "GRID_MAKERS", "RESULT_WORDS", "called_name", "chain_root", "is_clock",
-           "is_size_expression"]
+__all__ = ["CLOCKS", "GRID_MAKERS", "RATIO_WORDS", "RESULT_WORDS", "called_name", "chain_root",
+           "is_clock", "is_size_expression"]
 
 #: Words that make a name's numbers results (``test_scores``, ``val_loss``, ``results``).
 RESULT_WORDS = re.compile(r"score|loss|acc|err|auc|f1|r2|mse|mae|rmse|precision|recall|"
                           r"deviance|likelihood|metric|result|perf", re.IGNORECASE)
+
+#: Words that make a quotient of sizes a result (``sv_ratio = n_support / n_train``).
+RATIO_WORDS = re.compile(r"ratio|fraction|frac|rate|share|percent|pct|proportion",
+                         re.IGNORECASE)
 
 #: Functions whose value is the time now (matched on the called name's last part).
 CLOCKS = frozenset({"time", "perf_counter", "monotonic", "process_time", "time_ns",

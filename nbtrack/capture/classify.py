@@ -182,11 +182,15 @@ def classify(analysis: CellAnalysis, namespace: Mapping[str, Any], rebound: Iter
                 _same_literal(value, analysis.literals[name]):
             continue  # a literal the cell left as it was: a setting, not a result
         history = as_history(value)
+        key = name
         if history is None and _is_array(value) and (
                 name in containers or name in analysis.scored or RESULT_WORDS.search(name)):
             history = _array_history(value)
+            if history is None:
+                # a table of scores, a row per setting (``learning_curve``): row means
+                history, key = _row_means(value), f"{name}.mean"
         if history is not None:
-            _history(out, name, history, timing)
+            _history(out, key, history, timing)
         elif type(value) is dict:  # plain dicts only: a Bunch of data is no result
             _keyed(out, name, value, timing, depth=0)
         elif _is_table(value) and (RESULT_WORDS.search(name) or any(
@@ -246,6 +250,14 @@ def _array_history(value: Any) -> list[float] | None:
     if value.ndim != 1 or not 0 < value.size <= MAX_HISTORY or value.dtype.kind not in "iuf":
         return None
     return [float(v) for v in value.tolist()]
+
+
+def _row_means(value: Any) -> list[float] | None:
+    """The mean of each row of a 2-D real numeric array (two rows or more)."""
+    if value.ndim != 2 or not 1 < value.shape[0] <= MAX_HISTORY or value.shape[1] == 0 \
+            or value.dtype.kind not in "iuf":
+        return None
+    return [float(v) for v in value.mean(axis=1).tolist()]
 
 
 def _keyed(out: Captured, name: str, value: dict[Any, Any], timing: bool, depth: int) -> None:

@@ -9,6 +9,11 @@ before. A result expression is a call whose function names a score
 average of something named as scores (``scores.mean()``, ``np.mean(scores)``), or
 a name that says score and is (re)bound inside a loop.
 
+A printed scikit-learn ``classification_report(...)`` is noted by its summary
+figures (``classification_report.accuracy``, ``classification_report.macro_avg.f1``,
+the same for ``weighted_avg``), computed by the same function with
+``output_dict=True``; the text printed is the one it returned.
+
 Each printed result is keyed by the label printed before it (``"Test accuracy:"``
 → ``test_accuracy``), else by the expression (``clf.score``); an average is always
 keyed by its expression (``scores.mean``, ``scores.std``). A result noted once
@@ -32,6 +37,9 @@ NOTE_FUNCTION = "__nbtrack_note__"
 _RESULT_CALL = re.compile(r"score|error|accuracy|loss|auc|f1|r2|precision|recall|mse|mae|"
                           r"rmse|deviance|silhouette|likelihood|perplexity", re.IGNORECASE)
 _AVERAGES = frozenset({"mean", "std", "median", "max", "min", "average", "nanmean"})
+#: Rows and columns of a classification report that are recorded.
+_REPORT_AVERAGES = frozenset({"macro avg", "weighted avg"})
+_REPORT_FIGURES = ("precision", "recall", "f1-score")
 #: At most this many values are noted per printed expression (a long loop).
 _MAX_VALUES = 100_000
 
@@ -74,6 +82,26 @@ class ResultNotes:
         if len(noted) < _MAX_VALUES:
             noted.append(value)
         return value
+
+    def report(self, key: str, function: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call ``function`` (a classification report) as the cell did and note its
+        summary figures; return what it returned."""
+        result = function(*args, **kwargs)
+        if kwargs.get("output_dict") or \
+                not str(getattr(function, "__module__", "")).startswith("sklearn."):
+            return result
+        try:
+            summary = function(*args, **{**kwargs, "output_dict": True})
+        except Exception:  # the text is what the cell asked for; the figures are extra
+            return result
+        for name, item in summary.items():
+            if name == "accuracy":
+                self(f"{key}.accuracy", item)
+            elif name in _REPORT_AVERAGES and isinstance(item, dict):
+                for figure in _REPORT_FIGURES:
+                    if figure in item:
+                        self(f"{key}.{_slug(name)}.{_slug(figure)}", item[figure])
+        return result
 
     def instrument(self, tree: ast.Module, analysis: CellAnalysis) -> ast.Module:
         """Wrap the result expressions of the cell's ``print`` calls (in place)."""
@@ -153,15 +181,28 @@ class _Wrapper(ast.NodeTransformer):
         return False
 
     def _wrap(self, node: ast.expr, label: str) -> ast.expr:
+        if isinstance(node, ast.Call) and called_name(node) == "classification_report":
+            return self._wrap_report(node)
         if not self._is_result(node):
             return node
         # an average of named scores says what it is better than any text around it
-        key = expression_key(node) if self._is_average(node) else \
-            _slug(label) or expression_key(node)
-        base, n = key, 2
-        while key in self.used:
-            key, n = f"{base}_{n}", n + 1
-        self.used.add(key)
+        key = self._unused(expression_key(node) if self._is_average(node) else
+                           _slug(label) or expression_key(node))
         call = ast.Call(func=ast.Name(id=NOTE_FUNCTION, ctx=ast.Load()),
                         args=[ast.Constant(value=key), node], keywords=[])
         return ast.copy_location(call, node)
+
+    def _wrap_report(self, node: ast.Call) -> ast.expr:
+        key = self._unused("classification_report")
+        note = ast.Attribute(value=ast.Name(id=NOTE_FUNCTION, ctx=ast.Load()), attr="report",
+                             ctx=ast.Load())
+        call = ast.Call(func=note, args=[ast.Constant(value=key), node.func, *node.args],
+                        keywords=node.keywords)
+        return ast.copy_location(call, node)
+
+    def _unused(self, base: str) -> str:
+        key, n = base, 2
+        while key in self.used:
+            key, n = f"{base}_{n}", n + 1
+        self.used.add(key)
+        return key

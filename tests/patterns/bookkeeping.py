@@ -72,3 +72,16 @@ for alpha in alphas:
     score = Ridge(alpha=alpha).fit(Xd_train, yd_train).score(Xd_test, yd_test)
     val_scores.append(score)
 best_alpha = alphas[int(np.argmax(val_scores))]
+
+# %% track
+# expect params: train_size
+# expect metrics: sv_ratio
+# expect models: svr
+# a quotient of sizes named as a ratio is a result; one that is not stays bookkeeping
+from sklearn.svm import SVR
+
+train_size = 100
+svr = SVR(kernel="rbf", gamma=0.1).fit(Xd[:train_size], yd[:train_size])
+sv_ratio = svr.support_.shape[0] / train_size
+n_batches = len(Xd) / train_size
+fold_size = len(Xd) // 5

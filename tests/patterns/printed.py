@@ -10,7 +10,12 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, shuffle
 
 # %% track
 # expect params: gamma
-# expect metrics: acc
+# expect metrics: acc, classification_report.accuracy
+# expect metrics: classification_report.macro_avg.precision, classification_report.macro_avg.recall
+# expect metrics: classification_report.macro_avg.f1_score
+# expect metrics: classification_report.weighted_avg.precision
+# expect metrics: classification_report.weighted_avg.recall
+# expect metrics: classification_report.weighted_avg.f1_score
 # expect models: clf
 # expect output: macro avg
 # expect output: accuracy: 0.

@@ -54,3 +54,21 @@ for name, est in [("ridge", Ridge(alpha=1.0)), ("lasso", Lasso(alpha=0.1))]:
     results[name] = score
 score_df = pd.DataFrame({"model": list(results), "mean_r2": list(results.values())})
 score_df
+
+# %% track
+# expect histories: train_scores.mean, test_scores.mean
+# expect params: depths
+from sklearn.model_selection import validation_curve
+from sklearn.tree import DecisionTreeRegressor
+
+depths = [1, 2, 4, 8]
+train_scores, test_scores = validation_curve(
+    DecisionTreeRegressor(random_state=0), Xd, yd, param_name="max_depth",
+    param_range=depths, cv=3)
+
+# %% track
+# expect histories: train_scores_svr.mean, test_scores_svr.mean
+from sklearn.model_selection import learning_curve
+
+train_sizes, train_scores_svr, test_scores_svr = \
+    learning_curve(SVC(kernel="linear"), Xi, yi, train_sizes=np.linspace(0.3, 1, 4), cv=3)
