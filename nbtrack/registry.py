@@ -14,6 +14,7 @@ import hashlib
 import os
 import socket
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -27,7 +28,7 @@ from .versions import (ModelAddress, ModelVersion, RegistryEvent, check_alias,
                        check_model_name, parse_address)
 
 __all__ = ["register_model", "set_alias", "delete_alias", "delete_version", "resolve",
-           "load_model", "registered_as",
+           "load_model", "registered_as", "claim_retrain",
            "models_frame", "versions_frame", "history_frame"]
 
 
@@ -161,6 +162,15 @@ def delete_version(store: Store, name: str, version: int, force: bool = False) -
     check_model_name(name)
     return store.backend.registry.delete_version(name, int(version), force,
                                                  _event("delete_version", name))
+
+
+def claim_retrain(store: Store, name: str, version: int, cooldown: float) -> float | None:
+    """Record in the registry's history that ``name/version`` is being retrained, unless a
+    retrain of ``name`` was recorded within ``cooldown`` seconds; then return when that one
+    was, recording nothing."""
+    check_model_name(name)
+    event = replace(_event("retrain", name), version=int(version))
+    return store.backend.registry.claim_retrain(event, float(cooldown))
 
 
 def _timestamp(at: float | datetime) -> float:

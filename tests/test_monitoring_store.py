@@ -14,7 +14,8 @@ from sklearn.linear_model import LogisticRegression
 from nbtrack import registry
 from nbtrack.monitoring.monitor import monitor_served
 from nbtrack.monitoring.reference import REFERENCE_TAG, load_reference, reservoir_indices
-from nbtrack.monitoring.triggers import _blocked, monitor_rule, set_monitor_rule
+from nbtrack.monitoring.triggers import _running, monitor_rule, set_monitor_rule
+from nbtrack.store import open_store
 
 pytestmark = pytest.mark.backends("memory", "sqlite", "postgres")
 
@@ -56,14 +57,43 @@ def test_sample_rule_and_monitor_runs_round_trip(tracker):
     assert not monitor_served(tracker, "m/1", record=False).rule
 
 
-def test_the_cooldown_sees_running_and_recent_retrains(tracker):
+def test_the_cooldown_is_claimed_in_the_registry_and_a_running_retrain_blocks(tracker):
     store = tracker.store
+    assert registry.claim_retrain(store, "m", 1, 3600) is None
+    first = [e for e in store.backend.registry.events("m") if e.op == "retrain"]
+    assert [(e.op, e.version) for e in first] == [("retrain", 1)]
+    assert registry.claim_retrain(store, "m", 2, 3600) == first[0].ts
+    assert registry.claim_retrain(store, "other", 1, 3600) is None
+    assert registry.claim_retrain(store, "m", 2, 0) is None
+    assert [e.version for e in store.backend.registry.events("m")] == [1, 2]
+    assert registry.history_frame(store, "m")["op"].tolist() == ["retrain", "retrain"]
+
+    assert _running(store, "m") is None
     tags = {"nbtrack.kind": "retrain", "nbtrack.model": "m"}
-    assert _blocked(store, "m", 3600, time.time()) is None
     with tracker.start_run(name="retrain m", tags=tags, capture_environment=False) as run:
         store.flush()
-        assert "is running (run " + run.run_id in _blocked(store, "m", 0, time.time())
-    assert "the cooldown of 1 h lasts until" in _blocked(store, "m", 3600, time.time())
-    assert _blocked(store, "m", 3600, time.time() + 3601) is None
-    assert _blocked(store, "other", 3600, time.time()) is None
+        assert _running(store, "m") == (f"a retrain of m is running (run {run.run_id}); not "
+                                        "starting another")
+        assert _running(store, "other") is None
+    assert _running(store, "m") is None
 
+
+_CLAIM = """
+import sys
+from nbtrack import registry
+from nbtrack.store import open_store
+store = open_store(sys.argv[1])
+print("started" if registry.claim_retrain(store, "m", 1, 3600) is None else "held back")
+"""
+
+
+@pytest.mark.slow
+def test_of_triggers_at_once_one_starts(shared_store_uri, python_env):
+    import subprocess
+    import sys
+
+    open_store(shared_store_uri).close()
+    procs = [subprocess.Popen([sys.executable, "-c", _CLAIM, shared_store_uri], env=python_env,
+                              stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    answers = sorted(p.communicate(timeout=120)[0].strip() for p in procs)
+    assert answers == ["held back"] * 3 + ["started"]

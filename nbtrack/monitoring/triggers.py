@@ -7,13 +7,13 @@ A retrain is a run tagged ``nbtrack.kind=retrain`` that is RUNNING while the
 registered version's exported notebook re-executes (one sweep point, so the child run
 is made by the same machinery as ``sweep``); it then registers the child's model as a
 new version with no alias. A retrain does not start while another of the same model
-is RUNNING, nor within the cooldown after the last one started.
+is RUNNING, nor within the cooldown after the last one started: each start is a
+``retrain`` event in the registry's history, claimed in the registry's transaction.
 """
 
 from __future__ import annotations
 
 import ast
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping
@@ -135,22 +135,20 @@ def _stamp(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _blocked(store: Any, name: str, cooldown: float, now: float) -> str | None:
-    """Why a retrain of ``name`` may not start now, or None."""
+def _running(store: Any, name: str) -> str | None:
+    """Why a retrain of ``name`` may not start now because another is RUNNING, or None."""
     store.reap_dead_runs()  # a retrain whose process died no longer holds the model
-    table = store.search(_of_model(RETRAIN_KIND, name), parse_order_by("start_time DESC"))
-    for record in table.records():
-        status = getattr(record["status"], "value", record["status"])
-        if status == RunStatus.RUNNING.value:
-            return (f"a retrain of {name} is running (run {record['run_id']}); not starting "
-                    "another")
+    table = store.search(all_of(_of_model(RETRAIN_KIND, name),
+                                Comparison("attributes", "status", "=", "RUNNING")))
     if len(table):
-        last = table.records()[0]
-        if now - float(last["start_time"]) < cooldown:
-            return (f"{name} was retrained at {_stamp(last['start_time'])} (run "
-                    f"{last['run_id']}); the cooldown of {cooldown / 3600:g} h lasts until "
-                    f"{_stamp(last['start_time'] + cooldown)}: nothing done")
+        return (f"a retrain of {name} is running (run {table.run_ids[0]}); not starting "
+                "another")
     return None
+
+
+def _cooling(name: str, last: float, cooldown: float) -> str:
+    return (f"{name} was retrained at {_stamp(last)}; the cooldown of {cooldown / 3600:g} h "
+            f"lasts until {_stamp(last + cooldown)}: nothing done")
 
 
 def retrain(tracker: Tracker, version: Any, params: Mapping[str, Any], rule: str | None,
@@ -161,13 +159,13 @@ def retrain(tracker: Tracker, version: Any, params: Mapping[str, Any], rule: str
     Nothing happens (``started`` is False, and the message says why) while another
     retrain of the model is RUNNING or within ``cooldown`` seconds of the last one.
     """
-    from ..registry import register_model
+    from ..registry import claim_retrain, register_model
     from ..sweeps.driver import run_sweep
 
     store = tracker.store
     if cooldown < 0:
         raise InvalidValueError(f"the cooldown must be 0 or more hours, got {cooldown / 3600:g}")
-    why = _blocked(store, version.name, cooldown, time.time())
+    why = _running(store, version.name)
     if why is not None:
         return Retrain(False, why)
     grid = {k: [v] for k, v in params.items()}
@@ -181,6 +179,10 @@ def retrain(tracker: Tracker, version: Any, params: Mapping[str, Any], rule: str
                                     "params to re-run it with; give --param key=value")
         key = sorted(own)[0]
         grid = {key: [own[key]]}
+    # the cooldown is decided in one registry transaction: two triggers at once start one
+    last = claim_retrain(store, version.name, version.version, cooldown)
+    if last is not None:
+        return Retrain(False, _cooling(version.name, last, cooldown))
     tags = {"nbtrack.kind": RETRAIN_KIND, "nbtrack.model": version.name,
             "nbtrack.model_version": str(version.version), "nbtrack.rule": rule or ""}
     run = tracker.start_run(name=f"retrain {version.name}", params=dict(params), tags=tags,

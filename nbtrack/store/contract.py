@@ -133,6 +133,11 @@ class RegistryBackend(Protocol):
     def labels(self, model: str | None = None) -> dict[str, list[Any]]:
         """Request id → its labels (of the requests logged for one model)."""
 
+    def claim_retrain(self, event: RegistryEvent, cooldown: float) -> float | None:
+        """Append ``event`` (op ``retrain``) unless a retrain of its model was appended less
+        than ``cooldown`` seconds before it; then return that one's time, appending
+        nothing. Atomic: of two concurrent claims at most one succeeds within a cooldown."""
+
 
 class Backend(Protocol):
     """A place runs persist. Reads see every write :meth:`apply` has returned from."""

@@ -6,8 +6,8 @@ from typing import Any, Callable, Protocol, TypeVar
 
 from ..versions import ModelVersion, RegistryEvent
 from .dialect import SQLConnection
-from .registry_sql import (drop_version, insert_requests, insert_version, move_alias,
-                           read_aliases, read_events, read_labels, read_models,
+from .registry_sql import (claim_retrain, drop_version, insert_requests, insert_version,
+                           move_alias, read_aliases, read_events, read_labels, read_models,
                            read_requests, read_versions, remove_alias, upsert_labels)
 
 __all__ = ["SQLRegistry"]
@@ -90,3 +90,8 @@ class SQLRegistry:
     def labels(self, model: str | None = None) -> dict[str, list[Any]]:
         """Request id → labels (of one model's logged requests)."""
         return self._backend.read(lambda c: read_labels(c, model))
+
+    def claim_retrain(self, event: RegistryEvent, cooldown: float) -> float | None:
+        """Record a retrain of ``event.model`` unless another was recorded within
+        ``cooldown`` seconds (then return its time)."""
+        return self._backend.transaction(lambda c: claim_retrain(c, event, cooldown))

@@ -20,7 +20,7 @@ from .dialect import SQLConnection
 
 __all__ = ["insert_version", "move_alias", "remove_alias", "drop_version", "read_versions",
            "read_aliases", "read_events", "read_models", "insert_requests", "read_requests",
-           "REQUEST_COLUMNS", "upsert_labels", "read_labels"]
+           "REQUEST_COLUMNS", "upsert_labels", "read_labels", "claim_retrain"]
 
 _VERSION_COLUMNS = ("name, version, run_id, cell_id, artifact, digest, format, created, "
                     "created_by, metrics, inputs, signature, description, tags")
@@ -214,3 +214,15 @@ def read_labels(c: SQLConnection, model: str | None) -> dict[str, list[Any]]:
         sql += " JOIN serving_requests r ON r.request_id = l.request_id WHERE r.model = ?"
         args = (model,)
     return {request_id: json.loads(labels) for request_id, labels in c.execute(sql, args)}
+
+
+def claim_retrain(c: SQLConnection, event: RegistryEvent, cooldown: float) -> float | None:
+    """Record ``event`` (a ``retrain`` of its model) unless one was recorded less than
+    ``cooldown`` seconds before it; then return that one's time and record nothing. Inside
+    the registry's transaction, so of two processes triggering at once only one starts."""
+    row = c.execute("SELECT max(ts) FROM registry_events WHERE model = ? AND op = 'retrain'",
+                    (event.model,)).fetchone()
+    if row[0] is not None and event.ts - float(row[0]) < cooldown:
+        return float(row[0])
+    _event(c, event)
+    return None
