@@ -138,3 +138,34 @@ def test_drift_fires_the_rule_and_retrain_registers_a_version_without_moving_pro
     assert main(["--store", uri, "monitor", "churn@production", "--param", "x=1"]) == 1
     assert capsys.readouterr().err == "nbtrack: error: --param is for --retrain: give both, " \
         "or neither\n"
+
+
+def test_the_monitor_rule_command_sets_shows_and_clears(tmp_path, capsys):
+    from sklearn.linear_model import LogisticRegression
+
+    from nbtrack.store import open_store
+    from nbtrack.tracking import Tracker
+
+    uri = str(tmp_path / "store")
+    store = open_store(uri)
+    tracker = Tracker(store)
+    with tracker.start_run():
+        tracker.log_model(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), name="clf")
+    nbtrack.registry.register_model(store, tracker.last_run_id, "m")
+    store.close()
+    capsys.readouterr()
+    assert main(["--store", uri, "monitor-rule", "m"]) == 0
+    assert capsys.readouterr().out == ("m has no rule; set one with nbtrack monitor-rule m "
+                                       "\"drift.share >= 0.5\"\n")
+    assert main(["--store", uri, "monitor-rule", "m", "error_rate > 0.1"]) == 0
+    assert capsys.readouterr().out == "m: rule error_rate > 0.1\n"
+    assert main(["--store", uri, "monitor-rule", "m"]) == 0
+    assert capsys.readouterr().out == "error_rate > 0.1\n"
+    assert main(["--store", uri, "monitor-rule", "m", "error_rat > 0.1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nbtrack: error: bad monitor rule at position 0: 'error_rat > 0.1': "
+                          "unknown figure 'error_rat'") and err.count("\n") == 1
+    assert main(["--store", uri, "monitor-rule", "m", "--clear"]) == 0
+    assert capsys.readouterr().out == "m: no rule\n"
+    assert main(["--store", uri, "monitor-rule", "nope", "f1 < 0.5"]) == 1
+    assert "no registered model 'nope'" in capsys.readouterr().err
