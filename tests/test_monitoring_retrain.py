@@ -128,6 +128,11 @@ def test_drift_fires_the_rule_and_retrain_registers_a_version_without_moving_pro
     assert len(store.backend.registry.versions("churn")) == 2
     assert store.backend.registry.aliases("churn") == {"churn": {"production": 1}}
 
+    # a param the training cell does not set is refused before the cooldown is taken
+    assert main(command[:5] + ["--param", "data_pth=x.csv", "--cooldown", "0"]) == 1
+    assert "data_pth" in capsys.readouterr().err
+    assert [e.op for e in store.backend.registry.events("churn")].count("retrain") == 1
+
     # without --param the notebook re-runs with the run's own values (data refreshed in place)
     assert main(["--store", uri, "monitor", "churn@production", "--retrain", "--cooldown",
                  "0", "--json"]) == 1

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from ..entities import RunStatus
-from ..errors import InvalidValueError, ModelNotFoundError
+from ..errors import ExportError, InvalidValueError, ModelNotFoundError
 from ..filters import Comparison, all_of, parse_order_by
 from ..tracking import Tracker
 from .rule import evaluate, explain, parse_rule
@@ -160,7 +160,8 @@ def retrain(tracker: Tracker, version: Any, params: Mapping[str, Any], rule: str
     retrain of the model is RUNNING or within ``cooldown`` seconds of the last one.
     """
     from ..registry import claim_retrain, register_model
-    from ..sweeps.driver import run_sweep
+    from ..sweeps.driver import run_sweep, sweepable_params
+    from ..sweeps.grid import check_names
 
     store = tracker.store
     if cooldown < 0:
@@ -168,12 +169,16 @@ def retrain(tracker: Tracker, version: Any, params: Mapping[str, Any], rule: str
     why = _running(store, version.name)
     if why is not None:
         return Retrain(False, why)
+    # refuse what the notebook cannot be re-run with before the cooldown is taken
+    source = store.get_run(version.run_id)
+    if source.record.source is None:
+        raise ExportError(f"run {source.run_id} of {version.address} was not recorded from a "
+                          "%%track cell, so there is no notebook to retrain with")
+    own = sweepable_params(source)
+    check_names(params, own, source.run_id)
     grid = {k: [v] for k, v in params.items()}
     if not grid:
         # nothing to change (the data was refreshed in place): the run's own values
-        from ..sweeps.driver import sweepable_params
-
-        own = sweepable_params(store.get_run(version.run_id))
         if not own:
             raise InvalidValueError(f"the training cell of {version.address} sets no literal "
                                     "params to re-run it with; give --param key=value")
