@@ -63,6 +63,7 @@ MODEL_PREFIX = ""  # models are saved under their variable name, as load_model(n
 TABLE_PREFIX = "tables/"
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+KERNEL_FILE = re.compile(r"/ipykernel_\d+/")
 
 
 # --------------------------------------------------------------------------- patterns
@@ -291,9 +292,11 @@ def _comparable(outputs: list[Any]) -> dict[str, str]:
             out["error"] += f"{o.ename}: {o.evalue}\n"
     out["stderr"] = "".join(line for line in out["stderr"].splitlines(keepends=True)
                             if "NbtrackWarning" not in line)
-    # reprs that show an object's address (``<Figure ... at 0x7f...>``) differ between any
-    # two executions
-    return {kind: ADDRESS.sub(" at 0x…", text) for kind, text in out.items()}
+    # reprs that show an object's address (``<Figure ... at 0x7f...>``) and warnings that
+    # name the kernel's own file for the cell (``/tmp/ipykernel_1234/...``) differ between
+    # any two executions
+    return {kind: KERNEL_FILE.sub("/ipykernel_…/", ADDRESS.sub(" at 0x…", text))
+            for kind, text in out.items()}
 
 
 def _stderr_warnings(outputs: list[Any]) -> list[str]:

@@ -45,6 +45,9 @@ class CellAnalysis:
         Names bound by statements that run whenever the cell runs to its end
         (top-level statements and the bodies of top-level ``with`` blocks, not
         branches, loops or ``try`` blocks).
+    fit_results : set
+        Names the cell binds to what a fit returns (``model = clf.fit(X, y)``): the
+        name the notebook goes on using for the fitted model.
     fitted : set
         Names the cell calls ``.fit`` / ``.partial_fit`` / ``.fit_transform`` /
         ``.fit_predict`` on, directly or through a chain
@@ -79,6 +82,7 @@ class CellAnalysis:
     reads: set[str] = field(default_factory=set)
     unconditional: set[str] = field(default_factory=set)
     fitted: set[str] = field(default_factory=set)
+    fit_results: set[str] = field(default_factory=set)
     loop_bound: set[str] = field(default_factory=set)
     filled: set[str] = field(default_factory=set)
     timestamps: set[str] = field(default_factory=set)
@@ -218,6 +222,10 @@ class _Binder(ast.NodeVisitor):
             if isinstance(target, ast.Name):
                 self._bind([target.id], value)
                 self._judge_value([target.id], node.value)
+                if isinstance(node.value, ast.Call) and \
+                        isinstance(node.value.func, ast.Attribute) and \
+                        node.value.func.attr == "fit":
+                    self.r.fit_results.add(target.id)
             elif _unpacks_elementwise(target, node.value):
                 # ``a, b = 1, 2`` sets two knobs, exactly like two literal lines
                 for element, source in zip(target.elts, node.value.elts):  # type: ignore[attr-defined]

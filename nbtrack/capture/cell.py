@@ -342,7 +342,8 @@ def _record_models(tracker: Tracker, run: ActiveRun, namespace: dict[str, Any],
     names = analysis.bound | analysis.reads | analysis.fitted | analysis.filled | \
         analysis.appended
     found = guarded("find the models the cell fitted", lambda: fitted_models(
-        namespace, names, execution.learned, analysis.loop_bound, analysis.fitted), [])
+        namespace, names, execution.learned, analysis.loop_bound, analysis.fitted,
+        analysis.fit_results), [])
     saved = []
     for name, value in found:
         signature = guarded(f"work out the signature of {name!r}",

@@ -133,18 +133,26 @@ def _nested(value: Any) -> set[int]:
 
 def fitted_models(namespace: Mapping[str, Any], names: Iterable[str], state: LearnedState,
                   loop_names: Iterable[str] = (),
-                  fitted_by_name: Iterable[str] = ()) -> list[tuple[str, Any]]:
+                  fitted_by_name: Iterable[str] = (),
+                  fit_results: Iterable[str] = ()) -> list[tuple[str, Any]]:
     """Every distinct fitted estimator the cell made or fitted, with the name to save it by.
 
     An estimator counts once however many names hold it: by its own variable when it
-    has one (a loop variable only as a last resort), else by its place in a container.
+    has one (of several, the one bound to the fit's result, ``model`` in
+    ``model = clf.fit(X, y)``; a loop variable only as a last resort), else by its
+    place in a container.
     Estimators inside another one that is saved (pipeline steps) are left to it,
     unless the cell fitted them by their own name too (``clf1.fit(...)`` beside a
     voting ensemble that holds ``clf1``).
     """
     found = _reachable(namespace, names, loop_names)
     own_fits = {id(namespace[n]) for n in fitted_by_name if n in namespace}
-    chosen = {key: (value, min(paths)[1]) for key, (value, paths) in found.items()
+    results = set(fit_results)
+
+    def preference(path: tuple[int, str]) -> tuple[int, bool, str]:
+        return path[0], path[1] not in results, path[1]
+
+    chosen = {key: (value, min(paths, key=preference)[1]) for key, (value, paths) in found.items()
               if state.changed(value) and is_fitted_estimator(value)}
     inside: set[int] = set()
     for value, _ in chosen.values():

@@ -51,3 +51,15 @@ models = {
 for key, model in models.items():
     model.fit(X_train, y_train)
 test_acc = {key: model.score(X_test, y_test) for key, model in models.items()}
+
+# %%
+clf = LogisticRegression(random_state=0, class_weight="balanced")
+
+# %% track
+# expect models: model
+# the estimator made earlier and fitted here is saved once, under the name the fit's
+# result is bound to: the name the notebook goes on using
+model = clf.fit(X_train, y_train)
+
+# %%
+model.predict(X_test[:2])
