@@ -36,6 +36,16 @@ def test_the_chunked_reservoir_is_the_k_smallest_keys_of_one_seeded_draw(monkeyp
     assert np.array_equal(samples.reservoir_indices(3_500, 300, seed=7), expected)
 
 
+def test_only_tables_with_rows_and_distinct_columns_are_sampled():
+    array = np.arange(30.0).reshape(10, 3)
+    assert samples.sample_table(array).columns.tolist() == ["0", "1", "2"]
+    assert samples.sample_table(np.arange(5.0)) is None
+    assert samples.sample_table(pd.DataFrame({"a": []})) is None
+    assert samples.sample_table(pd.DataFrame([[1, 2]], columns=["a", "a"])) is None
+    assert samples.sample_table(pd.Series([1.0, 2.0])) is None
+    assert len(samples.sample_table(pd.DataFrame({"a": range(20_000)}))) == 10_000
+
+
 def test_a_sample_survives_the_npz_round_trip_without_pickle():
     frame = pd.DataFrame({"x": [0.5, np.nan, 2.0], "n": [1, 2, 3], "ok": [True, False, True],
                           "city": ["a", None, "c"],

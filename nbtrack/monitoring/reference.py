@@ -72,10 +72,13 @@ def _as_frame(value: Any) -> Any:
 
 def sample_table(value: Any, k: int = SAMPLE_ROWS, seed: int = SEED) -> Any:
     """A reservoir sample (a new DataFrame with string column names and a fresh index) of
-    a DataFrame or 2-D array; None for other values or a table without rows/columns."""
+    a DataFrame or 2-D array; None for other values, a table without rows or columns, or
+    one with two columns of the same name."""
     frame = _as_frame(value)
     if frame is None or not len(frame) or not len(frame.columns):
         return None
+    if len({str(c) for c in frame.columns}) < len(frame.columns):
+        return None  # columns that share a name cannot be told apart in the serving log
     sample = frame.iloc[reservoir_indices(len(frame), k, seed)].reset_index(drop=True)
     sample.columns = [str(c) for c in frame.columns]
     return sample
