@@ -44,6 +44,8 @@ def test_only_tables_with_rows_and_distinct_columns_are_sampled():
     assert samples.sample_table(pd.DataFrame([[1, 2]], columns=["a", "a"])) is None
     assert samples.sample_table(pd.Series([1.0, 2.0])) is None
     assert len(samples.sample_table(pd.DataFrame({"a": range(20_000)}))) == 10_000
+    wide = np.zeros((12_000, 1_000))  # 8,000 bytes a row: 4,194 rows fit in 32 MiB
+    assert len(samples.sample_table(wide)) == samples.SAMPLE_BYTES // 8_000 == 4_194
 
 
 def test_a_sample_survives_the_npz_round_trip_without_pickle():

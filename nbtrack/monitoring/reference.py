@@ -21,6 +21,9 @@ __all__ = ["SAMPLE_ROWS", "SEED", "REFERENCE_TAG", "ReferenceSample", "reservoir
 
 #: Rows a reference sample keeps at most.
 SAMPLE_ROWS = 10_000
+#: Bytes a sample may take in memory at most: a very wide table (images as rows) keeps
+#: fewer rows rather than tens of megabytes per run.
+SAMPLE_BYTES = 32 * 1024 * 1024
 #: The sampling seed: the same table always gives the same sample.
 SEED = 0
 #: The version tag naming the run artifact that holds the version's reference sample.
@@ -72,13 +75,16 @@ def _as_frame(value: Any) -> Any:
 
 def sample_table(value: Any, k: int = SAMPLE_ROWS, seed: int = SEED) -> Any:
     """A reservoir sample (a new DataFrame with string column names and a fresh index) of
-    a DataFrame or 2-D array; None for other values, a table without rows or columns, or
-    one with two columns of the same name."""
+    a DataFrame or 2-D array: ``k`` rows at most, fewer when they would take more than
+    :data:`SAMPLE_BYTES`; None for other values, a table without rows or columns, or one
+    with two columns of the same name."""
     frame = _as_frame(value)
     if frame is None or not len(frame) or not len(frame.columns):
         return None
     if len({str(c) for c in frame.columns}) < len(frame.columns):
         return None  # columns that share a name cannot be told apart in the serving log
+    row_bytes = float(frame.memory_usage(index=False).sum()) / len(frame)
+    k = max(1, min(k, int(SAMPLE_BYTES // max(row_bytes, 1.0))))
     sample = frame.iloc[reservoir_indices(len(frame), k, seed)].reset_index(drop=True)
     sample.columns = [str(c) for c in frame.columns]
     return sample
