@@ -386,3 +386,20 @@ def test_a_failed_batch_writes_nothing_and_can_be_applied_again(postgres_uri):
         assert idle == psycopg.pq.TransactionStatus.IDLE
     finally:
         store.close()
+
+
+
+def test_reads_are_never_prepared_so_each_is_planned_for_its_values(postgres_uri):
+    # psycopg prepares a statement after five runs in a connection, and PostgreSQL may
+    # then switch it to a generic plan, which for a search can walk a whole table
+    store = open_store(postgres_uri)
+    try:
+        where = parse_filter("params.model = 'rf'")
+        for _ in range(12):
+            assert len(store.search(where, limit=5)) == 0
+            assert store.count(where) == 0
+        prepared = store.backend.read(lambda c: c.execute(
+            "SELECT count(*) FROM pg_prepared_statements").fetchone()[0])
+        assert prepared == 0
+    finally:
+        store.close()

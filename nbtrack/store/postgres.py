@@ -236,14 +236,17 @@ class PostgresBackend(SQLBackendBase):
         self._retrying(attempt)
 
     def read(self, fn: Callable[[SQLConnection], T]) -> T:
-        """``fn(connection)`` outside a transaction, retried on transient errors."""
-        return self._retrying(lambda conn: fn(PgConnection(conn)))
+        """``fn(connection)`` outside a transaction, retried on transient errors.
+
+        Its statements are planned for their values every time (see :class:`PgConnection`).
+        """
+        return self._retrying(lambda conn: fn(PgConnection(conn, prepare=False)))
 
     def _snapshot(self, fn: Callable[[SQLConnection], T]) -> T:
         """``fn(connection)`` reading one snapshot (its statements agree on the runs)."""
         def attempt(conn: psycopg.Connection[Any]) -> T:
             with conn.transaction():
-                c = PgConnection(conn)
+                c = PgConnection(conn, prepare=False)
                 c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 return fn(c)
 
