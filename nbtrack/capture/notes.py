@@ -14,9 +14,12 @@ figures (``classification_report.accuracy``, ``classification_report.macro_avg.f
 the same for ``weighted_avg``), computed by the same function with
 ``output_dict=True``; the text printed is the one it returned.
 
-Each printed result is keyed by the label printed before it (``"Test accuracy:"``
-→ ``test_accuracy``), else by the expression (``clf.score``); an average is always
-keyed by its expression (``scores.mean``, ``scores.std``). A result noted once
+Any computation printed under a label that names a result is one too
+(``print("Accuracy:", np.mean(pred == y))``). Each printed result is keyed by the
+label printed before it (``"Test accuracy:"`` → ``test_accuracy``; in a format string,
+the text before its field; a ``print("Accuracy:")`` on its own labels what the next
+statement prints), else by the expression (``clf.score``); an average is always keyed
+by its expression (``scores.mean``, ``scores.std``). A result noted once
 is a metric; one noted on every iteration of a loop is a history.
 """
 
@@ -42,6 +45,11 @@ _REPORT_AVERAGES = frozenset({"macro avg", "weighted avg"})
 _REPORT_FIGURES = ("precision", "recall", "f1-score")
 #: At most this many values are noted per printed expression (a long loop).
 _MAX_VALUES = 100_000
+
+
+def _prints(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
+        isinstance(node.value.func, ast.Name) and node.value.func.id == "print"
 
 
 def _slug(text: str) -> str:
@@ -115,6 +123,13 @@ class _Wrapper(ast.NodeTransformer):
     def __init__(self, analysis: CellAnalysis) -> None:
         self.analysis = analysis
         self.used: set[str] = set()
+        # ``print("Accuracy:")`` labels what the next statement prints
+        self._carried = ""
+
+    def visit(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.stmt) and not _prints(node):
+            self._carried = ""
+        return super().visit(node)
 
     def visit_FunctionDef(self, node: ast.AST) -> ast.AST:
         return node  # what a function prints when called belongs to no one cell
@@ -126,7 +141,7 @@ class _Wrapper(ast.NodeTransformer):
         self.generic_visit(node)
         if not (isinstance(node.func, ast.Name) and node.func.id == "print"):
             return node
-        label = ""
+        label, self._carried = self._carried, ""
         arguments: list[ast.expr] = []
         for arg in node.args:
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
@@ -136,6 +151,8 @@ class _Wrapper(ast.NodeTransformer):
                 arguments.append(self._argument(arg, label))
                 label = ""
         node.args = arguments
+        if len(arguments) == 1 and label.rstrip().endswith(":"):
+            self._carried = label
         return node
 
     def _argument(self, arg: ast.expr, label: str) -> ast.expr:
@@ -147,6 +164,14 @@ class _Wrapper(ast.NodeTransformer):
                 elif isinstance(part, ast.FormattedValue):
                     part.value = self._wrap(part.value, text)
                     text = ""
+            return arg
+        if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and \
+                arg.func.attr == "format" and isinstance(arg.func.value, ast.Constant) and \
+                isinstance(arg.func.value.value, str):
+            # ``"score: {:.2f}".format(value)``: each field labelled by the text before it
+            labels = re.split(r"\{[^{}]*\}", arg.func.value.value)
+            arg.args = [self._wrap(e, labels[i] if i < len(labels) else "")
+                        for i, e in enumerate(arg.args)]
             return arg
         if isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Mod) and \
                 isinstance(arg.left, ast.Constant) and isinstance(arg.left.value, str):
@@ -162,6 +187,7 @@ class _Wrapper(ast.NodeTransformer):
 
     @staticmethod
     def _is_average(node: ast.expr) -> bool:
+        """``scores.mean()``, ``np.mean(...)``: an average of something."""
         return isinstance(node, ast.Call) and called_name(node) in _AVERAGES
 
     def _is_result(self, node: ast.expr) -> bool:
@@ -183,10 +209,15 @@ class _Wrapper(ast.NodeTransformer):
     def _wrap(self, node: ast.expr, label: str) -> ast.expr:
         if isinstance(node, ast.Call) and called_name(node) == "classification_report":
             return self._wrap_report(node)
-        if not self._is_result(node):
+        # a computation printed under a label that names a result (``"Accuracy:"``); a
+        # plain name is recorded by its own rule
+        labelled = bool(RESULT_WORDS.search(label)) and \
+            not isinstance(node, (ast.Name, ast.Constant))
+        if not (labelled or self._is_result(node)):
             return node
         # an average of named scores says what it is better than any text around it
-        key = self._unused(expression_key(node) if self._is_average(node) else
+        by_expression = self._is_average(node) and self._is_result(node)
+        key = self._unused(expression_key(node) if by_expression else
                            _slug(label) or expression_key(node))
         call = ast.Call(func=ast.Name(id=NOTE_FUNCTION, ctx=ast.Load()),
                         args=[ast.Constant(value=key), node], keywords=[])

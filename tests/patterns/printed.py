@@ -46,3 +46,19 @@ print("Score on the test set: %.4f" % clf.score(X_test, y_test))
 # %% track
 # expect metrics: clf.score
 clf.score(X_test, y_test)
+
+# %% track
+# expect metrics: fraction_correct_accuracy, test_set_score, accuracy
+# expect models: knn
+# results printed under a label on the line before, in a str.format field, and as a
+# computation beside a label that names a result; a count beside a plain label is not one
+import numpy as np
+from sklearn.neighbors import KNeighborsClassifier
+
+knn = KNeighborsClassifier().fit(X_train, y_train)
+pred_y = knn.predict(X_test)
+print("Fraction Correct [Accuracy]:")
+print(np.sum(pred_y == y_test) / float(len(y_test)))
+print("Test set score: {:.2f}".format(knn.score(X_test, y_test)))
+print("Accuracy:", np.mean(pred_y == y_test))
+print("Number of test points:", len(y_test))
