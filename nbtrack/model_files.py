@@ -66,6 +66,7 @@ class WriterHandOff:
 
     pid: int
     take: Callable[[dict[str, Any]], bool]
+    expedite: Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def dump_model_later(model: Any) -> LaterWrite | None:
     def hand_off(record: dict[str, Any]) -> bool:
         return writer.adopt(body, {**record, "summary": summary}, taken)
 
-    return LaterWrite(write, writer.hurry, WriterHandOff(writer.pid, hand_off))
+    return LaterWrite(write, writer.hurry, WriterHandOff(writer.pid, hand_off, writer.expedite))
 
 
 def _with_meta(summary: dict[str, Any], dump: Callable[[], WriterResult]

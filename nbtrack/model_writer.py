@@ -139,12 +139,13 @@ class ModelWriterProcess:
                     self._adoptions.popleft().answer(True)
 
     def adopt(self, body: bytes, record: dict[str, Any], taken: threading.Event) -> bool:
-        """Hand a :meth:`snapshot` over for the child to record itself, after this
-        process has exited (``record`` says where: see :mod:`nbtrack.model_writer_child`).
+        """Hand a :meth:`snapshot` over for the child to record itself once it can,
+        whether this process still runs then or not (``record`` says where: see
+        :mod:`nbtrack.model_writer_child`).
 
-        Only while the child is still starting, which is when waiting for it would hold
-        up the kernel's exit. Returns True once the child has taken it (``taken`` is set
-        first, so a :meth:`convert` of the same snapshot gives it up).
+        Only while the child is still starting: a ready child answers at once. A paused
+        child is let go just long enough to say it took it. Returns True once it has
+        (``taken`` is set first, so a :meth:`convert` of the same snapshot gives it up).
         """
         with self._state_lock:
             proc = self._proc
@@ -152,8 +153,7 @@ class ModelWriterProcess:
                 return False
             adoption = _Adoption(taken)
             self._adoptions.append(adoption)
-            self._never_pause = True
-            self._pause_wanted = False
+            # it must run to answer; it goes on starting between cells as before
             if self._paused:
                 self._stop_or_continue(stop=False)
         try:
@@ -165,11 +165,24 @@ class ModelWriterProcess:
                 if adoption in self._adoptions:
                     self._adoptions.remove(adoption)
             return False
-        if not adoption.answered.wait(ADOPT_WAIT):
+        answered = adoption.answered.wait(ADOPT_WAIT)
+        with self._state_lock:
+            if self._pause_wanted and self._pausable and not self._paused and \
+                    self._ready is None and not self._never_pause:
+                self._stop_or_continue(stop=True)
+        if not answered:
             # a child that answers later must not record it as well
             self.close()
             return False
         return adoption.ok
+
+    def expedite(self) -> None:
+        """Someone waits for a model the child took over: let it run from now on."""
+        with self._state_lock:
+            self._never_pause = True
+            self._pause_wanted = False
+            if self._paused:
+                self._stop_or_continue(stop=False)
 
     @property
     def pid(self) -> int:

@@ -39,6 +39,8 @@ class Store:
         self.buffer = WriteBuffer(backend)
         self.folder = folder
         self.deferred = DeferredArtifacts()
+        # runs whose artifacts another process records (see add_artifact_later)
+        self._handed_off: dict[str, pending.HandOff] = {}
 
     @property
     def uri(self) -> str:
@@ -109,11 +111,18 @@ class Store:
         The run may end meanwhile; the artifact is committed with it once made, its
         metadata merged with what ``produce`` returns. Reads of the run's artifacts in
         this process wait for it (see :mod:`nbtrack.store.deferred`), calling ``hurry``
-        first; ``failed`` is told when it could not be made. A process that exits
-        before the artifact is made may ``hand_off`` the job to another process, with
-        a record of where it goes: a store in a local folder marks the run meanwhile
-        (:mod:`nbtrack.store.pending`), and every reader waits for the mark to go.
+        first; ``failed`` is told when it could not be made.
+
+        With ``hand_off``, a store in a local folder gives the job to that process
+        instead, now if it takes it (it records the artifact itself, even if this
+        process ends first), else when this process exits. The run is marked
+        meanwhile (:mod:`nbtrack.store.pending`) and every reader, here or elsewhere,
+        waits for the mark to go.
         """
+        if hand_off is not None and self._hand_off(run_id, artifact, hand_off):
+            self._handed_off[run_id] = hand_off
+            return
+
         def job() -> None:
             try:
                 try:
@@ -216,6 +225,9 @@ class Store:
         or by a process an exited one handed them to, are recorded."""
         self.deferred.wait(run_id)
         if self.folder is not None:
+            waiting = [r for r in self._handed_off if run_id is None or r == run_id]
+            for handed in waiting:
+                self._handed_off.pop(handed).expedite()
             pending.wait(self.folder, run_id)
 
     def schema_version(self) -> int:

@@ -1,8 +1,9 @@
-"""Model files another process finishes for a run after the kernel that made it exited.
+"""Model files another process records for a run, even after the kernel that made it ended.
 
-A kernel that exits while its model writer is still starting hands the models it
-was about to write to that writer, which records them itself a moment later (see
-:mod:`nbtrack.model_writer`). Until it has, a marker file in the store's folder
+A kernel whose model writer is still starting hands it the models a cell fitted,
+and the writer records them in the store itself once it can, whether or not the
+kernel still runs then (see :mod:`nbtrack.model_writer`). Until it has, a marker
+file in the store's folder
 names the run and the writer's process; reads of the run's artifacts, in any
 process, wait for the marker to go. A marker whose process is gone is removed by
 the next reader: that model was lost, the run never is.
@@ -29,6 +30,9 @@ class HandOff(Protocol):
     def take(self, record: dict[str, Any]) -> bool:
         """True once it has taken the job over; ``record`` says where the artifact goes
         (store, run, name, metadata, marker)."""
+
+    def expedite(self) -> None:
+        """Someone now waits for what it took over: it should not wait for anything."""
 
 #: the markers' folder inside the store's folder
 FOLDER = "pending"
