@@ -80,6 +80,8 @@ class LaterWrite:
     #: for a process that exits first: the model writer takes the snapshot over and
     #: records it itself where the record says (store, run, name, meta)
     hand_off: WriterHandOff
+    #: functions defined in the notebook that the model holds (it loads only beside them)
+    notebook_functions: tuple[str, ...] = ()
 
 
 def dump_model_later(model: Any) -> LaterWrite | None:
@@ -91,25 +93,26 @@ def dump_model_later(model: Any) -> LaterWrite | None:
     ``None`` when the model must be written now, in this process.
     """
     writer = model_writer() if "skops.io" not in sys.modules else None
-    body = writer.snapshot(model) if writer is not None else None
-    if writer is None or body is None:
+    snapshot = writer.snapshot(model) if writer is not None else None
+    if writer is None or snapshot is None:
         return None
     summary = model_summary(model)
     taken = threading.Event()
 
     def write() -> tuple[bytes, dict[str, Any]]:
         def dump() -> WriterResult:
-            written = writer.convert(body, taken)
+            written = writer.convert(snapshot, taken)
             if written is None and taken.is_set():
                 raise HandedOff("the model writer records this model itself")
-            return written or _skops_dump_snapshot(body)
+            return written or _skops_dump_snapshot(snapshot.body)
 
         return _with_meta(summary, dump)
 
     def hand_off(record: dict[str, Any]) -> bool:
-        return writer.adopt(body, {**record, "summary": summary}, taken)
+        return writer.adopt(snapshot, {**record, "summary": summary}, taken)
 
-    return LaterWrite(write, writer.hurry, WriterHandOff(writer.pid, hand_off, writer.expedite))
+    return LaterWrite(write, writer.hurry, WriterHandOff(writer.pid, hand_off, writer.expedite),
+                      snapshot.functions)
 
 
 def _with_meta(summary: dict[str, Any], dump: Callable[[], WriterResult]

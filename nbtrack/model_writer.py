@@ -30,15 +30,16 @@ import threading
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from .model_snapshot import Snapshot, take_snapshot
 from .writer_frames import ModelWriterFailed, WriterResult, read_frame, write_frame
 
 if TYPE_CHECKING:
     import subprocess
 
-__all__ = ["ModelWriterProcess", "ModelWriterFailed", "WriterResult", "start_model_writer",
-           "model_writer", "pause_model_writer", "resume_model_writer"]
+__all__ = ["ModelWriterProcess", "Snapshot", "ModelWriterFailed", "WriterResult",
+           "start_model_writer", "model_writer", "pause_model_writer", "resume_model_writer"]
 
-#: how long an exiting kernel waits for its child to take a model over
+#: how long a kernel waits for its child to say it took a model over
 ADOPT_WAIT = 5.0
 
 
@@ -78,7 +79,9 @@ class ModelWriterProcess:
         self._adoptions: deque[_Adoption] = deque()
         self._adopted_any = False
         self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-            [python or sys.executable, "-m", "nbtrack.model_writer_child"],
+            # not run as __main__: that module is where notebook functions get stand-ins
+            [python or sys.executable, "-c",
+             "__import__('nbtrack.model_writer_child').model_writer_child.main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             # the kernel forwards its own stderr into the notebook: keep the child's out
             stderr=subprocess.DEVNULL, cwd=os.getcwd(),
@@ -138,7 +141,8 @@ class ModelWriterProcess:
                     self._adopted_any = True
                     self._adoptions.popleft().answer(True)
 
-    def adopt(self, body: bytes, record: dict[str, Any], taken: threading.Event) -> bool:
+    def adopt(self, snapshot: Snapshot, record: dict[str, Any], taken: threading.Event
+              ) -> bool:
         """Hand a :meth:`snapshot` over for the child to record itself once it can,
         whether this process still runs then or not (``record`` says where: see
         :mod:`nbtrack.model_writer_child`).
@@ -159,7 +163,8 @@ class ModelWriterProcess:
         try:
             with self._lock:
                 write_frame(proc.stdin, {"path": list(sys.path), "cwd": os.getcwd(),
-                                         "adopt": record}, body)
+                                         "functions": list(snapshot.functions),
+                                         "adopt": record}, snapshot.body)
         except (OSError, ValueError):
             with self._state_lock:
                 if adoption in self._adoptions:
@@ -246,16 +251,9 @@ class ModelWriterProcess:
         except OSError:
             pass
 
-    def snapshot(self, model: Any) -> bytes | None:
-        """The model as it is now, pickled for the child; None when the child cannot take it."""
-        import pickle
-
-        try:
-            body = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:
-            return None
-        # notebook-defined code lives only in the kernel's __main__
-        return None if b"__main__" in body else body
+    def snapshot(self, model: Any) -> Snapshot | None:
+        """The model as it is now, pickled for the child (see :func:`take_snapshot`)."""
+        return take_snapshot(model)
 
     def dump(self, model: Any) -> WriterResult | None:
         """Write ``model`` with skops in the child.
@@ -271,15 +269,15 @@ class ModelWriterProcess:
         ModelWriterFailed
             When skops refused the model (the same would happen in the kernel).
         """
-        body = self.snapshot(model)
-        if body is None:
+        snapshot = self.snapshot(model)
+        if snapshot is None:
             return None
         # the caller waits for this child: it runs from now on
         self._never_pause = True
         self.resume()
-        return self.convert(body)
+        return self.convert(snapshot)
 
-    def convert(self, body: bytes, taken: threading.Event | None = None
+    def convert(self, snapshot: Snapshot, taken: threading.Event | None = None
                 ) -> WriterResult | None:
         """Turn a :meth:`snapshot` into a skops file in the child (see :meth:`dump`).
 
@@ -297,7 +295,8 @@ class ModelWriterProcess:
             proc = self._proc
             assert proc is not None and proc.stdin is not None and proc.stdout is not None
             try:
-                write_frame(proc.stdin, {"path": list(sys.path), "cwd": os.getcwd()}, body)
+                write_frame(proc.stdin, {"path": list(sys.path), "cwd": os.getcwd(),
+                                         "functions": list(snapshot.functions)}, snapshot.body)
                 header, data = read_frame(proc.stdout)
             except (EOFError, OSError):
                 self.close()

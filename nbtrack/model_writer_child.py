@@ -1,4 +1,4 @@
-"""The model-writer child (``python -m nbtrack.model_writer_child``).
+"""The model-writer child (started by the kernel with ``main()`` of this module).
 
 It imports skops, then turns the models its kernel pickled into skops files,
 checking each reads back (see :mod:`nbtrack.model_writer` for the kernel's side).
@@ -61,6 +61,7 @@ def _convert(sio: Any, header: dict[str, Any], body: bytes) -> Frame:
     sys.path[:] = header["path"]
     try:
         os.chdir(header["cwd"])
+        _stand_in_for(header.get("functions", ()))
         # bytes the parent kernel pickled from a live object moments ago, never a file
         model = pickle.loads(body)  # noqa: S301
     except Exception as exc:
@@ -73,6 +74,20 @@ def _convert(sio: Any, header: dict[str, Any], body: bytes) -> Frame:
     except Exception as exc:
         return {"status": "failed", "message": f"{type(exc).__name__}: {exc}"}, b""
     return {"status": "ok", "untrusted": untrusted}, data
+
+
+def _stand_in_for(functions: Any) -> None:
+    """Functions defined in the kernel's notebook, by name only: skops records a function
+    by its module and name, so a stand-in of that name pickles and saves the same."""
+    main = sys.modules["__main__"]
+    for name in functions:
+        if not hasattr(main, name):
+            def stand_in(*args: Any, **kwargs: Any) -> Any:
+                raise RuntimeError("a function defined in the notebook, not here")
+
+            stand_in.__name__ = stand_in.__qualname__ = name
+            stand_in.__module__ = "__main__"
+            setattr(main, name, stand_in)
 
 
 def _record(adopted: dict[str, Any], reply: Frame) -> None:

@@ -318,19 +318,20 @@ class Tracker:
                                        data=data)
 
     def log_model_later(self, model: Any, name: str = "model", run: ActiveRun | None = None,
-                        signature: Mapping[str, Any] | None = None) -> bool:
+                        signature: Mapping[str, Any] | None = None) -> tuple[str, ...] | None:
         """Save a model like :meth:`log_model`, its file written off the caller's thread.
 
         Only when the kernel's model writer can take the model (see
         :func:`nbtrack.model_files.dump_model_later`); the model is snapshotted now.
-        Returns False, having done nothing, when the caller should use :meth:`log_model`.
+        Returns the notebook-defined functions the model holds (it loads only beside
+        them), or None, having done nothing, when the caller should use :meth:`log_model`.
         """
         from .model_files import dump_model_later
 
         target = self._target(run, "log a model")
         later = dump_model_later(model)
         if later is None:
-            return False
+            return None
         meta = {"signature": dict(signature)} if signature else {}
 
         def failed(exc: Exception) -> None:
@@ -338,7 +339,7 @@ class Tracker:
 
         self.store.add_artifact_later(target.run_id, Artifact(name, "", 0, "model", meta),
                                       later.write, failed, later.hurry, later.hand_off)
-        return True
+        return later.notebook_functions
 
     def log_table(self, table: Any, name: str, run: ActiveRun | None = None) -> Artifact:
         """Record a pandas DataFrame (a table of scores) as a CSV artifact of the run.

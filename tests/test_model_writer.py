@@ -191,7 +191,7 @@ model_writer.pause_model_writer()  # as during a cell: the writer is still start
 model = LogisticRegression().fit([[0.0, 1.0], [1.0, 0.0], [0.0, 2.0], [2.0, 0.0]], [0, 1, 0, 1])
 tracker = Tracker(open_store(sys.argv[1]))
 run = tracker.start_run(name="fit")
-assert tracker.log_model_later(model, "clf", run=run)
+assert tracker.log_model_later(model, "clf", run=run) == ()
 tracker.end_run(run)
 print(run.run_id, flush=True)
 """
@@ -218,3 +218,55 @@ def test_a_kernel_exiting_before_its_writer_is_ready_hands_the_model_over(tmp_pa
         assert not list((store_dir / "pending").iterdir())
     finally:
         store.close()
+
+
+NOTEBOOK_REFIT = """
+import sys
+from sklearn.model_selection import GridSearchCV
+from sklearn.svm import SVC
+from nbtrack.model_writer import ModelWriterProcess
+
+def best_by_rank(cv_results):
+    return int(cv_results["rank_test_score"].argmin())
+
+search = GridSearchCV(SVC(), {"C": [1, 10]}, cv=2, refit=best_by_rank)
+search.fit([[0.0, 1.0], [1.0, 0.0], [0.0, 2.0], [2.0, 0.0]] * 3, [0, 1] * 6)
+process = ModelWriterProcess()
+snapshot = process.snapshot(search)
+print(snapshot.functions)
+data, untrusted = process.dump(search)
+process.close()
+import skops.io as sio
+print(untrusted)
+loaded = sio.loads(data, trusted=untrusted)
+print(loaded.refit is best_by_rank, loaded.predict([[0.0, 3.0], [3.0, 0.0]]).tolist())
+direct = sio.dumps(search)
+print(sorted(sio.get_untrusted_types(data=direct)) == untrusted)
+"""
+
+
+def test_a_model_holding_a_notebook_function_is_written_by_the_child(tmp_path):
+    # as a refit strategy or a scorer typed into the notebook: the child stands in for it
+    # by name, and the file is the one skops writes in the kernel
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", NOTEBOOK_REFIT], capture_output=True,
+                         text=True, timeout=120, check=True, cwd=tmp_path)
+    functions, untrusted, loaded, same = out.stdout.splitlines()[:4]
+    assert functions == "('best_by_rank',)"
+    assert "'__main__.best_by_rank'" in untrusted
+    assert loaded == "True [0, 1]"
+    assert same == "True"
+
+
+def test_a_model_of_a_notebook_class_is_left_to_the_kernel():
+    notebook_class = type("NotebookThing", (), {"__module__": "__main__"})
+    sys.modules["__main__"].NotebookThing = notebook_class  # type: ignore[attr-defined]
+    try:
+        process = ModelWriterProcess()
+        try:
+            assert process.snapshot({"model": notebook_class()}) is None
+        finally:
+            process.close()
+    finally:
+        del sys.modules["__main__"].NotebookThing  # type: ignore[attr-defined]

@@ -350,17 +350,17 @@ def _record_models(tracker: Tracker, run: ActiveRun, namespace: dict[str, Any],
                             partial(signature_for, value, namespace), {})
         # the file is written after the cell when the kernel's model writer takes it
         later = guarded(f"save model {name!r}", partial(
-            tracker.log_model_later, value, name=name, run=run, signature=signature), False)
-        artifact = None if later else guarded(f"save model {name!r}", partial(
+            tracker.log_model_later, value, name=name, run=run, signature=signature), None)
+        artifact = None if later is not None else guarded(f"save model {name!r}", partial(
             tracker.log_model, value, name=name, run=run, signature=signature))
-        if not later and artifact is None:
+        if later is None and artifact is None:
             continue
         saved.append(type(value).__name__)
         guarded(f"record the params of {name!r}",
                 partial(_log_estimator_params, tracker, run, name, value))
-        if artifact is None:
-            continue
-        defined_here = [t.rpartition(".")[2] for t in artifact.meta.get("notebook_types", ())]
+        defined_here = list(later) if later is not None else [
+            t.rpartition(".")[2] for t in artifact.meta.get("notebook_types", ())
+        ] if artifact is not None else []
         if defined_here:
             shown = ", ".join(defined_here)
             tell(f"model {name!r} uses {shown}, defined in this notebook: it loads only where "

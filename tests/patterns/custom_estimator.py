@@ -22,3 +22,21 @@ class MyLR(LinearRegression):
 # expect export: class MyLR(LinearRegression):
 reg = MyLR().fit(X_train, y_train)
 r2 = reg.score(X_test, y_test)
+
+# %%
+from sklearn.model_selection import GridSearchCV
+from sklearn.linear_model import Ridge
+
+
+def lowest_rank(cv_results):
+    """A refit strategy typed into the notebook: the best-ranked candidate."""
+    return int(cv_results["rank_test_score"].argmin())
+
+# %% track
+# expect models: search
+# expect params: search.best_params.alpha
+# expect tables: tables/search.cv_results.csv
+# expect warning: lowest_rank
+# expect export: def lowest_rank(cv_results):
+search = GridSearchCV(Ridge(), {"alpha": [0.1, 1.0, 10.0]}, cv=3, refit=lowest_rank)
+search.fit(X_train, y_train)
