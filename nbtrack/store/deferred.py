@@ -77,13 +77,7 @@ class DeferredArtifacts:
             except BaseException:  # noqa: S110 - work reports its own failures
                 pass
             finally:
-                with self._lock:
-                    jobs = self._pending.get(job.run_id, [])
-                    if job in jobs:
-                        jobs.remove(job)
-                    if not jobs:
-                        self._pending.pop(job.run_id, None)
-                job.done.set()
+                self._forget(job)
 
     def pending(self, run_id: str) -> bool:
         """True while an artifact of ``run_id`` is still being written."""
@@ -117,12 +111,16 @@ class DeferredArtifacts:
         for job in jobs:
             if job.hand_off is None or job.done.is_set() or not job.hand_off():
                 continue
-            with self._lock:
-                if job in self._queue:
-                    self._queue.remove(job)
-                pending = self._pending.get(job.run_id, [])
-                if job in pending:
-                    pending.remove(job)
-                if not pending:
-                    self._pending.pop(job.run_id, None)
-            job.done.set()
+            self._forget(job)
+
+    def _forget(self, job: _Job) -> None:
+        """The job is done, or another process took it: no reader waits for it now."""
+        with self._lock:
+            if job in self._queue:
+                self._queue.remove(job)
+            pending = self._pending.get(job.run_id, [])
+            if job in pending:
+                pending.remove(job)
+            if not pending:
+                self._pending.pop(job.run_id, None)
+        job.done.set()

@@ -7,7 +7,6 @@ kept apart so the backend module holds only its plumbing and read paths.
 from __future__ import annotations
 
 import json
-import os
 import time
 from functools import partial
 from typing import Any, Callable, Iterable, TypeVar
@@ -16,6 +15,7 @@ from ..entities import Artifact, Run
 from ..errors import StoreError
 from .artifacts import Content, LocalContent
 from .object_content import content_at
+from .pending import pid_alive
 from .codec import encode_float
 from .contract import STALE_AFTER
 from .dialect import SQLConnection
@@ -82,7 +82,7 @@ def reap_dead_runs(c: SQLConnection, host: str, open_here: set[str],
             "SELECT run_id, host, pid, heartbeat FROM runs WHERE status = 'RUNNING'"):
         if run_id in open_here:
             continue
-        if (run_host == host and not _pid_alive(pid)) or now - beat > STALE_AFTER:
+        if (run_host == host and not pid_alive(pid)) or now - beat > STALE_AFTER:
             dead.append((run_id, beat))
     for run_id, beat in dead:
         c.execute("UPDATE runs SET status = 'KILLED', end_time = ?, error = ? "
@@ -159,19 +159,3 @@ def check_content(read: Transaction[Any], content_of: Callable[[Artifact], Conte
     return problems
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    if pid == os.getpid():
-        return True
-    try:  # a zombie has exited even though kill(0) still succeeds
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().split(b") ", 1)[1][:1] != b"Z"
-    except (OSError, IndexError):
-        return True

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["FOLDER", "HandOff", "mark", "clear", "wait", "WAIT_SECONDS"]
+__all__ = ["FOLDER", "HandOff", "mark", "clear", "wait", "pid_alive", "WAIT_SECONDS"]
 
 
 class HandOff(Protocol):
@@ -57,19 +57,24 @@ def clear(marker: Path | str) -> None:
         pass
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` runs on this machine (a zombie, exited but not yet
+    reaped, does not count)."""
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    if pid == os.getpid():
+        return True
     try:
-        # a finished process nobody reaped yet still answers signals
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().split(b") ", 1)[1][:1] not in (b"Z", b"X")
     except (OSError, IndexError):
         return True
-    return state not in ("Z", "X")
 
 
 def _markers(store_folder: Path, run_id: str | None) -> list[Path]:
@@ -92,7 +97,7 @@ def wait(store_folder: Path, run_id: str | None = None,
                 pid = int(marker.name.split(".")[1])
             except (IndexError, ValueError):
                 continue
-            if _alive(pid):
+            if pid_alive(pid):
                 live.append(marker)
             else:
                 clear(marker)
