@@ -78,6 +78,8 @@ class ModelWriterProcess:
         # snapshots handed over (see adopt) whose acknowledgement is still to come
         self._adoptions: deque[_Adoption] = deque()
         self._adopted_any = False
+        # its parent-death signal fires when the thread that started it ends
+        self._from_main_thread = threading.current_thread() is threading.main_thread()
         self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
             # not run as __main__: that module is where notebook functions get stand-ins
             [python or sys.executable, "-c",
@@ -311,6 +313,17 @@ class ModelWriterProcess:
             raise ModelWriterFailed(header["message"])
         return None
 
+    def leave(self) -> None:
+        """This process exits: a child holding models it took over waits, paused, until
+        the process is gone (its parent-death signal continues it, see
+        :mod:`nbtrack.model_writer_child`), so that the two do not compete for the cores
+        while the interpreter shuts down; any other child is stopped."""
+        with self._state_lock:
+            if self._adopted_any and self._pausable and self._from_main_thread and \
+                    sys.platform.startswith("linux"):
+                self._stop_or_continue(stop=True)
+        self.close()
+
     def close(self) -> None:
         """Stop the child (it also stops by itself when the kernel exits)."""
         proc, self._proc = self._proc, None
@@ -351,7 +364,7 @@ def start_model_writer() -> None:
         import atexit
 
         _writer = ModelWriterProcess()
-        atexit.register(_writer.close)
+        atexit.register(_writer.leave)
 
 
 def pause_model_writer() -> None:
