@@ -99,6 +99,14 @@ class BooleanParser(TokenCursor, Generic[N]):
     #: What to say about ``not`` before a condition.
     NOT_HINT = "NOT before a condition is not supported"
 
+    def parse_whole(self) -> N:
+        """The whole text as one condition; an error if anything follows it."""
+        node = self.parse_expr()
+        if self.tok.type != "end":
+            raise self.error("unexpected text after a complete condition (join conditions "
+                             "with 'and' / 'or')")
+        return node
+
     def parse_expr(self) -> N:
         items = [self.parse_conjunct()]
         while self.word_is("or"):

@@ -260,12 +260,7 @@ def parse_filter(text: str) -> Node | None:
     """
     if text is None or not text.strip():
         return None
-    parser = _Parser(text)
-    node = parser.parse_expr()
-    if parser.tok.type != "end":
-        raise parser.error("unexpected text after a complete condition (join conditions "
-                           "with 'and' / 'or')")
-    return node
+    return _Parser(text).parse_whole()
 
 
 def by_cell(cell_id: str) -> Comparison:

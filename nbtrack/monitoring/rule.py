@@ -209,12 +209,7 @@ def parse_rule(text: str) -> Rule:
     if not isinstance(text, str) or not text.strip():
         raise FilterSyntaxError("a rule needs at least one comparison, e.g. "
                                 "drift.share >= 0.5", str(text or ""), 0, "monitor rule")
-    parser = _RuleParser(text)
-    rule = parser.parse_expr()
-    if parser.tok.type != "end":
-        raise parser.error("unexpected text after a complete condition (join conditions with "
-                           "'and' / 'or')")
-    return rule
+    return _RuleParser(text).parse_whole()
 
 
 def figures(rule: Rule | Term) -> set[str]:
