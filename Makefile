@@ -7,8 +7,8 @@ STAMP  := $(VENV)/.installed
 LABEXT := nbtrack/labextension/package.json
 LABSRC := $(wildcard labextension/src/*.ts labextension/style/*) labextension/package.json \
 	labextension/tsconfig.json
-# MLflow lives in a venv of its own (the filter conformance suite and the benchmarks
-# compare with it), at the version bench/mlflow-requirements.txt pins
+# The peers (MLflow, Evidently, fairlearn) live in a venv of their own (the side-by-side
+# suites and the benchmarks compare with them), at the versions bench/mlflow-requirements.txt pins
 MLFLOW_VENV  := bench/.venv
 MLFLOW_STAMP := $(MLFLOW_VENV)/.mlflow-installed
 # npm scripts call jupyter-builder from the venv
