@@ -203,3 +203,151 @@ def test_models_lists_versions_aliases_and_history(lab):
                                                                ("set_alias", 1)]
     status, _ = call(lab, "models", token=False)
     assert status == 403
+
+
+DAY = 86400.0
+
+
+def _served_model(store, name, versions):
+    """``versions`` versions of a model registered with a reference sample of two normal
+    features (``a``, ``b``); returns the sample."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from nbtrack import registry
+
+    rng = np.random.default_rng(7)
+    train = pd.DataFrame({"a": rng.normal(size=2_000), "b": rng.normal(size=2_000)})
+    tracker = Tracker(store)
+    for _ in range(versions):
+        with tracker.start_run() as run:
+            tracker.log_model(LogisticRegression().fit(train, train["a"] > 0), name="clf")
+        registry.register_model(store, run.run_id, name, reference=train)
+    return train
+
+
+def _log_requests(store, name, version, start, shift, rows, seed):
+    """``rows`` logged input rows for a version, five a request one minute apart from
+    ``start``, feature ``a`` shifted by ``shift`` standard deviations."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    live = pd.DataFrame({"a": rng.normal(size=rows) + shift, "b": rng.normal(size=rows)})
+    store.backend.registry.log_requests([
+        (f"{name}-{version}-{seed}-{i}", start + i * 60.0, name, version, 200, 0.002, 5,
+         json.dumps(live.iloc[i * 5:(i + 1) * 5].to_dict("split")), None)
+        for i in range(rows // 5)])
+
+
+def test_models_carry_each_versions_latest_monitor_check(lab_by_folder, monkeypatch):
+    import nbtrack
+    from nbtrack import registry
+
+    folder = lab_by_folder["root"] / "served"
+    folder.mkdir()
+    store = open_store(str(folder / ".nbtrack"))
+    monkeypatch.setenv("NBTRACK_STORE", str(folder / ".nbtrack"))
+    _served_model(store, "watched", versions=3)
+    registry.set_alias(store, "watched", "production", 2)
+    _log_requests(store, "watched", 2, 100 * DAY, shift=0.0, rows=400, seed=1)
+    calm = nbtrack.monitor("watched@production")
+    _log_requests(store, "watched", 2, 101 * DAY, shift=1.5, rows=400, seed=2)
+    shifted = nbtrack.monitor("watched@production", last=80)
+    # version 1: a full day, then a day of 10 rows: its latest window cannot be tested,
+    # though the run's latest value of drift.psi.a is the first day's
+    _log_requests(store, "watched", 1, 100 * DAY, shift=0.0, rows=200, seed=3)
+    _log_requests(store, "watched", 1, 101 * DAY, shift=2.0, rows=10, seed=4)
+    sparse = nbtrack.monitor("watched/1", window="1d")
+    nbtrack.api_common.tracker().store.flush()
+    assert not calm.drift_detected and shifted.drift_detected, "the data behave as meant"
+    assert sparse.drift.features["status"].tolist() == ["insufficient_data"] * 2
+    assert "drift.psi.a" in store.get_run(sparse.run_id).metrics
+
+    status, data = call(lab_by_folder, "models?path=served/x.ipynb")
+    assert status == 200
+    (model,) = data["models"]
+    by_version = {v["version"]: v["monitor"] for v in model["versions"]}
+    assert by_version[3] is None, "a version never checked has no check"
+
+    latest = by_version[2]
+    assert latest["run_id"] == shifted.run_id, "the newest check, not the calm one"
+    assert latest["time"] == store.get_run(shifted.run_id).start_time
+    assert (latest["verdict"], latest["drift"], latest["rule"]) == ("drifted", "drifted", None)
+    assert latest["share"] == shifted.drift.share
+    assert latest["max_psi"] == shifted.drift.max_psi
+    assert latest["window"] == "last" and latest["requests"] == 80
+    expected = shifted.drift.features
+    assert [f["feature"] for f in latest["features"]] == expected["feature"].tolist()
+    assert [f["psi"] for f in latest["features"]] == expected["psi"].tolist()
+    assert [f["p"] for f in latest["features"]] == expected["p_value"].tolist()
+    assert [f["severity"] for f in latest["features"]] == expected["severity"].tolist()
+
+    assert by_version[1]["run_id"] == sparse.run_id
+    assert (by_version[1]["verdict"], by_version[1]["windows"]) == ("insufficient_data", 2)
+    assert by_version[1]["features"] == [] and by_version[1]["requests"] == 2
+
+    nbtrack.set_monitor_rule("watched", "drift.share >= 0.5")
+    fired = nbtrack.monitor("watched@production", last=80)
+    nbtrack.set_monitor_rule("watched", "drift.share > 2")
+    held = nbtrack.monitor("watched/2", last=80)
+    nbtrack.api_common.tracker().store.flush()
+    assert fired.fired and not held.fired
+    status, data = call(lab_by_folder, "models?path=served")
+    checks = [v["monitor"] for v in data["models"][0]["versions"]]
+    assert checks[1]["run_id"] == held.run_id
+    assert checks[1]["verdict"] == "drifted", "a rule that holds back leaves the drift verdict"
+    assert checks[1]["rule"] == {"rule": "drift.share > 2", "fired": False}
+    nbtrack.set_monitor_rule("watched", "drift.share >= 0.5")
+    nbtrack.monitor("watched@production", last=80)
+    nbtrack.api_common.tracker().store.flush()
+    status, data = call(lab_by_folder, "models?path=served")
+    check = data["models"][0]["versions"][1]["monitor"]
+    assert (check["verdict"], check["drift"]) == ("rule_fired", "drifted")
+    assert check["rule"] == {"rule": "drift.share >= 0.5", "fired": True}
+    assert call(lab_by_folder, "models?path=served", token=False)[0] == 403
+    store.close()
+
+
+def test_run_details_of_a_check_hold_its_drift_figures(lab_by_folder, monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    import nbtrack
+
+    folder = lab_by_folder["root"] / "checked"
+    folder.mkdir()
+    monkeypatch.setenv("NBTRACK_STORE", str(folder / ".nbtrack"))
+    rng = np.random.default_rng(11)
+    reference = pd.DataFrame({"x": rng.normal(size=500), "y": rng.normal(size=500),
+                              "z": rng.normal(size=500)})
+
+    def check_of(current):
+        report = nbtrack.drift(reference, current)
+        tracker = nbtrack.api_common.tracker()
+        tracker.store.flush()
+        status, data = call(lab_by_folder, f"runs/{tracker.last_run_id}?path=checked")
+        assert status == 200
+        return report, data["monitor"]
+
+    # one major feature of three: the data set drifts though the share is a third
+    report, check = check_of(pd.DataFrame({"x": rng.normal(size=300) + 0.3,
+                                           "y": rng.normal(size=300) * 3,
+                                           "z": rng.normal(size=300)}))
+    assert report.drift_detected and report.share < 0.5
+    assert (check["verdict"], check["model"], check["windows"]) == ("drifted", None, 1)
+    assert check["tested"] == 3
+    assert [f["feature"] for f in check["features"]] == report.features["feature"].tolist()
+    assert [f["psi"] for f in check["features"]] == report.features["psi"].tolist()
+    assert [f["severity"] for f in check["features"]] == report.features["severity"].tolist()
+    assert check["share"] == report.share and check["max_psi"] == report.max_psi
+
+    report, check = check_of(pd.DataFrame({"x": rng.normal(size=300) + 0.2,
+                                           "y": rng.normal(size=300) * 1.1,
+                                           "z": rng.normal(size=300)}))
+    assert not report.drift_detected and check["verdict"] == "no_drift"
+    assert [f["severity"] for f in check["features"]] == report.features["severity"].tolist()
+    status, _ = call(lab_by_folder, f"runs/{nbtrack.api_common.tracker().last_run_id}"
+                                    "?path=checked", token=False)
+    assert status == 403

@@ -1,5 +1,6 @@
 """HTTP handlers: runs (filter, sort, paging), one run, a metric's history, the latest
-run of each cell of a notebook, export.
+run of each cell of a notebook, the registered models with each version's latest
+monitoring check, export.
 
 Every handler requires Jupyter's authentication and authorization. The store is
 found from the notebook's folder exactly as a kernel started there finds it
@@ -27,6 +28,7 @@ from ..repro.notebook import export_run
 from ..store import RunTable, Store, open_store
 from ..views.encode import to_json
 from ..views.table import differing_params
+from .monitor_checks import MONITOR_KIND, check_summary, latest_checks
 
 __all__ = ["setup_routes"]
 
@@ -185,7 +187,8 @@ class CellsHandler(NbtrackHandler):
 
 class ModelsHandler(NbtrackHandler):
     """``GET /nbtrack/api/models?path=``: every registered model with its versions,
-    aliases and registry history (the Models section of the sidebar)."""
+    aliases and registry history (the Models section of the sidebar); each version
+    carries its latest monitoring check under ``monitor`` (None when never checked)."""
 
     @tornado.web.authenticated
     @authorized
@@ -209,6 +212,10 @@ class ModelsHandler(NbtrackHandler):
                 {"version": v.version, "run_id": v.run_id, "created": v.created,
                  "created_by": v.created_by, "format": v.format, "digest": v.digest,
                  "metrics": dict(v.metrics), "aliases": held})
+        for name, rows in versions.items():
+            checks = latest_checks(store, name, [row["version"] for row in rows])
+            for row in rows:
+                row["monitor"] = checks.get(row["version"])
         self.reply({"models": [{"name": name, "aliases": aliases.get(name, {}),
                                 "versions": versions.get(name, []),
                                 "history": events.get(name, [])}
@@ -217,7 +224,8 @@ class ModelsHandler(NbtrackHandler):
 
 
 class RunHandler(NbtrackHandler):
-    """``GET /nbtrack/api/runs/<id>``: params, metrics, tags, artifacts, status, cell id."""
+    """``GET /nbtrack/api/runs/<id>``: params, metrics, tags, artifacts, status, cell id;
+    for a monitoring check also ``monitor``, its latest window's drift figures."""
 
     @tornado.web.authenticated
     @authorized
@@ -233,6 +241,9 @@ class RunHandler(NbtrackHandler):
             "inputs": record.inputs}
         data["headline"] = headline(run.metrics, run.tags)
         data["registered_as"] = registered_as(store, run.run_id)
+        if run.tags.get("nbtrack.kind") == MONITOR_KIND:
+            data["monitor"] = check_summary(store, run.run_id, run.start_time, run.metrics,
+                                            run.tags)
         self.reply(data)
 
 
