@@ -65,7 +65,7 @@ class WriterHandOff:
     store's :class:`~nbtrack.store.pending.HandOff`)."""
 
     pid: int
-    take: Callable[[dict[str, Any]], bool]
+    take: Callable[[dict[str, Any], Callable[[], None]], bool]
     expedite: Callable[[], None]
 
 
@@ -108,8 +108,8 @@ def dump_model_later(model: Any) -> LaterWrite | None:
 
         return _with_meta(summary, dump)
 
-    def hand_off(record: dict[str, Any]) -> bool:
-        return writer.adopt(snapshot, {**record, "summary": summary}, taken)
+    def hand_off(record: dict[str, Any], lost: Callable[[], None]) -> bool:
+        return writer.adopt(snapshot, {**record, "summary": summary}, taken, lost)
 
     return LaterWrite(write, writer.hurry, WriterHandOff(writer.pid, hand_off, writer.expedite),
                       snapshot.functions)

@@ -28,6 +28,7 @@ import os
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .model_snapshot import Snapshot, take_snapshot
@@ -39,22 +40,24 @@ if TYPE_CHECKING:
 __all__ = ["ModelWriterProcess", "Snapshot", "ModelWriterFailed", "WriterResult",
            "start_model_writer", "model_writer", "pause_model_writer", "resume_model_writer"]
 
-#: how long a kernel waits for its child to say it took a model over
-ADOPT_WAIT = 5.0
-
-
 class _Adoption:
-    """A snapshot handed to the child; ``taken`` is set once the child has said so."""
+    """A snapshot handed to the child, its acknowledgement still to come.
 
-    def __init__(self, taken: threading.Event) -> None:
-        self.taken, self.answered, self.ok = taken, threading.Event(), False
+    ``taken`` is set as soon as the frame is in the child's pipe; should the child end
+    before reading it, ``taken`` is cleared again and ``lost`` is told.
+    """
+
+    def __init__(self, taken: threading.Event, lost: Callable[[], None]) -> None:
+        self.taken, self.lost = taken, lost
 
     def answer(self, ok: bool) -> None:
-        """The child took the snapshot (``ok``) or never will."""
-        self.ok = ok
-        if ok:
-            self.taken.set()
-        self.answered.set()
+        """The child read the frame (``ok``) or never will."""
+        if not ok:
+            self.taken.clear()
+            try:
+                self.lost()
+            except Exception:  # noqa: S110 - on the reader thread, with nobody to tell
+                pass
 
 
 class ModelWriterProcess:
@@ -140,28 +143,32 @@ class ModelWriterProcess:
                 return header
             with self._state_lock:
                 if self._adoptions:
-                    self._adopted_any = True
                     self._adoptions.popleft().answer(True)
 
-    def adopt(self, snapshot: Snapshot, record: dict[str, Any], taken: threading.Event
-              ) -> bool:
+    def adopt(self, snapshot: Snapshot, record: dict[str, Any], taken: threading.Event,
+              lost: Callable[[], None]) -> bool:
         """Hand a :meth:`snapshot` over for the child to record itself once it can,
         whether this process still runs then or not (``record`` says where: see
         :mod:`nbtrack.model_writer_child`).
 
-        Only while the child is still starting: a ready child answers at once. A paused
-        child is let go just long enough to say it took it. Returns True once it has
-        (``taken`` is set first, so a :meth:`convert` of the same snapshot gives it up).
+        Only while the child is still starting: a ready child answers at once. True
+        once the frame is in the child's pipe (``taken`` is set first, so a
+        :meth:`convert` of the same snapshot gives it up). The child reads it whenever
+        it runs next; the caller does not wait for that, since a starting child may be
+        busy importing for a while before its reading thread gets a turn. Should it end
+        before reading it, ``lost`` is called (on another thread) and ``taken`` cleared.
         """
         with self._state_lock:
             proc = self._proc
             if self._ready is not None or proc is None or proc.stdin is None:
                 return False
-            adoption = _Adoption(taken)
+            adoption = _Adoption(taken, lost)
             self._adoptions.append(adoption)
-            # it must run to answer; it goes on starting between cells as before
+            # a large snapshot fills the pipe: the child must run to drain it
             if self._paused:
                 self._stop_or_continue(stop=False)
+            taken.set()
+            self._adopted_any = True
         try:
             with self._lock:
                 write_frame(proc.stdin, {"path": list(sys.path), "cwd": os.getcwd(),
@@ -171,17 +178,14 @@ class ModelWriterProcess:
             with self._state_lock:
                 if adoption in self._adoptions:
                     self._adoptions.remove(adoption)
+            taken.clear()
             return False
-        answered = adoption.answered.wait(ADOPT_WAIT)
-        with self._state_lock:
-            if self._pause_wanted and self._pausable and not self._paused and \
-                    self._ready is None and not self._never_pause:
-                self._stop_or_continue(stop=True)
-        if not answered:
-            # a child that answers later must not record it as well
-            self.close()
-            return False
-        return adoption.ok
+        finally:
+            with self._state_lock:
+                if self._pause_wanted and self._pausable and not self._paused and \
+                        self._ready is None and not self._never_pause:
+                    self._stop_or_continue(stop=True)
+        return True
 
     def expedite(self) -> None:
         """Someone waits for a model the child took over: let it run from now on."""

@@ -270,3 +270,91 @@ def test_a_model_of_a_notebook_class_is_left_to_the_kernel():
             process.close()
     finally:
         del sys.modules["__main__"].NotebookThing  # type: ignore[attr-defined]
+
+
+def _state(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return next(line.split()[1] for line in status if line.startswith("State:"))
+
+
+def _paused_starting_child():
+    process = ModelWriterProcess()
+    process.pause()
+    assert _wait_until(lambda: process._paused, 20)  # it said it started, then stopped
+    return process
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_hand_off_does_not_wait_for_a_child_too_busy_starting_to_answer(tmp_path, monkeypatch):
+    import os
+    import signal
+    import threading
+
+    # an import that holds the interpreter lock for minutes, as a compiled module's
+    # initialisation can for a while: the child's reading thread gets no turn
+    busy = tmp_path / "skops"
+    busy.mkdir()
+    (busy / "__init__.py").write_text("sum(range(10 ** 12))\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    process = ModelWriterProcess()
+    pid = process.pid
+    try:
+        assert _wait_until(lambda: process._pausable, 20)
+        taken, lost = threading.Event(), []
+        record = {"store": "unused", "run_id": "r", "name": "m", "meta": {}, "marker": "x"}
+        assert process.adopt(process.snapshot({"alpha": 0.5}), record, taken,
+                             lambda: lost.append(1))
+        assert taken.is_set() and process.alive and not lost
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        process.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_child_that_ends_before_reading_a_hand_off_gives_the_job_back():
+    import os
+    import signal
+    import threading
+
+    process = _paused_starting_child()
+    taken, lost = threading.Event(), threading.Event()
+    record = {"store": "unused", "run_id": "r", "name": "m", "meta": {}, "marker": "x"}
+    pid = process.pid
+    assert process.adopt(process.snapshot({"alpha": 0.5}), record, taken, lost.set)
+    os.kill(pid, signal.SIGKILL)
+    assert lost.wait(20) and not taken.is_set()
+    process.close()
+
+
+KILLS_THE_WRITER_AFTER_THE_HAND_OFF = """
+import os, signal, sys, time
+from sklearn.linear_model import LogisticRegression
+from nbtrack import model_writer
+from nbtrack.store import open_store
+from nbtrack.tracking import Tracker
+
+model_writer.start_model_writer()
+model_writer.pause_model_writer()
+writer = model_writer.model_writer()
+while not writer._paused:
+    time.sleep(0.01)
+model = LogisticRegression().fit([[0.0, 1.0], [1.0, 0.0], [0.0, 2.0], [2.0, 0.0]], [0, 1, 0, 1])
+store = open_store(sys.argv[1])
+tracker = Tracker(store)
+run = tracker.start_run(name="fit")
+tracker.log_model_later(model, "clf", run=run)
+tracker.end_run(run)
+os.kill(writer.pid, signal.SIGKILL)
+found = store.get_run(run.run_id)
+print([a.name for a in found.artifacts], found.load_model("clf").predict([[0.0, 3.0]]).tolist())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_model_handed_to_a_writer_that_dies_is_written_by_the_kernel(tmp_path):
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", KILLS_THE_WRITER_AFTER_THE_HAND_OFF,
+                          str(tmp_path / "store")], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.strip() == "['clf'] [0]"

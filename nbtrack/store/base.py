@@ -119,10 +119,6 @@ class Store:
         meanwhile (:mod:`nbtrack.store.pending`) and every reader, here or elsewhere,
         waits for the mark to go.
         """
-        if hand_off is not None and self._hand_off(run_id, artifact, hand_off):
-            self._handed_off[run_id] = hand_off
-            return
-
         def job() -> None:
             try:
                 try:
@@ -135,20 +131,36 @@ class Store:
             except Exception as exc:  # the worker serves every run: report, go on
                 failed(exc)
 
+        def here() -> None:
+            self.deferred.submit(run_id, job, hurry)
+
+        if hand_off is not None and self._hand_off(run_id, artifact, hand_off, here):
+            self._handed_off[run_id] = hand_off
+            return
         self.deferred.submit(run_id, job, hurry,
                              None if hand_off is None else lambda: self._hand_off(
-                                 run_id, artifact, hand_off))
+                                 run_id, artifact, hand_off, None))
 
-    def _hand_off(self, run_id: str, artifact: Artifact, hand_off: pending.HandOff) -> bool:
+    def _hand_off(self, run_id: str, artifact: Artifact, hand_off: pending.HandOff,
+                  here: Callable[[], None] | None) -> bool:
+        """Give the job to ``hand_off``'s process; should that process end before it
+        could take it, the job is done ``here`` after all (when this process still can)."""
         folder = self.folder
         if folder is None or self.backend.artifact_location is not None:
             return False
         marker = pending.mark(folder, run_id, hand_off.pid)
         record = {"store": self.uri, "artifacts": None, "run_id": run_id,
                   "name": artifact.name, "meta": dict(artifact.meta), "marker": str(marker)}
+
+        def lost() -> None:
+            # queued before the marker goes, so that no reader sees neither
+            if here is not None:
+                here()
+            pending.clear(marker)
+
         try:
             self.buffer.flush()
-            taken = hand_off.take(record)
+            taken = hand_off.take(record, lost)
         except Exception:
             taken = False
         if not taken:
@@ -229,6 +241,8 @@ class Store:
             for handed in waiting:
                 self._handed_off.pop(handed).expedite()
             pending.wait(self.folder, run_id)
+            # a job whose taker ended before taking it came back here meanwhile
+            self.deferred.wait(run_id)
 
     def schema_version(self) -> int:
         """The schema version of the database."""

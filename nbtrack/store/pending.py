@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,9 +28,10 @@ class HandOff(Protocol):
     def pid(self) -> int:
         """Its process id."""
 
-    def take(self, record: dict[str, Any]) -> bool:
+    def take(self, record: dict[str, Any], lost: Callable[[], None]) -> bool:
         """True once it has taken the job over; ``record`` says where the artifact goes
-        (store, run, name, metadata, marker)."""
+        (store, run, name, metadata, marker). Should it turn out later that it cannot
+        do the job after all, it calls ``lost`` (from any thread)."""
 
     def expedite(self) -> None:
         """Someone now waits for what it took over: it should not wait for anything."""
