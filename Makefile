@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml labextension/package.json labextension/package-lock.jso
 	$(PY) -m pip install --quiet --upgrade pip
 	@# a reinstall must not write the shared data through the develop link into the build
 	rm -f $(VENV)/share/jupyter/labextensions/nbtrack nbtrack/labextension/install.json
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pip install --quiet -e ".[test]"
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pip install --quiet -e ".[test,explain]"
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/jupyter-builder develop --overwrite . >/dev/null
 	touch $(STAMP)
 

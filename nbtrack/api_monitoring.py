@@ -25,19 +25,23 @@ def drift(reference: Any, current: Any, columns: Any = None, correction: str = "
     return record_drift(tracker(), reference, current, columns, correction, types, record)
 
 
-def evaluate(model: Any, X: Any, y: Any, *, sensitive: Any = None, run: Any = None) -> Any:
+def evaluate(model: Any, X: Any, y: Any, *, sensitive: Any = None, run: Any = None,
+             explain: bool = False) -> Any:
     """Evaluate a fitted model on labelled data and log the figures (see
     :mod:`nbtrack.monitoring.evaluation`) to the ``%%track`` cell's run, else to ``run``
-    or a new run named ``evaluate``. ``sensitive``: a column of ``X`` or an array.
+    or a new run named ``evaluate``. ``sensitive``: a column of ``X`` or an array (binary
+    classifiers). ``explain=True`` adds SHAP values of up to 1,000 rows (``shap.<feature>``
+    metrics, the ``shap_values.npz`` artifact; needs ``pip install 'nbtrack[explain]'``).
 
     Returns
     -------
     Evaluation
-        ``metrics``, the confusion matrix and the fairness table; an HTML report.
+        ``metrics``, the confusion matrix, the reliability curve (``calibration``), the
+        fairness table and the SHAP values; an HTML report.
     """
-    from .monitoring.recording import record_evaluation
+    from .monitoring.evaluation_run import record_evaluation
 
-    return record_evaluation(tracker(), model, X, y, sensitive, run)
+    return record_evaluation(tracker(), model, X, y, sensitive, run, explain)
 
 
 def monitor(address: str, reference: Any = None, last: int = 1000, window: str | None = None,

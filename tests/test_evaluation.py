@@ -1,7 +1,9 @@
-"""evaluate(): every figure is scikit-learn's own, logged to the run."""
+"""evaluate(): every figure is scikit-learn's own, logged to the run; bad input is a
+one-line error."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -9,10 +11,12 @@ import pandas as pd
 import pytest
 from sklearn import metrics
 from sklearn.datasets import load_diabetes, load_iris
+from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import nbtrack
-from nbtrack.monitoring.evaluation import evaluate_model
+from nbtrack.errors import InvalidValueError
+from nbtrack.monitoring.evaluation import IMPORTANCE_ROWS, evaluate_model
 
 
 def binary():
@@ -90,5 +94,90 @@ def test_inside_a_tracked_cell_the_figures_go_to_the_cells_run(ip):
     run = nbtrack.get_run(nbtrack.tracker().last_run_id)
     assert run.metrics["accuracy"] == metrics.accuracy_score(y, model.predict(X))
     kinds = {a.name: a.kind for a in run.artifacts}
-    assert kinds["evaluation_confusion_matrix"] == "confusion_matrix"
-    assert kinds["fairness"] == "table"
+    assert kinds == {"evaluation_confusion_matrix": "confusion_matrix", "fairness": "table",
+                     "calibration": "table"}
+    stored = json.loads(nbtrack.tracker().store.read_artifact(run.run_id,
+                                                              "evaluation_confusion_matrix"))
+    assert stored == {"labels": [0, 1],
+                      "matrix": metrics.confusion_matrix(y, model.predict(X)).tolist()}
+
+
+def test_outside_a_run_it_makes_one_named_evaluate():
+    model, X, y = binary()
+    nbtrack.evaluate(model, X, y)
+    run = nbtrack.get_run(nbtrack.tracker().last_run_id)
+    assert run.name == "evaluate"
+    assert run.metrics["f1"] == metrics.f1_score(y, model.predict(X))
+
+
+def test_importance_on_many_rows_is_scikit_learns_on_a_seeded_sample():
+    rng = np.random.default_rng(1)
+    rows = IMPORTANCE_ROWS + 2_000
+    X = pd.DataFrame({"a": rng.normal(size=rows), "b": rng.normal(size=rows)})
+    y = (X["a"] + rng.normal(scale=0.5, size=rows) > 0).astype(int).to_numpy()
+    model = LogisticRegression().fit(X, y)
+    figures = evaluate_model(model, X, y).metrics
+    picks = np.sort(np.random.default_rng(0).choice(rows, IMPORTANCE_ROWS, replace=False))
+    theirs = permutation_importance(model, X.iloc[picks], y[picks], n_repeats=5,
+                                    random_state=0).importances_mean
+    assert [figures["importance.a"], figures["importance.b"]] == theirs.tolist()
+    everything = permutation_importance(model, X, y, n_repeats=5,
+                                        random_state=0).importances_mean
+    assert figures["importance.a"] != everything[0]
+
+
+def test_the_report_has_every_figure_in_html_and_in_text():
+    model, X, y = binary()
+    result = evaluate_model(model, X, y, sensitive="group")
+    page, text = result._repr_html_(), repr(result)
+    assert "classification evaluation, 400 rows" in text
+    for key in ("accuracy", "roc_auc", "brier", "log_loss",
+                "fairness.demographic_parity_ratio"):
+        name = key.removeprefix("fairness.")
+        assert f"{name} = {result.metrics[key]:.6g}" in text
+        assert f"<td>{name}</td><td>{result.metrics[key]:.4g}</td>" in page
+    assert page.count("<circle") == len(result.calibration)
+    assert result.calibration.to_string(index=False, float_format="{:.4g}".format) in text
+    assert "importance: a " in text
+
+
+def test_fairness_past_a_threshold_is_flagged_in_the_report():
+    model, X, y = binary()
+    groups = np.where(model.predict(X) == 1, "often", "rarely")
+    groups[:10] = "few"
+    result = evaluate_model(model, X, y, sensitive=groups)
+    assert result.metrics["fairness.demographic_parity_difference"] > 0.9
+    assert result.flags == [
+        "selection rates differ by 1.000 between groups (over 0.10)",
+        "the smallest selection rate is 0.0% of the largest (under 80%, the four-fifths rule)",
+        "true-positive rates differ by 1.000 between groups (over 0.10)"]
+    assert all(f"flagged: {flag}" in repr(result) for flag in result.flags)
+    table = result.fairness.set_index("group")
+    assert not table.loc["few", "counted"]
+    halves = np.arange(len(X)) % 2
+    assert evaluate_model(model, X, y, sensitive=halves).flags == []
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m, X, y: evaluate_model(m, X, y, sensitive="nope"),
+     "sensitive='nope' is not a column of X"),
+    (lambda m, X, y: evaluate_model(m, X, y, sensitive=[0, 1]),
+     "sensitive has 2 values for 400 rows of X"),
+    (lambda m, X, y: evaluate_model(m, X, y[:10]), "X has 400 rows and y 10 values"),
+    (lambda m, X, y: evaluate_model(LogisticRegression(), X, y),
+     "the LogisticRegression is not fitted"),
+    (lambda m, X, y: evaluate_model(m, X.iloc[:0], y[:0]), "X has no rows"),
+])
+def test_bad_input_is_a_one_line_error(call, message):
+    model, X, y = binary()
+    with pytest.raises(InvalidValueError) as caught:
+        call(model, X, y)
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+
+
+def test_fairness_is_for_binary_classifiers():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    with pytest.raises(InvalidValueError, match="needs a binary classifier .* not 3 classes"):
+        evaluate_model(model, X, y, sensitive=np.zeros(len(X)))

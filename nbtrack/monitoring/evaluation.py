@@ -2,77 +2,103 @@
 
 Classifiers: accuracy, precision, recall and F1 (binary: the second class is the
 positive one; multiclass: macro averages and one figure per class), ROC AUC (from
-probabilities; NaN when one class is present), log loss and, for binary
-problems, the Brier score; the confusion matrix. Regressors: MAE, RMSE and R².
-Both: permutation feature importance (5 repeats, seed 0). With a sensitive column,
-a fairness table per group (rows, selection rate, TPR, FPR, accuracy) and the
-demographic-parity difference and ratio and the equal-opportunity difference;
-groups under 30 rows are shown but not counted in those differences.
+probabilities; NaN when one class is present), log loss and, for binary problems, the
+Brier score; the reliability curve (:mod:`.calibration`) and the confusion matrix.
+Regressors: MAE, RMSE and R². Both: permutation feature importance (5 repeats, seed 0,
+on at most :data:`IMPORTANCE_ROWS` rows drawn with seed 0). With a sensitive column, a
+binary classifier's fairness table by group (:mod:`.fairness`); with ``explain``, SHAP
+values of a sample of rows (:mod:`.explain`).
 """
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["evaluate_model", "Evaluation", "MIN_GROUP"]
+from ..errors import InvalidValueError
+from .fairness import MIN_GROUP, fairness_flags, fairness_table
 
-MIN_GROUP = 30
+__all__ = ["evaluate_model", "Evaluation", "MIN_GROUP", "IMPORTANCE_ROWS"]
+
+#: permutation importance is computed on a seeded sample of this many rows at most: its
+#: cost is 5 repeats x features predictions, and 10,000 rows pin an accuracy to about
+#: half a point, finer than the importances that matter
+IMPORTANCE_ROWS = 10_000
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """What :func:`evaluate_model` found: ``metrics`` (name → value), the confusion
-    matrix (``labels``, ``matrix``) of a classifier, and the ``fairness`` table (a
-    DataFrame, or None without a sensitive column)."""
+    """What :func:`evaluate_model` found.
+
+    Attributes
+    ----------
+    metrics : dict
+        Name → value, as logged to the run.
+    kind : str
+        ``classification`` or ``regression``.
+    labels, matrix : list
+        The classes and the confusion matrix (rows: true class) of a classifier.
+    fairness : pandas.DataFrame or None
+        The table by group, with a sensitive column.
+    calibration : pandas.DataFrame or None
+        The reliability curve(s) of a classifier with probabilities.
+    shap : ShapValues or None
+        With ``explain``.
+    rows : int
+        The rows evaluated.
+    """
 
     metrics: dict[str, float]
     kind: str
     labels: list[Any] = field(default_factory=list)
     matrix: list[list[int]] = field(default_factory=list)
     fairness: Any = None
+    calibration: Any = None
+    shap: Any = None
+    rows: int = 0
+
+    @property
+    def flags(self) -> list[str]:
+        """The fairness figures past their thresholds, as sentences."""
+        return fairness_flags(self.metrics)
 
     def __repr__(self) -> str:
-        lines = [f"{self.kind} evaluation"]
-        lines += [f"  {k} = {v:.6g}" for k, v in self.metrics.items()]
-        if self.fairness is not None:
-            lines.append(self.fairness.to_string(index=False))
-        return "\n".join(lines)
+        from .evaluation_report import evaluation_text
+
+        return evaluation_text(self)
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.4g}</td></tr>"
-                       for k, v in self.metrics.items())
-        page = (f"<div class='nbtrack-evaluation'><p><b>{html.escape(self.kind)} "
-                f"evaluation</b></p><table>{rows}</table>")
-        if self.fairness is not None:
-            page += "<p><b>by group</b></p>" + self.fairness.to_html(index=False,
-                                                                     float_format="{:.4g}".format)
-        return page + "</div>"
+        from .evaluation_report import evaluation_html
+
+        return evaluation_html(self)
 
 
-def _classification(model: Any, X: Any, y: Any) -> tuple[dict[str, float], list[Any], Any]:
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _classification(y: Any, predicted: Any, proba: Any,
+                    classes: list[Any]) -> tuple[dict[str, float], Any]:
     import numpy as np
     from sklearn import metrics
 
-    predicted = model.predict(X)
-    classes = list(getattr(model, "classes_", np.unique(y)))
     out: dict[str, float] = {"accuracy": float(metrics.accuracy_score(y, predicted))}
     if len(classes) == 2:
-        positive = classes[1]
-        for name, fn in (("precision", metrics.precision_score),
-                         ("recall", metrics.recall_score), ("f1", metrics.f1_score)):
-            out[name] = float(fn(y, predicted, pos_label=positive, zero_division=0))
+        # precision_score, recall_score and f1_score are each this one function
+        p, r, f, _ = metrics.precision_recall_fscore_support(
+            y, predicted, pos_label=classes[1], average="binary", zero_division=0)
+        out.update(precision=float(p), recall=float(r), f1=float(f))
     else:
-        for name, fn in (("precision", metrics.precision_score),
-                         ("recall", metrics.recall_score), ("f1", metrics.f1_score)):
-            out[name] = float(fn(y, predicted, average="macro", zero_division=0))
-            per_class = fn(y, predicted, average=None, labels=classes, zero_division=0)
-            for label, value in zip(classes, per_class, strict=True):
+        p, r, f, _ = metrics.precision_recall_fscore_support(
+            y, predicted, labels=classes, average="macro", zero_division=0)
+        out.update(precision=float(p), recall=float(r), f1=float(f))
+        per_class = metrics.precision_recall_fscore_support(
+            y, predicted, labels=classes, average=None, zero_division=0)
+        for name, values in zip(("precision", "recall", "f1"), per_class, strict=False):
+            for label, value in zip(classes, values, strict=True):
                 out[f"{name}.{label}"] = float(value)
-    if hasattr(model, "predict_proba"):
-        proba = model.predict_proba(X)
+    if proba is not None:
         present = len(np.unique(y)) > 1
         if len(classes) == 2:
             out["roc_auc"] = float(metrics.roc_auc_score(y, proba[:, 1])) if present else math.nan
@@ -82,77 +108,128 @@ def _classification(model: Any, X: Any, y: Any) -> tuple[dict[str, float], list[
                                                          average="macro", labels=classes)) \
                 if present else math.nan
         out["log_loss"] = float(metrics.log_loss(y, proba, labels=classes))
-    matrix = metrics.confusion_matrix(y, predicted, labels=classes)
-    return out, classes, matrix
+    return out, metrics.confusion_matrix(y, predicted, labels=classes)
 
 
-def _regression(model: Any, X: Any, y: Any) -> dict[str, float]:
+def _regression(y: Any, predicted: Any) -> dict[str, float]:
     from sklearn import metrics
 
-    predicted = model.predict(X)
     return {"mae": float(metrics.mean_absolute_error(y, predicted)),
             "rmse": float(metrics.root_mean_squared_error(y, predicted)),
             "r2": float(metrics.r2_score(y, predicted))}
 
 
-def _fairness(model: Any, X: Any, y: Any, groups: Any,
-              positive: Any) -> tuple[Any, dict[str, float]]:
+def _importance(model: Any, X: Any, y: Any) -> dict[str, float]:
     import numpy as np
-    import pandas as pd
+    from sklearn.inspection import permutation_importance
 
-    predicted = np.asarray(model.predict(X))
-    truth = np.asarray(y)
-    rows = []
-    for group in sorted(pd.unique(groups), key=str):
-        mask = np.asarray(groups == group)
-        t, p = truth[mask], predicted[mask]
-        positives, negatives = t == positive, t != positive
-        rows.append({
-            "group": group, "rows": int(mask.sum()),
-            "selection_rate": float(np.mean(p == positive)),
-            "tpr": float(np.mean(p[positives] == positive)) if positives.any() else math.nan,
-            "fpr": float(np.mean(p[negatives] == positive)) if negatives.any() else math.nan,
-            "accuracy": float(np.mean(p == t)), "counted": bool(mask.sum() >= MIN_GROUP)})
-    table = pd.DataFrame(rows)
-    counted = table[table["counted"]]
-    out: dict[str, float] = {}
-    if len(counted) >= 2:
-        rates = counted["selection_rate"]
-        out["fairness.demographic_parity_difference"] = float(rates.max() - rates.min())
-        out["fairness.demographic_parity_ratio"] = float(rates.min() / rates.max()) \
-            if rates.max() > 0 else math.nan
-        tprs = counted["tpr"].dropna()
-        if len(tprs) >= 2:
-            out["fairness.equal_opportunity_difference"] = float(tprs.max() - tprs.min())
-    return table, out
+    if len(X) > IMPORTANCE_ROWS:
+        picks = np.sort(np.random.default_rng(0).choice(len(X), IMPORTANCE_ROWS,
+                                                        replace=False))
+        X = X.iloc[picks] if hasattr(X, "iloc") else X[picks]
+        y = y[picks]
+    found = permutation_importance(model, X, y, n_repeats=5, random_state=0)
+    names = [str(c) for c in getattr(X, "columns", range(np.shape(X)[1]))]
+    return {f"importance.{name}": float(value)
+            for name, value in zip(names, found.importances_mean, strict=True)}
 
 
-def evaluate_model(model: Any, X: Any, y: Any, sensitive: Any = None) -> Evaluation:
+def _groups(X: Any, sensitive: Any, rows: int) -> Any:
+    import numpy as np
+
+    if isinstance(sensitive, str):
+        columns = list(getattr(X, "columns", []))
+        if sensitive not in columns:
+            raise InvalidValueError(f"sensitive={sensitive!r} is not a column of X; pass one "
+                                    "of its columns or an array with one value per row")
+        return X[sensitive].to_numpy()
+    groups = np.asarray(sensitive)
+    if groups.ndim != 1 or len(groups) != rows:
+        raise InvalidValueError(f"sensitive has {len(groups)} values for {rows} rows of X; "
+                                "pass one value per row (or the name of a column of X)")
+    return groups
+
+
+def _check(model: Any, X: Any, y: Any) -> None:
+    import numpy as np
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(model)
+    except NotFittedError:
+        raise InvalidValueError(f"the {type(model).__name__} is not fitted; call fit before "
+                                "evaluate") from None
+    except TypeError:
+        raise InvalidValueError(f"{type(model).__name__} is not a scikit-learn estimator; "
+                                "evaluate takes a fitted estimator (or pipeline)") from None
+    rows = np.shape(X)[0] if np.ndim(X) else 0
+    if rows == 0:
+        raise InvalidValueError("X has no rows; evaluate needs labelled data")
+    if len(y) != rows:
+        raise InvalidValueError(f"X has {rows} rows and y {len(y)} values; pass one label "
+                                "per row")
+
+
+def evaluate_model(model: Any, X: Any, y: Any, sensitive: Any = None,
+                   explain: bool = False) -> Evaluation:
     """Evaluate ``model`` on ``X``, ``y`` (see the module's note for what is computed).
 
-    ``sensitive`` is a column name of ``X`` or an array aligned with it.
+    Parameters
+    ----------
+    model
+        A fitted scikit-learn estimator or pipeline.
+    X : DataFrame or 2-D array
+    y : array or Series
+        One true label (or value) per row.
+    sensitive : str or array, optional
+        A column name of ``X``, or an array aligned with it (binary classifiers only).
+    explain : bool
+        Also compute SHAP values (needs ``nbtrack[explain]``).
+
+    Raises
+    ------
+    InvalidValueError
+        For an unfitted model, mismatched lengths, an unknown sensitive column, or
+        ``sensitive`` with anything but a binary classifier.
     """
     import numpy as np
     from sklearn.base import is_classifier
-    from sklearn.inspection import permutation_importance
 
+    from .calibration import reliability_table
+
+    _check(model, X, y)
+    truth = np.asarray(y)
+    predicted = np.asarray(model.predict(X))
     classifier = is_classifier(model)
     labels: list[Any] = []
     matrix: Any = []
+    calibration = None
     if classifier:
-        figures, labels, matrix = _classification(model, X, y)
+        labels = list(getattr(model, "classes_", np.unique(truth)))
+        proba = model.predict_proba(X) if hasattr(model, "predict_proba") else None
+        figures, matrix = _classification(truth, predicted, proba, labels)
+        if proba is not None:
+            calibration = reliability_table(truth, proba, labels)
     else:
-        figures = _regression(model, X, y)
-    importance = permutation_importance(model, X, y, n_repeats=5, random_state=0)
-    names = [str(c) for c in getattr(X, "columns", range(np.shape(X)[1]))]
-    for name, value in zip(names, importance.importances_mean, strict=True):
-        figures[f"importance.{name}"] = float(value)
+        figures = _regression(truth, predicted)
+    figures.update(_importance(model, X, truth))
     fairness = None
     if sensitive is not None:
-        groups = X[sensitive] if isinstance(sensitive, str) else np.asarray(sensitive)
-        positive = labels[1] if len(labels) == 2 else (labels[0] if labels else None)
-        fairness, gaps = _fairness(model, X, y, groups, positive)
+        groups = _groups(X, sensitive, len(truth))
+        if len(labels) != 2:
+            what = f"{len(labels)} classes" if classifier else "a regressor"
+            raise InvalidValueError(f"fairness by group needs a binary classifier (selection "
+                                    f"rate and TPR are of the positive class), not {what}; "
+                                    "leave out sensitive=")
+        fairness, gaps = fairness_table(truth, predicted, groups, labels[1])
         figures.update(gaps)
+    shap = None
+    if explain:
+        from .explain import shap_values
+
+        shap = shap_values(model, X, labels)
+        figures.update({f"shap.{name}": value for name, value in shap.mean_abs().items()})
     return Evaluation(figures, "classification" if classifier else "regression",
-                      [x.item() if hasattr(x, "item") else x for x in labels],
-                      np.asarray(matrix).tolist(), fairness)
+                      [_plain(x) for x in labels], np.asarray(matrix).tolist(), fairness,
+                      calibration, shap, len(truth))
