@@ -177,7 +177,7 @@ def test_models_section_shows_versions_aliases_and_their_history(lab, browser, t
         assert model.locator(".jp-nbtrack-model-aliases").inner_text() == "@production → 2"
         assert model.locator(".jp-nbtrack-model-latest").inner_text().strip() == "v2"
         model.locator(".jp-nbtrack-model-summary").click()
-        versions = model.locator(".jp-nbtrack-versions tr")
+        versions = model.locator(".jp-nbtrack-versions tr[data-version]")
         versions.nth(1).wait_for(timeout=10_000)
         assert [versions.nth(i).get_attribute("data-version") for i in range(2)] == ["2", "1"]
         assert versions.nth(0).locator("td").nth(1).inner_text() == "@production"

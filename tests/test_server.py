@@ -8,6 +8,7 @@ import urllib.request
 
 import pytest
 
+from monitored import DAY, log_requests, served_model
 from nbtrack.store import open_store
 from nbtrack.tracking import Tracker
 
@@ -205,41 +206,6 @@ def test_models_lists_versions_aliases_and_history(lab):
     assert status == 403
 
 
-DAY = 86400.0
-
-
-def _served_model(store, name, versions):
-    """``versions`` versions of a model registered with a reference sample of two normal
-    features (``a``, ``b``); returns the sample."""
-    import numpy as np
-    import pandas as pd
-    from sklearn.linear_model import LogisticRegression
-
-    from nbtrack import registry
-
-    rng = np.random.default_rng(7)
-    train = pd.DataFrame({"a": rng.normal(size=2_000), "b": rng.normal(size=2_000)})
-    tracker = Tracker(store)
-    for _ in range(versions):
-        with tracker.start_run() as run:
-            tracker.log_model(LogisticRegression().fit(train, train["a"] > 0), name="clf")
-        registry.register_model(store, run.run_id, name, reference=train)
-    return train
-
-
-def _log_requests(store, name, version, start, shift, rows, seed):
-    """``rows`` logged input rows for a version, five a request one minute apart from
-    ``start``, feature ``a`` shifted by ``shift`` standard deviations."""
-    import numpy as np
-    import pandas as pd
-
-    rng = np.random.default_rng(seed)
-    live = pd.DataFrame({"a": rng.normal(size=rows) + shift, "b": rng.normal(size=rows)})
-    store.backend.registry.log_requests([
-        (f"{name}-{version}-{seed}-{i}", start + i * 60.0, name, version, 200, 0.002, 5,
-         json.dumps(live.iloc[i * 5:(i + 1) * 5].to_dict("split")), None)
-        for i in range(rows // 5)])
-
 
 def test_models_carry_each_versions_latest_monitor_check(lab_by_folder, monkeypatch):
     import nbtrack
@@ -249,16 +215,16 @@ def test_models_carry_each_versions_latest_monitor_check(lab_by_folder, monkeypa
     folder.mkdir()
     store = open_store(str(folder / ".nbtrack"))
     monkeypatch.setenv("NBTRACK_STORE", str(folder / ".nbtrack"))
-    _served_model(store, "watched", versions=3)
+    served_model(store, "watched", versions=3)
     registry.set_alias(store, "watched", "production", 2)
-    _log_requests(store, "watched", 2, 100 * DAY, shift=0.0, rows=400, seed=1)
+    log_requests(store, "watched", 2, 100 * DAY, shift=0.0, rows=400, seed=1)
     calm = nbtrack.monitor("watched@production")
-    _log_requests(store, "watched", 2, 101 * DAY, shift=1.5, rows=400, seed=2)
+    log_requests(store, "watched", 2, 101 * DAY, shift=1.5, rows=400, seed=2)
     shifted = nbtrack.monitor("watched@production", last=80)
     # version 1: a full day, then a day of 10 rows: its latest window cannot be tested,
     # though the run's latest value of drift.psi.a is the first day's
-    _log_requests(store, "watched", 1, 100 * DAY, shift=0.0, rows=200, seed=3)
-    _log_requests(store, "watched", 1, 101 * DAY, shift=2.0, rows=10, seed=4)
+    log_requests(store, "watched", 1, 100 * DAY, shift=0.0, rows=200, seed=3)
+    log_requests(store, "watched", 1, 101 * DAY, shift=2.0, rows=10, seed=4)
     sparse = nbtrack.monitor("watched/1", window="1d")
     nbtrack.api_common.tracker().store.flush()
     assert not calm.drift_detected and shifted.drift_detected, "the data behave as meant"

@@ -11,6 +11,8 @@ import type { RunsModel } from './runs-model';
 /** Something that shows the store beside a notebook (the runs list, the models). */
 export interface IFollower {
   setPath(path: string): Promise<void>;
+  /** A cell of the notebook at `path` finished running. */
+  cellExecuted?(path: string): void;
 }
 
 /** Keeps badges on every open notebook and the sidebar on the current one's store. */
@@ -58,6 +60,9 @@ export class NotebookWatch {
         cellBadges.schedule();
         if (open.context.path === this.runs.path) {
           void this.runs.refresh();
+        }
+        for (const follower of this.followers) {
+          follower.cellExecuted?.(open.context.path);
         }
       }
     }

@@ -1,14 +1,15 @@
 /**
  * One run in full (main area): status, params, metrics, tags, artifacts, where
  * it came from, its code, and buttons to export it or compare it with the
- * previous run of its cell.
+ * previous run of its cell; for a monitoring check first its drift figures.
  */
 import { Widget } from '@lumino/widgets';
 
 import type { NbtrackClient } from './api';
 import { h } from './dom';
 import { formatAge, formatDuration, formatValue, runLabel, statusOf } from './format';
-import type { IRunDetail } from './tokens';
+import { badgeText, featureRow, figuresLine, ruleLine, scopeText, verdictOf } from './monitor-data';
+import type { IMonitorCheck, IRunDetail } from './tokens';
 
 /** What the run panel's buttons do. */
 export interface IRunPanelActions {
@@ -24,6 +25,45 @@ function table(rows: [string, string][], empty: string): HTMLElement {
     h('tbody', {}, rows.map(([key, value]) =>
       h('tr', {}, [h('th', { text: key }), h('td', { text: value })])
     ))
+  ]);
+}
+
+/** A check's verdict, figures and per-feature table (largest PSI first). */
+function driftSection(check: IMonitorCheck): HTMLElement {
+  const look = verdictOf(check.verdict);
+  const subject = check.model === null ? '' : `${check.model}/${check.version} · `;
+  const facts: [string, string][] = [
+    ['checked', subject + scopeText(check)],
+    ['figures', figuresLine(check)],
+    ['inputs', check.verdict === 'rule_fired' ? verdictOf(check.drift).word : ''],
+    ['rule', ruleLine(check)],
+    ['error rate', check.error_rate === null ? '' : formatValue(check.error_rate)]
+  ];
+  const features = check.features.length
+    ? h('table', { className: 'jp-nbtrack-kv jp-nbtrack-drift-table' }, [
+        h('thead', {}, [h('tr', {}, ['feature', 'PSI', 'p', 'severity'].map(t => h('th', { text: t })))]),
+        h('tbody', {}, check.features.map(feature => {
+          const [name, psi, p, severity] = featureRow(feature);
+          return h('tr', { dataset: { feature: name } }, [
+            h('th', { text: name }),
+            h('td', { text: psi }),
+            h('td', { text: p }),
+            h('td', { className: `jp-nbtrack-severity jp-mod-${severity}`, text: severity })
+          ]);
+        }))
+      ])
+    : h('p', {
+        className: 'jp-nbtrack-muted',
+        text: 'No feature had figures in the latest window (fewer than 30 usable rows on a side, or no inputs logged).'
+      });
+  return h('section', { className: 'jp-nbtrack-drift' }, [
+    h('h3', { text: 'Drift' }),
+    h('p', {}, [
+      h('span', { className: `jp-nbtrack-DriftBadge jp-mod-${look.mod}`, text: badgeText(check) }),
+      ` ${formatAge(check.time)}`
+    ]),
+    table(facts.filter(([, v]) => v), ''),
+    features
   ]);
 }
 
@@ -93,6 +133,7 @@ export class RunPanel extends Widget {
       hidden.length
         ? h('p', { className: 'jp-nbtrack-warning', text: `⚠ hidden state: ${hidden.join(', ')}` })
         : null,
+      run.monitor ? driftSection(run.monitor) : null,
       section('Run', table(facts.filter(([, v]) => v), '')),
       section('Metrics', table(Object.entries(run.metrics).map(([k, v]) => [k, formatValue(v)]), 'No metrics.')),
       section('Params', table(Object.entries(run.params).map(([k, v]) => [k, formatValue(v)]), 'No params.')),

@@ -59,6 +59,8 @@ export interface IRunDetail extends Omit<IRunRow, 'headline'> {
   headline: string | null;
   /** The model versions (`NAME/3`) the run's models were registered as. */
   registered_as?: string[];
+  /** For a monitoring check: what its latest window found. */
+  monitor?: IMonitorCheck;
   context: {
     notebook?: string | null;
     hidden_state?: string[] | null;
@@ -105,6 +107,48 @@ export interface IExportReply {
   warnings: string[];
 }
 
+/** What a monitoring check found, most severe first (`monitor_checks.VERDICTS`). */
+export type MonitorVerdict =
+  | 'rule_fired'
+  | 'drifted'
+  | 'insufficient_data'
+  | 'no_inputs'
+  | 'no_drift';
+
+/** One feature of a check's latest window. */
+export interface IDriftFeature {
+  feature: string;
+  psi: MetricValue | null;
+  /** The test's p-value (null or "nan" when the feature could not be tested). */
+  p: MetricValue | null;
+  severity: 'none' | 'moderate' | 'major';
+}
+
+/** A stored monitoring check (a run tagged `nbtrack.kind=monitor`), its latest window. */
+export interface IMonitorCheck {
+  run_id: string;
+  /** When the check ran (seconds since the epoch). */
+  time: number;
+  /** The checked model and version; null for an `nbtrack.drift(...)` check. */
+  model: string | null;
+  version: number | null;
+  /** `last` (the latest requests), a window length such as `1d`, or null. */
+  window: string | null;
+  windows: number;
+  verdict: MonitorVerdict;
+  /** The drift verdict alone (never `rule_fired`). */
+  drift: Exclude<MonitorVerdict, 'rule_fired'>;
+  share: MetricValue | null;
+  max_psi: MetricValue | null;
+  requests: MetricValue | null;
+  error_rate: MetricValue | null;
+  rule: { rule: string; fired: boolean } | null;
+  /** Largest PSI first (the Models endpoint sends the first few). */
+  features: IDriftFeature[];
+  /** How many features have figures. */
+  tested: number;
+}
+
 /** One registered version of a model. */
 export interface IModelVersionRow {
   version: number;
@@ -115,6 +159,8 @@ export interface IModelVersionRow {
   digest: string;
   metrics: Record<string, MetricValue>;
   aliases: string[];
+  /** Its latest monitoring check; null when it was never checked. */
+  monitor?: IMonitorCheck | null;
 }
 
 /** One change to the registry. */
