@@ -215,10 +215,8 @@ class _Wrapper(ast.NodeTransformer):
             not isinstance(node, (ast.Name, ast.Constant))
         if not (labelled or self._is_result(node)):
             return node
-        # an average of named scores says what it is better than text around it, unless
-        # that text is a label (``"Mean score: %.3f"``, ``"cv mean = {}"``)
-        is_label = label.rstrip().endswith((":", "=")) and bool(_slug(label))
-        by_expression = self._is_average(node) and self._is_result(node) and not is_label
+        # an average of named scores says what it is better than any text around it
+        by_expression = self._is_average(node) and self._is_result(node)
         key = self._unused(expression_key(node) if by_expression else
                            _slug(label) or expression_key(node))
         call = ast.Call(func=ast.Name(id=NOTE_FUNCTION, ctx=ast.Load()),

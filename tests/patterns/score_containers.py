@@ -38,14 +38,6 @@ scores = cross_val_score(svc, Xi, yi, cv=5)
 print(f"{scores.mean():.2f} accuracy with a standard deviation of {scores.std():.2f}")
 
 # %% track
-# expect histories: fold_scores
-# expect metrics: mean_score
-# expect output: Mean score:
-fold_scores = cross_val_score(SVC(kernel="linear", C=0.5), Xi, yi, cv=5)
-print("Scores on each CV fold: %s" % fold_scores)
-print("Mean score: %0.3f" % np.mean(fold_scores))
-
-# %% track
 # expect metrics: mean_r2
 # expect histories: cv.test_score, cv.train_score
 # acceptable: cv.fit_time, cv.score_time
