@@ -109,11 +109,16 @@ def read_shap_values(data: bytes) -> ShapValues:
 
 def _import_shap() -> Any:
     import importlib
+    import warnings
 
     try:
-        # through importlib: shap ships no type information, and mypy checks this module
-        # whether or not the extra is installed
-        return importlib.import_module("shap")
+        with warnings.catch_warnings():
+            # shap's import calls matplotlib colormap methods newer matplotlib deprecates;
+            # nothing a notebook could act on
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            # through importlib: shap ships no type information, and mypy checks this
+            # module whether or not the extra is installed
+            return importlib.import_module("shap")
     except ImportError:
         raise InvalidValueError("explain=True needs the shap package; install it with "
                                 "pip install 'nbtrack[explain]'") from None
