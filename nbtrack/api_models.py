@@ -11,7 +11,8 @@ __all__ = ["register_model", "set_alias", "delete_alias", "resolve", "load_model
 
 
 def register_model(run: str, name: str, artifact: str | None = None,
-                   description: str | None = None, reference: Any = None) -> Any:
+                   description: str | None = None, reference: Any = None,
+                   onnx: bool = False) -> Any:
     """Register the model a run saved as the next version of ``name`` (``name/1``, ...).
 
     Parameters
@@ -27,6 +28,9 @@ def register_model(run: str, name: str, artifact: str | None = None,
         The training inputs to monitor the version against; a reservoir sample of at
         most 10,000 rows is kept with the run. By default the sample a ``%%track`` cell
         kept of the table it read that holds the model's input columns.
+    onnx : bool
+        Also keep an ONNX export of a scikit-learn model with the version (skl2onnx;
+        ``pip install nbtrack[onnx]``), loaded by ``load_model(..., format="onnx")``.
 
     Returns
     -------
@@ -35,7 +39,8 @@ def register_model(run: str, name: str, artifact: str | None = None,
     """
     from .registry import register_model as register
 
-    return register(tracker().store, run, name, artifact, description, reference=reference)
+    return register(tracker().store, run, name, artifact, description, reference=reference,
+                    onnx=onnx)
 
 
 def set_alias(name: str, alias: str, version: int, expected: int | None = None) -> Any:
@@ -64,12 +69,28 @@ def resolve(address: str, at: Any = None) -> Any:
     return find(tracker().store, address, at)
 
 
-def load_model(address: str, trusted: bool = False) -> Any:
+def load_model(address: str, trusted: bool = False, format: str | None = None,
+               init: Any = None) -> Any:
     """Load a registered model by address (``NAME``, ``NAME/3``, ``NAME@production``);
-    the file's sha256 is checked against the one recorded at registration."""
+    the file's sha256 is checked against the one recorded at registration.
+
+    Parameters
+    ----------
+    address : str
+    trusted : bool
+        Load a skops file even with types the store did not record as safe.
+    format : str, optional
+        ``"onnx"``: the version's ONNX export (registered with ``onnx=True``), run by
+        onnxruntime, with ``predict`` (and ``predict_proba``).
+    init : dict or callable, optional
+        For a PyTorch model whose class needs constructor arguments: those arguments
+        (``init={"hidden": 32}``), or a callable returning the module to load the
+        weights into (``init=lambda: Net(32)``). By default the module is rebuilt from
+        its recorded layers (``torch.nn`` layers only) or its class called with none.
+    """
     from .registry import load_model as load
 
-    return load(tracker().store, address, trusted)
+    return load(tracker().store, address, trusted, format=format, init=init)
 
 
 def models() -> Any:

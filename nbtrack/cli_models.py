@@ -105,19 +105,24 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Predict a CSV or Parquet file with a registered model, checked as the server checks."""
     import pandas as pd
 
+    from .model_torch import as_predictor
     from .registry import load_model, resolve
     from .serving.inputs import BadInput, conform, model_signature
 
     store = _open(args)
     version = resolve(store, args.address)
-    model = load_model(store, version.address)
+    model = as_predictor(load_model(store, version.address), version.format)
     source = Path(args.input)
     frame = _read_table(source, "input file", "")
     try:
         features = conform(frame, version.signature or model_signature(model), args.strict)
     except BadInput as exc:
         raise InvalidValueError(f"{source}: {exc}") from None
-    predicted = pd.DataFrame({"prediction": model.predict(features)})
+    values = model.predict(features)
+    # a model with several outputs a row (a PyTorch model's logits) gets a column each
+    predicted = pd.DataFrame(values, columns=[f"prediction_{i}" for i in range(
+        values.shape[1])]) if getattr(values, "ndim", 1) == 2 else \
+        pd.DataFrame({"prediction": values})
     if args.output:
         predicted.to_csv(args.output, index=False)
         print(f"{len(predicted)} predictions of {version.address} written to {args.output}",

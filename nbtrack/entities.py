@@ -292,7 +292,8 @@ class Run:
         """
         return CellRecord.from_dict(self._reader("read its record").get_context(self.run_id))
 
-    def load_model(self, name: str | None = None, *, trusted: bool = False) -> Any:
+    def load_model(self, name: str | None = None, *, trusted: bool = False,
+                   init: Any = None) -> Any:
         """Load a model the run logged.
 
         Parameters
@@ -303,6 +304,9 @@ class Run:
         trusted : bool
             Load even types nbtrack did not record as safe when saving.
             Only for files whose origin you trust.
+        init : dict or callable, optional
+            For a PyTorch model: its class's constructor arguments, or a callable that
+            returns the module to load the weights into (see ``nbtrack.load_model``).
 
         Raises
         ------
@@ -316,7 +320,8 @@ class Run:
             name = models[0]
         reader = self._reader("load a model")
         record = reader.artifact_record(self.run_id, name)
-        return load_model_artifact(record, reader.read_artifact(self.run_id, name), trusted)
+        return load_model_artifact(record, reader.read_artifact(self.run_id, name), trusted,
+                                   init)
 
     def _reader(self, what: str) -> RunReader:
         if self.reader is None:

@@ -27,6 +27,8 @@ __all__ = [
     "ModelSerializationError",
     "NotebookCodeError",
     "ModelChoiceError",
+    "ModelClassError",
+    "MissingDependencyError",
     "ExportError",
     "ReproductionError",
     "NbtrackWarning",
@@ -233,6 +235,30 @@ class ModelChoiceError(NbtrackError, LookupError):
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return (type(self), (self.run_id, self.names, self.call))
+
+
+class ModelClassError(NbtrackError):
+    """A saved PyTorch model cannot be rebuilt here: its class does not import, needs
+    constructor arguments, or does not fit the saved weights."""
+
+    def __init__(self, name: str, class_path: str, problem: str, fix: str) -> None:
+        self.name, self.class_path, self.problem, self.fix = name, class_path, problem, fix
+        super().__init__(f"model {name!r} ({class_path}) {problem}; {fix}")
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (type(self), (self.name, self.class_path, self.problem, self.fix))
+
+
+class MissingDependencyError(NbtrackError, ImportError):
+    """An optional package a feature needs is not installed."""
+
+    def __init__(self, what: str, extra: str) -> None:
+        self.what, self.extra = what, extra
+        super().__init__(f"{what} needs packages that are not installed here; "
+                         f"pip install nbtrack[{extra}]")
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (type(self), (self.what, self.extra))
 
 
 class ExportError(NbtrackError):

@@ -1,5 +1,6 @@
 """Saving and loading models without arbitrary unpickling.
 
+PyTorch modules are written as a state dict in safetensors (:mod:`nbtrack.model_torch`).
 scikit-learn models (and anything else skops can represent) are written with
 skops. The types a file needs that skops does not trust by default are
 recorded *in the store* when nbtrack writes the file; on load only those are
@@ -14,7 +15,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Protocol
 
-from .errors import HandedOff, ModelSerializationError, NotebookCodeError, UntrustedModelError
+from .errors import (HandedOff, InvalidValueError, ModelSerializationError, NotebookCodeError,
+                     UntrustedModelError)
+from .model_torch import FORMAT as TORCH_FORMAT
+from .model_torch import Init, dump_torch, is_torch_module, load_torch
 from .model_writer import ModelWriterFailed, WriterResult, model_writer
 
 __all__ = ["dump_model", "dump_model_later", "load_model_artifact", "model_summary", "ModelRecord",
@@ -56,6 +60,8 @@ def dump_model(model: Any) -> tuple[bytes, dict[str, Any]]:
         When skops cannot represent the object.
     """
     summary = model_summary(model)
+    if is_torch_module(model):
+        return dump_torch(model, summary)
     return _with_meta(summary, lambda: _skops_dump(model))
 
 
@@ -90,8 +96,11 @@ def dump_model_later(model: Any) -> LaterWrite | None:
     When the kernel's model writer can take ``model``, it is pickled now (a few
     milliseconds: the next cell may change it, the file must not) and the returned
     ``write`` turns that snapshot into what :func:`dump_model` returns, in the child.
-    ``None`` when the model must be written now, in this process.
+    ``None`` when the model must be written now, in this process (a PyTorch module
+    always is: safetensors writes it faster than a snapshot could be taken).
     """
+    if is_torch_module(model):
+        return None
     writer = model_writer() if "skops.io" not in sys.modules else None
     snapshot = writer.snapshot(model) if writer is not None else None
     if writer is None or snapshot is None:
@@ -167,7 +176,8 @@ def _skops_dump_snapshot(body: bytes) -> WriterResult:
     return _skops_dump(pickle.loads(body))  # noqa: S301
 
 
-def load_model_artifact(record: ModelRecord, data: bytes, trusted: bool) -> Any:
+def load_model_artifact(record: ModelRecord, data: bytes, trusted: bool,
+                        init: Init = None) -> Any:
     """Load model bytes whose hash the store has already checked.
 
     Parameters
@@ -178,12 +188,21 @@ def load_model_artifact(record: ModelRecord, data: bytes, trusted: bool) -> Any:
         The file's content.
     trusted : bool
         Trust every type the file needs, whatever the store recorded.
+    init : Mapping or callable, optional
+        For a PyTorch model: the class's keyword arguments, or a callable that builds
+        the module the weights are loaded into (see :func:`nbtrack.model_torch.load_torch`).
 
     Raises
     ------
     UntrustedModelError
         When the file needs a type that was not recorded and ``trusted`` is False.
     """
+    if record.kind == "model" and record.meta.get("format") == TORCH_FORMAT:
+        return load_torch(record.name, record.meta, data, init)
+    if init is not None:
+        raise InvalidValueError(f"init= is for PyTorch models; model {record.name!r} is a "
+                                f"{record.meta.get('format', record.kind)} file: load it "
+                                "without init")
     if record.kind != "model" or record.meta.get("format") != FORMAT:
         if not trusted:
             raise UntrustedModelError(record.name, [f"<{record.kind} file of unknown format>"])

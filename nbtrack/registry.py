@@ -23,6 +23,9 @@ from .errors import (InvalidValueError, ModelChoiceError, ModelNotFoundError,
                      RegistryConflictError)
 from .monitoring.reference import REFERENCE_TAG
 from .model_files import load_model_artifact
+from .model_onnx import FORMAT as ONNX_FORMAT
+from .model_onnx import onnx_export
+from .model_torch import Init
 from .store import Store
 from .versions import (ModelAddress, ModelVersion, RegistryEvent, check_alias,
                        check_model_name, parse_address)
@@ -48,7 +51,7 @@ def _event(op: str, model: str, alias: str | None = None) -> RegistryEvent:
 def register_model(store: Store, run_id: str, name: str, artifact: str | None = None,
                    description: str | None = None,
                    tags: Mapping[str, str] | None = None,
-                   reference: Any = None) -> ModelVersion:
+                   reference: Any = None, onnx: bool = False) -> ModelVersion:
     """Register the model a run saved as the next version of ``name``.
 
     Parameters
@@ -67,6 +70,11 @@ def register_model(store: Store, run_id: str, name: str, artifact: str | None = 
         10,000 rows is stored with the run. Without it, the sample the run's ``%%track``
         cell kept of the table it read that holds the model's inputs (if any); the tag
         ``nbtrack.reference`` names the one chosen.
+    onnx : bool
+        Also convert a scikit-learn model to ONNX (skl2onnx, inputs from the signature)
+        and keep the ``.onnx`` file with the version: ``load_model(..., format="onnx")``.
+        Needs ``pip install nbtrack[onnx]``; a model skl2onnx cannot convert is an error
+        and registers nothing.
 
     Raises
     ------
@@ -92,6 +100,10 @@ def register_model(store: Store, run_id: str, name: str, artifact: str | None = 
     chosen = _reference(store, run, signature, reference)
     if chosen is not None:
         labels[REFERENCE_TAG] = chosen
+    if onnx:
+        from .model_onnx import export_version
+
+        labels.update(export_version(store, run.run_id, record, trusted=False))
     version = ModelVersion(
         name=name, version=0, run_id=run.run_id, cell_id=run.cell_id, artifact=artifact,
         digest=record.sha256, format=str(meta.get("format", "unknown")), created=time.time(),
@@ -213,18 +225,40 @@ def resolve(store: Store, address: str | ModelAddress,
     return _version_of(store, where.name, target)
 
 
-def load_model(store: Store, address: str | ModelAddress, trusted: bool = False) -> Any:
-    """Load the model an address names, refusing a file whose sha256 differs from the
-    one recorded when the version was registered."""
-    version = resolve(store, address)
-    record = store.artifact_record(version.run_id, version.artifact)
-    if record.sha256 != version.digest:
+def _checked_record(store: Store, version: ModelVersion, artifact: str,
+                    digest: str) -> Any:
+    record = store.artifact_record(version.run_id, artifact)
+    if record.sha256 != digest:
         raise RegistryConflictError(
-            f"the model file of {version.address} changed after it was registered "
-            f"(sha256 {record.sha256[:12]} instead of {version.digest[:12]}); it cannot be "
-            "loaded as that version: register the run's model again")
+            f"the model file {artifact!r} of {version.address} changed after it was "
+            f"registered (sha256 {record.sha256[:12]} instead of {digest[:12]}); it cannot "
+            "be loaded as that version: register the run's model again")
+    return record
+
+
+def load_model(store: Store, address: str | ModelAddress, trusted: bool = False,
+               format: str | None = None, init: Init = None) -> Any:
+    """Load the model an address names, refusing a file whose sha256 differs from the
+    one recorded when the version was registered.
+
+    ``format="onnx"`` loads the version's ONNX export instead (an
+    :class:`~nbtrack.model_onnx.OnnxModel`); ``init`` builds a PyTorch model's module
+    (keyword arguments or a callable, see :func:`nbtrack.model_torch.load_torch`).
+    """
+    version = resolve(store, address)
+    if format is not None and format != version.format:
+        if format != ONNX_FORMAT:
+            raise InvalidValueError(f"{version.address} is kept as {version.format}; "
+                                    f"format={format!r} is not one it has (use "
+                                    f"format={ONNX_FORMAT!r} or leave it out)")
+        from .model_onnx import load_version_onnx
+
+        name, digest = onnx_export(version)
+        record = _checked_record(store, version, name, digest)
+        return load_version_onnx(record, store.read_artifact(version.run_id, name), version)
+    record = _checked_record(store, version, version.artifact, version.digest)
     return load_model_artifact(record, store.read_artifact(version.run_id, version.artifact),
-                               trusted)
+                               trusted, init)
 
 
 def registered_as(store: Store, run_id: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""Fitted estimators a cell bound: which to save, their params and signature.
+"""Fitted estimators and trained PyTorch modules a cell bound: which to save, their params
+and signature.
 
 Nothing here imports a machine-learning library: an object is only examined
 with a library that the user's code has already imported.
@@ -9,6 +10,8 @@ from __future__ import annotations
 import json
 import sys
 from typing import Any, Iterable, Mapping
+
+from ..model_torch import is_torch_module, trained_since, training_state
 
 __all__ = ["is_fitted_estimator", "estimator_params", "signature_for", "LearnedState",
            "fitted_models"]
@@ -37,7 +40,15 @@ def is_fitted_estimator(value: Any) -> bool:
     return True
 
 
+def _is_torch_model(value: Any) -> bool:
+    """A PyTorch module with weights (a loss function or an activation has none)."""
+    return is_torch_module(value) and any(True for _ in value.parameters())
+
+
 def _is_estimator(value: Any) -> bool:
+    """A scikit-learn-compatible estimator or a PyTorch module with weights."""
+    if _is_torch_model(value):
+        return True
     if isinstance(value, type) or "sklearn" not in sys.modules:
         return False
     from sklearn.base import BaseEstimator
@@ -82,8 +93,11 @@ def _reachable(namespace: Mapping[str, Any], names: Iterable[str],
     return found
 
 
-def _learned(value: Any) -> tuple[tuple[str, Any], ...]:
-    """The attributes fitting sets (``coef_``, ``classes_``): a new fit replaces them."""
+def _learned(value: Any) -> tuple[Any, ...]:
+    """The attributes fitting sets (``coef_``, ``classes_``): a new fit replaces them; for a
+    PyTorch module, its :func:`~nbtrack.model_torch.training_state`."""
+    if is_torch_module(value):
+        return training_state(value)
     try:
         return tuple((k, v) for k, v in vars(value).items()
                      if k.endswith("_") and not k.startswith("_"))
@@ -108,13 +122,18 @@ class LearnedState:
         old = self._before.get(id(value))
         if old is None or old[0] is not value:
             return True
+        if is_torch_module(value):
+            return trained_since(value, old[1])
         now = _learned(value)
         return len(now) != len(old[1]) or any(
             k1 != k2 or v1 is not v2 for (k1, v1), (k2, v2) in zip(now, old[1]))
 
 
 def _nested(value: Any) -> set[int]:
-    """Ids of the estimators inside an estimator (pipeline steps, a search's best)."""
+    """Ids of the estimators inside an estimator (pipeline steps, a search's best) or of the
+    modules inside a PyTorch module."""
+    if is_torch_module(value):
+        return {id(inner) for inner in value.modules() if inner is not value}
     inner: set[int] = set()
     try:
         params = value.get_params(deep=True)
@@ -153,7 +172,8 @@ def fitted_models(namespace: Mapping[str, Any], names: Iterable[str], state: Lea
         return path[0], path[1] not in results, path[1]
 
     chosen = {key: (value, min(paths, key=preference)[1]) for key, (value, paths) in found.items()
-              if state.changed(value) and is_fitted_estimator(value)}
+              if state.changed(value) and (is_fitted_estimator(value) or
+                                           _is_torch_model(value))}
     inside: set[int] = set()
     for value, _ in chosen.values():
         inside |= _nested(value)

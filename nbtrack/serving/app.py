@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..errors import NbtrackError
+from ..model_torch import as_predictor
 from ..registry import load_model, resolve
 from ..store import Store
 from ..versions import ModelVersion
@@ -82,6 +83,7 @@ class ServedModel:
     def _load(self) -> Serving:
         version = resolve(self.store, self.address)
         model = load_model(self.store, version.address, self.trusted)
+        model = as_predictor(model, version.format)
         if not version.signature:
             version = replace(version, signature=model_signature(model))
         inputs = version.signature.get("inputs")

@@ -1,0 +1,143 @@
+"""ONNX exports of registered scikit-learn models, run by onnxruntime."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+pytest.importorskip("skl2onnx")
+pytest.importorskip("onnxruntime")
+
+from nbtrack import registry  # noqa: E402
+from nbtrack.capture.estimators import signature_for  # noqa: E402
+from nbtrack.errors import (ArtifactCorruptError, InvalidValueError,  # noqa: E402
+                            MissingDependencyError, ModelNotFoundError)
+from nbtrack.store import open_store  # noqa: E402
+from nbtrack.tracking import Tracker  # noqa: E402
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = open_store(f"sqlite://{tmp_path / 'store'}")
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load_iris(return_X_y=True, as_frame=True)
+
+
+def logged(store, model, frame, name="clf"):
+    """The run of a model logged with the signature a tracked cell would give it."""
+    tracker = Tracker(store)
+    with tracker.start_run() as run:
+        tracker.log_model(model, name=name, signature=signature_for(model, {"X": frame}))
+    return run.run_id
+
+
+def test_an_iris_classifier_predicts_the_same_through_onnx(store, iris):
+    X, y = iris
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)
+    version = registry.register_model(store, logged(store, model, X), "iris", onnx=True)
+    exported = registry.load_model(store, "iris/1", format="onnx")
+    assert version.format == "skops" and type(exported).__name__ == "OnnxModel"
+    np.testing.assert_array_equal(exported.predict(X), model.predict(X))
+    np.testing.assert_allclose(exported.predict_proba(X), model.predict_proba(X), atol=1e-5)
+    # columns are put in the model's order, as the scikit-learn model would need them
+    shuffled = X[list(reversed(X.columns))]
+    np.testing.assert_array_equal(exported.predict(shuffled), model.predict(X))
+    record = store.artifact_record(version.run_id, version.tags["nbtrack.onnx"])
+    assert record.kind == "onnx" and record.meta["source_sha256"] == version.digest
+    import onnx
+
+    graph = onnx.load_model_from_string(store.read_artifact(version.run_id, record.name)).graph
+    assert [(i.name, [d.dim_value for d in i.type.tensor_type.shape.dim]) for i in
+            graph.input] == [("X", [0, 4])]
+    # the native format is still the skops file
+    assert registry.load_model(store, "iris/1").predict(X).tolist() == model.predict(X).tolist()
+
+
+def test_a_regressor_and_named_mixed_columns_convert(store, iris):
+    X, y = iris
+    ridge = Ridge().fit(X.to_numpy(), y)
+    registry.register_model(store, logged(store, ridge, X.to_numpy()), "ridge", onnx=True)
+    exported = registry.load_model(store, "ridge", format="onnx")
+    np.testing.assert_allclose(exported.predict(X.to_numpy()), ridge.predict(X.to_numpy()),
+                               atol=1e-4)
+    with pytest.raises(InvalidValueError, match="predict_proba is for classifiers"):
+        exported.predict_proba(X.to_numpy())
+
+    frame = X.assign(colour=np.where(y == 0, "red", "blue"))
+    mixed = make_pipeline(ColumnTransformer([("num", StandardScaler(), list(X.columns)),
+                                             ("cat", OneHotEncoder(), ["colour"])]),
+                          LogisticRegression(max_iter=500)).fit(frame, y)
+    registry.register_model(store, logged(store, mixed, frame), "mixed", onnx=True)
+    exported = registry.load_model(store, "mixed", format="onnx")
+    assert [spec[1] for spec in exported.inputs] == ["float"] * 4 + ["string"]
+    np.testing.assert_array_equal(exported.predict(frame), mixed.predict(frame))
+
+
+def test_a_tampered_export_is_refused(store, iris, tamper):
+    X, y = iris
+    version = registry.register_model(
+        store, logged(store, LogisticRegression(max_iter=500).fit(X, y), X), "iris", onnx=True)
+    tamper(store, version.tags["nbtrack.onnx.sha256"], b"not an onnx file")
+    with pytest.raises(ArtifactCorruptError):
+        registry.load_model(store, "iris/1", format="onnx")
+
+
+def test_a_version_without_an_export_says_how_to_make_one(store, iris):
+    X, y = iris
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    registry.register_model(store, logged(store, model, X), "iris")
+    with pytest.raises(ModelNotFoundError) as caught:
+        registry.load_model(store, "iris/1", format="onnx")
+    assert str(caught.value) == ("iris/1 has no ONNX export; register the run again with "
+                                 "register_model(run, name, onnx=True)")
+
+
+def test_without_skl2onnx_the_error_says_what_to_install(store, iris, monkeypatch):
+    X, y = iris
+    run_id = logged(store, LogisticRegression(max_iter=500).fit(X, y), X)
+    real_import = builtins.__import__
+
+    def without_skl2onnx(name, *args, **kwargs):
+        if name.partition(".")[0] == "skl2onnx":
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_skl2onnx)
+    with pytest.raises(MissingDependencyError) as caught:
+        registry.register_model(store, run_id, "iris", onnx=True)
+    assert str(caught.value) == ("the ONNX export needs packages that are not installed here; "
+                                 "pip install nbtrack[onnx]")
+    # nothing was registered
+    assert registry.models_frame(store).empty
+
+
+def test_only_scikit_learn_models_are_exported(store):
+    torch = pytest.importorskip("torch")
+    tracker = Tracker(store)
+    with tracker.start_run() as run:
+        tracker.log_model(torch.nn.Linear(4, 2), name="net")
+    with pytest.raises(InvalidValueError, match="the ONNX export is for scikit-learn models; "
+                       "'net' is a safetensors file"):
+        registry.register_model(store, run.run_id, "net", onnx=True)
+    assert registry.models_frame(store).empty
+
+
+def test_a_model_without_a_signature_cannot_be_exported(store, iris):
+    X, y = iris
+    tracker = Tracker(store)
+    with tracker.start_run() as run:
+        tracker.log_model(LogisticRegression(max_iter=500).fit(X, y), name="clf")
+    with pytest.raises(InvalidValueError, match="the ONNX export needs the model's inputs"):
+        registry.register_model(store, run.run_id, "iris", onnx=True)
