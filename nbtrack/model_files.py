@@ -15,11 +15,12 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Protocol
 
-from .errors import (HandedOff, InvalidValueError, ModelSerializationError, NotebookCodeError,
-                     UntrustedModelError)
+from .errors import (HandedOff, InvalidValueError, ModelSerializationError, NbtrackError,
+                     NotebookCodeError, UntrustedModelError)
 from .model_torch import FORMAT as TORCH_FORMAT
 from .model_torch import Init, dump_torch, is_torch_module, load_torch
 from .model_writer import ModelWriterFailed, WriterResult, model_writer
+from .skops_import import import_skops
 
 __all__ = ["dump_model", "dump_model_later", "load_model_artifact", "model_summary", "ModelRecord",
            "NOTEBOOK_MODULE", "LaterWrite", "model_meta"]
@@ -61,7 +62,14 @@ def dump_model(model: Any) -> tuple[bytes, dict[str, Any]]:
     """
     summary = model_summary(model)
     if is_torch_module(model):
-        return dump_torch(model, summary)
+        try:
+            return dump_torch(model, summary)
+        except NbtrackError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - safetensors' or torch's own refusal
+            raise ModelSerializationError(
+                f"cannot save {summary['class']} safely ({type(exc).__name__}: {exc}); "
+                "log a file you wrote yourself with log_artifact instead") from None
     return _with_meta(summary, lambda: _skops_dump(model))
 
 
@@ -158,7 +166,7 @@ def _skops_dump(model: Any) -> WriterResult:
         if written is not None:
             return written
     try:
-        import skops.io as sio
+        sio = import_skops()
     except ImportError:  # pragma: no cover - skops is a dependency
         raise ModelSerializationError("saving models needs skops; pip install skops") from None
     data = sio.dumps(model)
@@ -206,7 +214,7 @@ def load_model_artifact(record: ModelRecord, data: bytes, trusted: bool,
     if record.kind != "model" or record.meta.get("format") != FORMAT:
         if not trusted:
             raise UntrustedModelError(record.name, [f"<{record.kind} file of unknown format>"])
-    import skops.io as sio
+    sio = import_skops()
 
     needed = sorted(sio.get_untrusted_types(data=data))
     recorded = set(record.meta.get("trusted_types") or ())

@@ -118,7 +118,9 @@ def _record(adopted: dict[str, Any], reply: Frame) -> None:
 
 def _serve(inbox: queue.Queue[Frame | None], replies: _Replies) -> None:
     try:
-        import skops.io as sio
+        from .skops_import import import_skops
+
+        sio = import_skops()
     except Exception as exc:
         replies.send({"ready": False, "message": f"{type(exc).__name__}: {exc}"})
         sio = None

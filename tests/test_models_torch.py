@@ -281,3 +281,47 @@ def test_a_notebook_defined_class_warns_and_refuses_to_load_elsewhere(ip, tmp_pa
         from nbtrack.model_torch import load_torch
 
         load_torch("mine", {"class_path": "__main__.NoSuchNet"}, b"")
+
+
+def test_a_served_module_answers_its_outputs_over_http(store, nets):
+    import httpx
+
+    from nbtrack.serving.server import ModelServer
+
+    torch.manual_seed(0)
+    net = trained(nets.TinyNet())
+    registry.register_model(store, logged(store, net).run_id, "tiny")
+    rows = INPUT.numpy().round(3)
+    expected = net(torch.from_numpy(rows)).detach().numpy()
+    with ModelServer(store, "tiny", token="torch-test-token") as server:
+        answer = httpx.post(server.url + "/invocations", timeout=30,
+                            headers={"Authorization": "Bearer torch-test-token"},
+                            json={"inputs": rows.tolist()})
+        assert answer.status_code == 200, answer.text
+        np.testing.assert_allclose(answer.json()["predictions"], expected, rtol=1e-6)
+        narrow = httpx.post(server.url + "/invocations", timeout=30,
+                            headers={"Authorization": "Bearer torch-test-token"},
+                            json={"inputs": rows[:, :3].tolist()})
+        assert narrow.status_code == 400
+        assert narrow.json()["message"] == "each row needs 4 values, got 3"
+
+
+def test_saving_and_loading_never_import_torch_for_other_models(python_env, tmp_path):
+    script = textwrap.dedent("""
+        import sys
+        import nbtrack
+        from sklearn.linear_model import LogisticRegression
+        from nbtrack.capture.estimators import LearnedState, fitted_models
+        with nbtrack.start_run() as run:
+            nbtrack.log_model(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), "clf")
+        nbtrack.get_run(run.run_id).load_model()
+        state = LearnedState({"clf": 1}, ["clf"])
+        fitted_models({"clf": 1}, ["clf"], state)
+        print(sorted(m for m in ("torch", "safetensors", "skl2onnx", "onnxruntime", "dask")
+                     if m in sys.modules))
+        # skipped only while skops was imported: scikit-learn still gets its torch wrapper
+        print([type(hook).__name__ for hook in sys.meta_path if "Skip" in type(hook).__name__])
+    """)
+    out = subprocess.run([sys.executable, "-c", script], env=python_env, cwd=tmp_path,
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-2:] == ["[]", "[]"]
