@@ -11,12 +11,11 @@ import pandas as pd
 import pytest
 from sklearn import metrics
 from sklearn.datasets import load_diabetes, load_iris
-from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import nbtrack
 from nbtrack.errors import InvalidValueError
-from nbtrack.monitoring.evaluation import IMPORTANCE_ROWS, evaluate_model
+from nbtrack.monitoring.evaluation import evaluate_model
 
 
 def binary():
@@ -108,22 +107,6 @@ def test_outside_a_run_it_makes_one_named_evaluate():
     run = nbtrack.get_run(nbtrack.tracker().last_run_id)
     assert run.name == "evaluate"
     assert run.metrics["f1"] == metrics.f1_score(y, model.predict(X))
-
-
-def test_importance_on_many_rows_is_scikit_learns_on_a_seeded_sample():
-    rng = np.random.default_rng(1)
-    rows = IMPORTANCE_ROWS + 2_000
-    X = pd.DataFrame({"a": rng.normal(size=rows), "b": rng.normal(size=rows)})
-    y = (X["a"] + rng.normal(scale=0.5, size=rows) > 0).astype(int).to_numpy()
-    model = LogisticRegression().fit(X, y)
-    figures = evaluate_model(model, X, y).metrics
-    picks = np.sort(np.random.default_rng(0).choice(rows, IMPORTANCE_ROWS, replace=False))
-    theirs = permutation_importance(model, X.iloc[picks], y[picks], n_repeats=5,
-                                    random_state=0).importances_mean
-    assert [figures["importance.a"], figures["importance.b"]] == theirs.tolist()
-    everything = permutation_importance(model, X, y, n_repeats=5,
-                                        random_state=0).importances_mean
-    assert figures["importance.a"] != everything[0]
 
 
 def test_the_report_has_every_figure_in_html_and_in_text():

@@ -4,8 +4,8 @@ Classifiers: accuracy, precision, recall and F1 (binary: the second class is the
 positive one; multiclass: macro averages and one figure per class), ROC AUC (from
 probabilities; NaN when one class is present), log loss and, for binary problems, the
 Brier score; the reliability curve (:mod:`.calibration`) and the confusion matrix.
-Regressors: MAE, RMSE and R². Both: permutation feature importance (5 repeats, seed 0,
-on at most :data:`IMPORTANCE_ROWS` rows drawn with seed 0). With a sensitive column, a
+Regressors: MAE, RMSE and R². Both: permutation feature importance (:mod:`.importance`:
+5 repeats, seed 0, on at most 10,000 rows drawn with seed 0). With a sensitive column, a
 binary classifier's fairness table by group (:mod:`.fairness`); with ``explain``, SHAP
 values of a sample of rows (:mod:`.explain`).
 """
@@ -18,13 +18,9 @@ from typing import Any
 
 from ..errors import InvalidValueError
 from .fairness import MIN_GROUP, fairness_flags, fairness_table
+from .importance import IMPORTANCE_ROWS, permutation_importances
 
 __all__ = ["evaluate_model", "Evaluation", "MIN_GROUP", "IMPORTANCE_ROWS"]
-
-#: permutation importance is computed on a seeded sample of this many rows at most: its
-#: cost is 5 repeats x features predictions, and 10,000 rows pin an accuracy to about
-#: half a point, finer than the importances that matter
-IMPORTANCE_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -119,21 +115,6 @@ def _regression(y: Any, predicted: Any) -> dict[str, float]:
             "r2": float(metrics.r2_score(y, predicted))}
 
 
-def _importance(model: Any, X: Any, y: Any) -> dict[str, float]:
-    import numpy as np
-    from sklearn.inspection import permutation_importance
-
-    if len(X) > IMPORTANCE_ROWS:
-        picks = np.sort(np.random.default_rng(0).choice(len(X), IMPORTANCE_ROWS,
-                                                        replace=False))
-        X = X.iloc[picks] if hasattr(X, "iloc") else X[picks]
-        y = y[picks]
-    found = permutation_importance(model, X, y, n_repeats=5, random_state=0)
-    names = [str(c) for c in getattr(X, "columns", range(np.shape(X)[1]))]
-    return {f"importance.{name}": float(value)
-            for name, value in zip(names, found.importances_mean, strict=True)}
-
-
 def _groups(X: Any, sensitive: Any, rows: int) -> Any:
     import numpy as np
 
@@ -213,7 +194,8 @@ def evaluate_model(model: Any, X: Any, y: Any, sensitive: Any = None,
             calibration = reliability_table(truth, proba, labels)
     else:
         figures = _regression(truth, predicted)
-    figures.update(_importance(model, X, truth))
+    figures.update({f"importance.{name}": value for name, value in
+                    permutation_importances(model, X, truth, classifier).items()})
     fairness = None
     if sensitive is not None:
         groups = _groups(X, sensitive, len(truth))
