@@ -41,9 +41,9 @@ def import_skops() -> Any:
     if loaded is not None:
         return loaded
     hook = _SkipArrayWrappers()
-    sys.meta_path.insert(0, hook)  # type: ignore[arg-type]
+    sys.meta_path.insert(0, hook)
     try:
         import skops.io as sio
     finally:
-        sys.meta_path.remove(hook)  # type: ignore[arg-type]
+        sys.meta_path.remove(hook)
     return sio
