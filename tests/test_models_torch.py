@@ -325,3 +325,33 @@ def test_saving_and_loading_never_import_torch_for_other_models(python_env, tmp_
     out = subprocess.run([sys.executable, "-c", script], env=python_env, cwd=tmp_path,
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-2:] == ["[]", "[]"]
+
+
+def test_without_safetensors_the_error_says_what_to_install(store, monkeypatch):
+    import builtins
+
+    from nbtrack.errors import MissingDependencyError
+
+    real_import = builtins.__import__
+
+    def without_safetensors(name, *args, **kwargs):
+        if name.partition(".")[0] == "safetensors":
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_safetensors)
+    tracker = Tracker(store)
+    with tracker.start_run():
+        with pytest.raises(MissingDependencyError) as caught:
+            tracker.log_model(torch.nn.Linear(2, 1))
+    assert str(caught.value) == ("saving a PyTorch model needs packages that are not installed "
+                                 "here; pip install nbtrack[torch]")
+
+
+def test_init_is_refused_for_a_scikit_learn_model(store):
+    from sklearn.linear_model import LogisticRegression
+
+    run = logged(store, LogisticRegression().fit([[0.0], [1.0]], [0, 1]), name="clf")
+    with pytest.raises(InvalidValueError, match="init= is for PyTorch models; model 'clf' is "
+                       "a skops file"):
+        run.load_model(init={"C": 1.0})
