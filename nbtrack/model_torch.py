@@ -25,7 +25,7 @@ from .errors import (InvalidValueError, MissingDependencyError, ModelClassError,
                      ModelSerializationError, NotebookCodeError)
 
 __all__ = ["FORMAT", "is_torch_module", "dump_torch", "load_torch", "training_state",
-           "torch_signature", "TorchPredictor", "as_predictor", "Init"]
+           "trained_since", "torch_signature", "TorchPredictor", "as_predictor", "Init"]
 
 FORMAT = "safetensors"
 NOTEBOOK_MODULE = "__main__"
