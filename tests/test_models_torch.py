@@ -355,3 +355,11 @@ def test_init_is_refused_for_a_scikit_learn_model(store):
     with pytest.raises(InvalidValueError, match="init= is for PyTorch models; model 'clf' is "
                        "a skops file"):
         run.load_model(init={"C": 1.0})
+
+
+def test_layers_inside_a_saved_module_are_saved_with_it_only(ip):
+    setup = "import torch\ntorch.manual_seed(0)"
+    run = run_tracked(ip, setup, "encoder = torch.nn.Linear(4, 8)\n"
+                                 "model = torch.nn.Sequential(encoder, torch.nn.ReLU(), "
+                                 "torch.nn.Linear(8, 3))\nactivation = torch.nn.ReLU()")
+    assert [a.name for a in run.artifacts if a.kind == "model"] == ["model"]
