@@ -54,6 +54,32 @@ def test_multiclass_uses_macro_averages_and_one_figure_per_class():
     assert result.matrix == metrics.confusion_matrix(y, predicted).tolist()
 
 
+def test_text_labels_and_a_label_the_model_never_saw():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    model = LogisticRegression(max_iter=500).fit(X, names)
+    seen = names.copy()
+    seen[:5] = "unseen"  # a label of the evaluation data the model was not fitted on
+    result = evaluate_model(model, X, seen)
+    predicted = model.predict(X)
+    classes = list(model.classes_)
+    assert result.metrics["accuracy"] == metrics.accuracy_score(seen, predicted)
+    assert result.metrics["f1"] == metrics.f1_score(seen, predicted, labels=classes,
+                                                    average="macro")
+    assert result.metrics["precision.virginica"] == metrics.precision_score(
+        seen, predicted, labels=["virginica"], average=None)[0]
+    assert result.matrix == metrics.confusion_matrix(seen, predicted, labels=classes).tolist()
+    assert math.isnan(result.metrics["roc_auc"]) and math.isnan(result.metrics["log_loss"])
+    binary_names = np.where(y == 2, "yes", "no")
+    model = LogisticRegression(max_iter=500).fit(X, binary_names)
+    figures = evaluate_model(model, X, binary_names).metrics
+    proba = model.predict_proba(X)[:, 1]
+    assert figures["recall"] == metrics.recall_score(binary_names, model.predict(X),
+                                                     pos_label="yes")
+    assert figures["roc_auc"] == metrics.roc_auc_score(binary_names, proba)
+    assert figures["brier"] == metrics.brier_score_loss(binary_names, proba, pos_label="yes")
+
+
 def test_roc_auc_is_nan_when_one_class_is_present():
     model, X, y = binary()
     only = y == 1

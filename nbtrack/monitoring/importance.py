@@ -41,7 +41,8 @@ def _scorer(classifier: bool, truth: Any) -> Any:
         if spread else float("nan")
 
 
-def permutation_importances(model: Any, X: Any, y: Any, classifier: bool) -> dict[str, float]:
+def permutation_importances(model: Any, X: Any, y: Any, classifier: bool,
+                            predicted: Any = None) -> dict[str, float]:
     """Mean score drop per feature name (``str`` of each column, or its position).
 
     Parameters
@@ -53,6 +54,8 @@ def permutation_importances(model: Any, X: Any, y: Any, classifier: bool) -> dic
         The true labels (or values), one per row.
     classifier : bool
         Score by accuracy (else by R²).
+    predicted : array, optional
+        The model's predictions for every row of ``X``, when already made.
     """
     import numpy as np
 
@@ -60,7 +63,8 @@ def permutation_importances(model: Any, X: Any, y: Any, classifier: bool) -> dic
     frame = hasattr(X, "iloc")
     sample = X.iloc[picks] if frame else np.asarray(X)[picks]
     score = _scorer(classifier, np.asarray(y)[picks])
-    baseline = score(np.asarray(model.predict(sample)))
+    baseline = score(np.asarray(model.predict(sample)) if predicted is None
+                     else np.asarray(predicted)[picks])
     rng = np.random.default_rng(0)
     work = sample.copy()
     names = [str(c) for c in getattr(X, "columns", range(np.shape(X)[1]))]
