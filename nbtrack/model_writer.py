@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 __all__ = ["ModelWriterProcess", "Snapshot", "ModelWriterFailed", "WriterResult",
            "start_model_writer", "model_writer", "pause_model_writer", "resume_model_writer"]
 
+#: the longest a reader waits for a starting child to answer for the snapshots it holds
+EXPEDITE_WAIT = 60.0
+
+
 class _Adoption:
     """A snapshot handed to the child, its acknowledgement still to come.
 
@@ -188,12 +192,17 @@ class ModelWriterProcess:
         return True
 
     def expedite(self) -> None:
-        """Someone waits for a model the child took over: let it run from now on."""
+        """Someone waits for a model the child took over: let it run from now on, and
+        return once the child has read every snapshot handed to it or is gone (and those
+        it never read have been given back through their ``lost``)."""
         with self._state_lock:
             self._never_pause = True
             self._pause_wanted = False
             if self._paused:
                 self._stop_or_continue(stop=False)
+        # set once the child is ready, every hand-off answered; the caller waits for the
+        # child's files anyway, which come later still
+        self._started.wait(EXPEDITE_WAIT)
 
     @property
     def pid(self) -> int:

@@ -34,7 +34,8 @@ class HandOff(Protocol):
         do the job after all, it calls ``lost`` (from any thread)."""
 
     def expedite(self) -> None:
-        """Someone now waits for what it took over: it should not wait for anything."""
+        """Someone now waits for what it took over: it should not wait for anything.
+        Returns once the job is surely taken over, or given back through ``lost``."""
 
 #: the markers' folder inside the store's folder
 FOLDER = "pending"
