@@ -20,7 +20,8 @@ def _in_kernel() -> bool:
     return getattr(get_ipython(), "kernel", None) is not None
 
 
-def drift_bundle(report: Any, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+def drift_bundle(report: Any, include: Any = None,
+                 exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """What a notebook shows for ``report``: its text and static HTML table, plus the
     widget's view in a live kernel with anywidget installed. One output holds both, so a
     saved notebook keeps the HTML that nbconvert and GitHub render.
@@ -33,17 +34,19 @@ def drift_bundle(report: Any, include: Any = None, exclude: Any = None) -> dict[
 
     Returns
     -------
-    dict
-        Mimetype to data, as ``_repr_mimebundle_`` returns.
+    data, metadata : dict
+        Mimetype to data, and the widget's display metadata (empty but in Colab), as
+        ``_repr_mimebundle_`` returns them.
     """
     bundle: dict[str, Any] = {"text/plain": repr(report), "text/html": report._repr_html_()}
     if not _in_kernel():
-        return bundle
+        return bundle, {}
     try:
         from .drift_widget import DriftWidget
     except ImportError:  # no anywidget: the static table is all there is
-        return bundle
-    # ipywidgets' own bundle, for the view's version fields (its stubs type it loosely)
+        return bundle, {}
+    # anywidget's own bundle: the view's protocol version, and Colab's metadata
     view: Any = DriftWidget(report)._repr_mimebundle_(include=include, exclude=exclude)
-    bundle[WIDGET_VIEW] = view[WIDGET_VIEW]
-    return bundle
+    data, metadata = view
+    bundle[WIDGET_VIEW] = data[WIDGET_VIEW]
+    return bundle, metadata
