@@ -70,6 +70,24 @@ def test_small_integer_codes_are_categorical_and_datetimes_are_skipped():
     assert report.features.iloc[0]["type"] == "categorical"
 
 
+def test_numbers_are_numeric_from_11_distinct_values_in_both_tables_together():
+    late = np.r_[np.ones(1500), np.arange(100.0)]  # its first rows hold one value
+    apart = np.r_[np.arange(6.0), np.zeros(1594)]  # 6 values here, 6 others below
+    ref = pd.DataFrame({"late": late, "apart": apart, "few": np.arange(1600.0) % 10})
+    cur = pd.DataFrame({"late": late, "apart": apart + 10, "few": np.arange(1600.0) % 10})
+    types = dict(zip(*[drift(ref, cur).features[c] for c in ("feature", "type")]))
+    assert types == {"late": "numeric", "apart": "numeric", "few": "categorical"}
+
+
+def test_levels_are_values_as_text_and_unused_categories_are_no_levels():
+    ref = pd.DataFrame({"mixed": pd.Series([1, "1", "x"] * 20, dtype=object),
+                        "kind": pd.Categorical(["u", "v"] * 30, categories=["u", "v", "w"])})
+    cur = ref.iloc[::-1].reset_index(drop=True)
+    shares = dict(zip(*[drift(ref, cur).features[c] for c in ("feature", "shares")]))
+    assert shares == {"mixed": ([2 / 3, 1 / 3], [2 / 3, 1 / 3]),
+                      "kind": ([0.5, 0.5], [0.5, 0.5])}
+
+
 def test_insufficient_and_empty_columns_are_states_not_errors():
     ref = pd.DataFrame({"few": [1.0] * 10 + [np.nan] * 90, "none": [np.nan] * 100,
                         "ok": np.arange(100.0)})

@@ -51,17 +51,43 @@ def _is_categorical(ref: Any, cur: Any) -> bool:
     if not (pd.api.types.is_numeric_dtype(ref) and pd.api.types.is_numeric_dtype(cur)) or \
             pd.api.types.is_bool_dtype(ref):
         return True
+    if _distinct_floats(ref.iloc[:_PROBE_ROWS]) > CATEGORY_LIMIT:
+        # the first rows already hold too many values: no need to hash the whole column
+        return False
     both = pd.concat([ref, cur], ignore_index=True)
     return bool(both.nunique(dropna=True) <= CATEGORY_LIMIT)
 
 
-def _usable(series: Any, numeric: bool) -> Any:
+#: How many leading reference rows are checked for many distinct values before counting all.
+_PROBE_ROWS = 1000
+
+
+def _distinct_floats(series: Any) -> int:
+    """Distinct non-missing values of a numeric series (as floats, which can only merge
+    values, never split them, so more than the limit here is more than the limit)."""
     import numpy as np
 
-    if numeric:
-        values = series.to_numpy(dtype="float64", na_value=np.nan)
-        return values[np.isfinite(values)]
-    return series.dropna().astype(str).to_numpy()
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    return int(np.unique(values[~np.isnan(values)]).size)
+
+
+def _usable(series: Any) -> Any:
+    """The finite values of a numeric series as a sorted float array."""
+    import numpy as np
+
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    values = values[np.isfinite(values)]
+    values.sort()
+    return values
+
+
+def _level_counts(series: Any) -> Any:
+    """Rows per level of a categorical series: its non-missing values as text (values with
+    the same text are one level), levels in text order."""
+    counts = series.value_counts(dropna=True, sort=False)
+    counts = counts[counts > 0]  # a category dtype lists its unused categories too
+    counts.index = counts.index.astype(str)
+    return counts.groupby(level=0, sort=True).sum()
 
 
 #: A feature's shares per bin (or level), reference then current: what the report draws.
@@ -69,14 +95,18 @@ Shares = tuple[list[float], list[float]]
 
 
 def _numeric(ref: Any, cur: Any) -> tuple[str, float, float, float, Shares]:
+    """KS and decile PSI of two sorted float arrays."""
     import numpy as np
     from scipy import stats
 
+    # ks_2samp sorts its samples itself; already sorted, that costs little, and its
+    # search of every value in each sample runs over ascending values (cache friendly)
     result = stats.ks_2samp(ref, cur, method="auto")
     inner = np.unique(np.quantile(ref, np.linspace(0.1, 0.9, 9)))
-    bins = len(inner) + 1
-    ref_counts = np.bincount(np.searchsorted(inner, ref, side="right"), minlength=bins)
-    cur_counts = np.bincount(np.searchsorted(inner, cur, side="right"), minlength=bins)
+    # bin i holds the values v with inner[i-1] <= v < inner[i]: on sorted samples the bin
+    # counts are differences of the positions of the edges
+    ref_counts = np.diff(np.searchsorted(ref, inner, side="left"), prepend=0, append=len(ref))
+    cur_counts = np.diff(np.searchsorted(cur, inner, side="left"), prepend=0, append=len(cur))
     ref_shares, cur_shares = ref_counts / len(ref), cur_counts / len(cur)
     value = psi(ref_shares, cur_shares)
     return ("ks", float(result.statistic), float(result.pvalue), value,
@@ -84,14 +114,15 @@ def _numeric(ref: Any, cur: Any) -> tuple[str, float, float, float, Shares]:
 
 
 def _categorical(ref: Any, cur: Any) -> tuple[str, float, float, float, Shares]:
+    """Chi-squared and PSI over the levels of two level-count series."""
     import numpy as np
     from scipy import stats
 
-    levels = sorted(set(ref.tolist()) | set(cur.tolist()))
-    index = {level: i for i, level in enumerate(levels)}
-    ref_counts = np.bincount([index[v] for v in ref], minlength=len(levels))
-    cur_counts = np.bincount([index[v] for v in cur], minlength=len(levels))
-    shares = ((ref_counts / len(ref)).tolist(), (cur_counts / len(cur)).tolist())
+    levels = sorted(set(ref.index) | set(cur.index))
+    ref_counts = ref.reindex(levels, fill_value=0).to_numpy(dtype="int64")
+    cur_counts = cur.reindex(levels, fill_value=0).to_numpy(dtype="int64")
+    shares = ((ref_counts / ref_counts.sum()).tolist(),
+              (cur_counts / cur_counts.sum()).tolist())
     value = psi(*shares)
     table = np.vstack([ref_counts, cur_counts]).astype(float)
     expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / table.sum()
@@ -212,20 +243,22 @@ def drift(reference: Any, current: Any, *, columns: Iterable[str] | None = None,
         ref_col, cur_col = reference[column], current[column]
         chosen = (types or {}).get(column)
         categorical = chosen == "categorical" if chosen else _is_categorical(ref_col, cur_col)
-        ref, cur = _usable(ref_col, not categorical), _usable(cur_col, not categorical)
-        missing_ref = 1 - len(ref) / len(ref_col) if len(ref_col) else 1.0
-        missing_cur = 1 - len(cur) / len(cur_col) if len(cur_col) else 1.0
+        prepare = _level_counts if categorical else _usable
+        ref, cur = prepare(ref_col), prepare(cur_col)
+        n_ref, n_cur = (int(ref.sum()), int(cur.sum())) if categorical else (len(ref), len(cur))
+        missing_ref = 1 - n_ref / len(ref_col) if len(ref_col) else 1.0
+        missing_cur = 1 - n_cur / len(cur_col) if len(cur_col) else 1.0
         row: dict[str, Any] = {
             "feature": column, "type": "categorical" if categorical else "numeric",
             "test": "chi2" if categorical else "ks", "statistic": math.nan,
             "p_value": math.nan, "psi": math.nan, "severity": "none", "drifted": False,
-            "n_reference": len(ref), "n_current": len(cur), "missing_reference": missing_ref,
+            "n_reference": n_ref, "n_current": n_cur, "missing_reference": missing_ref,
             "missing_current": missing_cur,
             "missingness_shift": abs(missing_cur - missing_ref) > MISSINGNESS_SHIFT,
             "shares": None}
-        if len(ref) == 0 or len(cur) == 0:
+        if n_ref == 0 or n_cur == 0:
             row["status"] = "empty"
-        elif len(ref) < MIN_ROWS or len(cur) < MIN_ROWS:
+        elif n_ref < MIN_ROWS or n_cur < MIN_ROWS:
             row["status"] = "insufficient_data"
         else:
             test, statistic, p, value, shares = (_categorical if categorical else _numeric)(
