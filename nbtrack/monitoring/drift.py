@@ -92,9 +92,12 @@ def _level_counts(series: Any) -> Any:
 
 #: A feature's shares per bin (or level), reference then current: what the report draws.
 Shares = tuple[list[float], list[float]]
+#: What a test returns: test name, statistic, p-value, PSI, shares, and the bins (the
+#: reference's inner decile edges, or the level names).
+Result = tuple[str, float, float, float, Shares, list[Any]]
 
 
-def _numeric(ref: Any, cur: Any) -> tuple[str, float, float, float, Shares]:
+def _numeric(ref: Any, cur: Any) -> Result:
     """KS and decile PSI of two sorted float arrays."""
     import numpy as np
     from scipy import stats
@@ -110,10 +113,10 @@ def _numeric(ref: Any, cur: Any) -> tuple[str, float, float, float, Shares]:
     ref_shares, cur_shares = ref_counts / len(ref), cur_counts / len(cur)
     value = psi(ref_shares, cur_shares)
     return ("ks", float(result.statistic), float(result.pvalue), value,
-            (ref_shares.tolist(), cur_shares.tolist()))
+            (ref_shares.tolist(), cur_shares.tolist()), inner.tolist())
 
 
-def _categorical(ref: Any, cur: Any) -> tuple[str, float, float, float, Shares]:
+def _categorical(ref: Any, cur: Any) -> Result:
     """Chi-squared and PSI over the levels of two level-count series."""
     import numpy as np
     from scipy import stats
@@ -131,9 +134,9 @@ def _categorical(ref: Any, cur: Any) -> tuple[str, float, float, float, Shares]:
         table = np.hstack([table[:, ~rare], table[:, rare].sum(axis=1, keepdims=True)])
         table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2:
-        return "chi2", math.nan, math.nan, value, shares
+        return "chi2", math.nan, math.nan, value, shares, levels
     chi2, p, _, _ = stats.chi2_contingency(table, correction=False)
-    return "chi2", float(chi2), float(p), value, shares
+    return "chi2", float(chi2), float(p), value, shares, levels
 
 
 def _thresholds(p_values: list[float], correction: str) -> list[bool]:
@@ -158,7 +161,10 @@ class DriftReport:
     ``features`` has one row per column (sorted by PSI, largest first): type, test,
     statistic, p-value, PSI, severity, drifted, status (``ok``, ``insufficient_data``,
     ``empty``, ``not_testable``), rows and missing shares on each side, and whether the
-    missing share moved by more than 5 points.
+    missing share moved by more than 5 points; ``shares`` (reference and current share
+    per bin) and ``bins`` (numeric: the reference's inner decile edges; categorical: the
+    level names) for tested features. Shown in a notebook as a live widget, the static
+    HTML table beside it for renderers without widgets (:mod:`nbtrack.views.drift_display`).
     """
 
     features: Any
@@ -200,6 +206,11 @@ class DriftReport:
 
     def _repr_html_(self) -> str:
         return _html(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        from ..views.drift_display import drift_bundle
+
+        return drift_bundle(self, include, exclude)
 
 
 def drift(reference: Any, current: Any, *, columns: Iterable[str] | None = None,
@@ -255,15 +266,16 @@ def drift(reference: Any, current: Any, *, columns: Iterable[str] | None = None,
             "n_reference": n_ref, "n_current": n_cur, "missing_reference": missing_ref,
             "missing_current": missing_cur,
             "missingness_shift": abs(missing_cur - missing_ref) > MISSINGNESS_SHIFT,
-            "shares": None}
+            "shares": None, "bins": None}
         if n_ref == 0 or n_cur == 0:
             row["status"] = "empty"
         elif n_ref < MIN_ROWS or n_cur < MIN_ROWS:
             row["status"] = "insufficient_data"
         else:
-            test, statistic, p, value, shares = (_categorical if categorical else _numeric)(
-                ref, cur)
+            test, statistic, p, value, shares, bins = (
+                _categorical if categorical else _numeric)(ref, cur)
             row.update(test=test, statistic=statistic, p_value=p, psi=value, shares=shares,
+                       bins=bins,
                        severity=_severity(value),
                        status="ok" if not math.isnan(p) else "not_testable")
         rows.append(row)
