@@ -5,12 +5,13 @@
 #   bash bench/run.sh cells [REPEATS]   # %%track overhead in a real kernel vs MLflow autolog
 #   bash bench/run.sh serve             # nbtrack serve vs mlflow models serve
 #   bash bench/run.sh scale [--repeats N]  # cost at 1k/10k/100k runs, 100k listing, peak RSS
+#   bash bench/run.sh drift [--repeats N] [--rows N]  # nbtrack.drift vs Evidently, 1M rows
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 py="$here/.venv/bin/python"
 # checked from / so that the checkout's own nbtrack/ folder cannot stand in for an install
-if [ ! -x "$py" ] || ! (cd / && "$py" -c "import mlflow, nbtrack, sklearn, pandas, skops, ipykernel, psycopg") 2>/dev/null; then
+if [ ! -x "$py" ] || ! (cd / && "$py" -c "import mlflow, evidently, nbtrack, sklearn, pandas, skops, ipykernel, psycopg") 2>/dev/null; then
   python3 -m venv "$here/.venv"
   "$py" -m pip install --quiet --upgrade pip
   "$py" -m pip install --quiet -r "$here/mlflow-requirements.txt" scikit-learn pandas skops \
@@ -23,6 +24,7 @@ case "${1:-}" in
   cells) script=cell_overhead.py; shift ;;
   serve) script=serve_compare.py; shift ;;
   scale) script=scaling.py; shift ;;
+  drift) script=drift_compare.py; shift ;;
   compare) shift ;;
 esac
 exec "$py" "$here/$script" "$@"
