@@ -106,34 +106,42 @@ def test_drifted_only_and_expanded_are_synced_state(report):
     assert state["drifted_only"] is False and state["expanded"] == ""
 
 
-def test_in_a_kernel_the_bundle_has_the_widget_view_and_the_static_table(report, ip,
-                                                                         monkeypatch):
+def _shown(ip, report):
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured:
+        data, _ = ip.display_formatter.format(report)
+    assert data == {}, "shown through _ipython_display_, in outputs of its own"
+    return [dict(o.data) for o in captured.outputs]
+
+
+def test_in_a_kernel_the_static_table_comes_first_then_the_widget(report, ip, monkeypatch):
     from ipywidgets.widgets.widget import _instances  # the live widgets, by model id
 
     monkeypatch.setattr(ip, "kernel", object(), raising=False)  # as in a notebook
-    data, _ = ip.display_formatter.format(report)
-    assert sorted(data) == sorted([WIDGET_VIEW, "text/html", "text/plain"])
-    widget = _instances[data[WIDGET_VIEW]["model_id"]]
+    table, view = _shown(ip, report)
+    assert sorted(table) == ["text/html", "text/plain"]
+    assert table["text/html"] == report._repr_html_()
+    assert "<table" in table["text/html"] and "<td>big</td>" in table["text/html"]
+    assert table["text/plain"] == repr(report)
+    widget = _instances[view[WIDGET_VIEW]["model_id"]]
     assert [f["feature"] for f in widget.features] == ["big", "colour", "small", "few"]
-    assert data["text/html"] == report._repr_html_()
-    assert "<table" in data["text/html"] and "<td>big</td>" in data["text/html"]
-    assert data["text/plain"] == repr(report)
 
 
 def test_outside_a_kernel_only_the_static_table(report, ip):
     assert getattr(ip, "kernel", None) is None, "terminal IPython: no front end for widgets"
-    data, _ = ip.display_formatter.format(report)
-    assert sorted(data) == ["text/html", "text/plain"]
+    (table,) = _shown(ip, report)
+    assert sorted(table) == ["text/html", "text/plain"]
     data, metadata = drift_bundle(report)
-    assert sorted(data) == ["text/html", "text/plain"] and metadata == {}
+    assert data == table and metadata == {}
 
 
 def test_without_anywidget_only_the_static_table(report, ip, monkeypatch):
     monkeypatch.setattr(ip, "kernel", object(), raising=False)
     monkeypatch.setitem(sys.modules, "anywidget", None)  # makes `import anywidget` fail
     monkeypatch.delitem(sys.modules, "nbtrack.views.drift_widget", raising=False)
-    data, _ = drift_bundle(report)
-    assert sorted(data) == ["text/html", "text/plain"] and "<table" in data["text/html"]
+    (table,) = _shown(ip, report)
+    assert sorted(table) == ["text/html", "text/plain"] and "<table" in table["text/html"]
 
 
 def test_the_monitor_report_still_embeds_the_static_drift_table(report):
@@ -158,10 +166,11 @@ def test_a_notebook_cell_shows_the_widget_and_keeps_the_table_for_nbconvert(tmp_
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
-    (output,) = nb.cells[1].outputs
-    assert output.output_type == "execute_result"
-    assert set(output.data) == {WIDGET_VIEW, "text/html", "text/plain"}
-    table = output.data["text/html"]
+    static, output = nb.cells[1].outputs
+    assert (static.output_type, output.output_type) == ("display_data", "display_data")
+    assert set(static.data) == {"text/html", "text/plain"}
+    assert set(output.data) == {WIDGET_VIEW, "text/plain"}
+    table = static.data["text/html"]
     assert table.startswith('<div class="nbtrack-drift">') and "<td>x</td>" in table
     assert table.index("<td>x</td>") < table.index("<td>y</td>"), "largest PSI first"
     state = nb.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
@@ -169,8 +178,11 @@ def test_a_notebook_cell_shows_the_widget_and_keeps_the_table_for_nbconvert(tmp_
     assert [f["feature"] for f in model["features"]] == ["x", "y"]
     assert model["features"][0]["badge"] == "major drift"
 
-    # saved by JupyterLab (which keeps no widget state unless asked): nbconvert, like
-    # GitHub, renders the static table of the same output
+    # with the widget state nbclient saved, and as JupyterLab saves it (no widget state
+    # unless asked): nbconvert, like GitHub, renders the static table, its own output
+    page, _ = HTMLExporter().from_notebook_node(nb)
+    visible = re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    assert '<div class="nbtrack-drift">' in visible and "<td>x</td>" in visible
     del nb.metadata["widgets"]
     page, _ = HTMLExporter().from_notebook_node(nb)
     visible = re.sub(r"<script.*?</script>", "", page, flags=re.S)

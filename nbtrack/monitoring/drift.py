@@ -212,6 +212,11 @@ class DriftReport:
 
         return drift_bundle(self, include, exclude)
 
+    def _ipython_display_(self) -> None:
+        from ..views.drift_display import show_drift
+
+        show_drift(self)
+
 
 def drift(reference: Any, current: Any, *, columns: Iterable[str] | None = None,
           correction: str = "bonferroni", types: dict[str, str] | None = None) -> DriftReport:

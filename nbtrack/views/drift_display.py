@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["drift_bundle", "WIDGET_VIEW"]
+__all__ = ["drift_bundle", "show_drift", "WIDGET_VIEW"]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -22,31 +22,31 @@ def _in_kernel() -> bool:
 
 def drift_bundle(report: Any, include: Any = None,
                  exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """What a notebook shows for ``report``: its text and static HTML table, plus the
-    widget's view in a live kernel with anywidget installed. One output holds both, so a
-    saved notebook keeps the HTML that nbconvert and GitHub render.
+    """The static part of a drift report: its text and HTML table (``_repr_mimebundle_``).
 
     Parameters
     ----------
     report : DriftReport
     include, exclude : optional
         IPython's mimetype filters (IPython applies them to the result).
-
-    Returns
-    -------
-    data, metadata : dict
-        Mimetype to data, and the widget's display metadata (empty but in Colab), as
-        ``_repr_mimebundle_`` returns them.
     """
-    bundle: dict[str, Any] = {"text/plain": repr(report), "text/html": report._repr_html_()}
+    return {"text/plain": repr(report), "text/html": report._repr_html_()}, {}
+
+
+def show_drift(report: Any) -> None:
+    """Display ``report`` (``_ipython_display_``): the static table, and in a live kernel
+    with anywidget installed the widget in a second output just after it, which hides
+    the table once it draws, as ``compare`` does. A saved notebook keeps the table for
+    nbconvert and GitHub; reopened without the kernel's widget state it still shows it.
+    """
+    from IPython.display import display
+
+    data, _ = drift_bundle(report)
+    display(data, raw=True)
     if not _in_kernel():
-        return bundle, {}
+        return
     try:
         from .drift_widget import DriftWidget
     except ImportError:  # no anywidget: the static table is all there is
-        return bundle, {}
-    # anywidget's own bundle: the view's protocol version, and Colab's metadata
-    view: Any = DriftWidget(report)._repr_mimebundle_(include=include, exclude=exclude)
-    data, metadata = view
-    bundle[WIDGET_VIEW] = data[WIDGET_VIEW]
-    return bundle, metadata
+        return
+    display(DriftWidget(report))

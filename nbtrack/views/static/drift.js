@@ -106,6 +106,22 @@ function legend() {
 }
 
 function render({ model, el: root }) {
+  // the report's static table sits in the output just before the widget, for renderers
+  // without widgets (and notebooks reopened without widget state); a live view makes it
+  // redundant, so hide it (the view may be attached only after render returns: retry)
+  function hideStaticCopy() {
+    const area = root.closest(".jp-OutputArea-child, .output_area");
+    const previous = area && area.previousElementSibling;
+    if (previous && previous.querySelector(".nbtrack-drift")) {
+      previous.style.display = "none";
+      return true;
+    }
+    return false;
+  }
+  if (!hideStaticCopy()) {
+    for (const delay of [0, 50, 200, 500, 1500, 4000]) setTimeout(hideStaticCopy, delay);
+  }
+
   const box = el("div", { class: "nbtrack-drift-widget" });
   const verdict = el("p", { class: "verdict", role: "status" });
   const bar = el("div", { class: "bar" });
