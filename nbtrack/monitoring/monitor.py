@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import InvalidValueError
 from ..tracking import Tracker
 from .drift import DriftReport
+from .predictions import prediction_values
 from .triggers import RuleOutcome
 from .windows import (Window, WindowHealth, last_window, parse_duration, time_windows,
                       window_health)
@@ -29,12 +30,15 @@ class WindowResult:
     drift: DriftReport | None
     #: realised performance from labelled requests (``labelled``, ``f1``, ...), if any
     performance: dict[str, float] = field(default_factory=dict)
+    #: the drift of the window's predictions from the model's on its reference sample
+    predictions: DriftReport | None = None
 
     def values(self) -> dict[str, float]:
         """The window's figures under the names rules and stored runs use: ``requests``,
         ``error_rate``, ``latency.p50`` ..., ``throughput``, ``drift.share``,
         ``drift.max_psi``, ``drift.detected`` (1 or 0), ``drift.psi.<f>``,
-        ``drift.p.<f>``, and with labels ``labelled``, ``accuracy``, ``f1``, ..."""
+        ``drift.p.<f>``, ``prediction.psi``, ``prediction.p``, ``prediction.drifted``
+        (1 or 0), and with labels ``labelled``, ``accuracy``, ``f1``, ..."""
         h = self.health
         out = {"requests": float(h.requests), "errors": float(h.errors),
                "error_rate": h.error_rate, "latency.p50": h.p50, "latency.p95": h.p95,
@@ -42,6 +46,8 @@ class WindowResult:
         if self.drift is not None:
             out.update(self.drift.metrics())
             out["drift.detected"] = float(self.drift.drift_detected)
+        if self.predictions is not None:
+            out.update(prediction_values(self.predictions))
         out.update(self.performance)
         return out
 
@@ -135,6 +141,18 @@ class MonitorReport:
                                                   f"{value - before:+.4g})"))
         return f"realised on {int(found['labelled'])} labelled rows: " + ", ".join(parts)
 
+    def prediction_line(self) -> str | None:
+        """The drift of the latest window's predictions, in one line."""
+        found = self.latest.predictions
+        if found is None:
+            return None
+        row = found.features.iloc[0]
+        if row["status"] != "ok":
+            return f"predictions: {str(row['status']).replace('_', ' ')}"
+        verdict = "drifted" if row["drifted"] else "no drift"
+        return (f"predictions: {verdict} (PSI {row['psi']:.3f}, {row['test']} "
+                f"p {row['p_value']:.3g}) from the model's on its reference sample")
+
     def headline(self) -> str:
         """One line about the latest window."""
         scope = f"latest {self.window} window" if self.window else "latest requests"
@@ -146,6 +164,8 @@ class MonitorReport:
         lines = [self.headline()]
         if self.performance_line():
             lines.append(str(self.performance_line()))
+        if self.prediction_line():
+            lines.append(str(self.prediction_line()))
         if self.drift is not None:
             lines.append(repr(self.drift))
         if len(self.windows) > 1:
@@ -161,6 +181,8 @@ class MonitorReport:
         parts = [f"<p><b>{html.escape(self.headline())}</b></p>"]
         if self.performance_line():
             parts.append(f"<p>{html.escape(str(self.performance_line()))}</p>")
+        if self.prediction_line():
+            parts.append(f"<p>{html.escape(str(self.prediction_line()))}</p>")
         if len(self.windows) > 1:
             parts.append(history_svg(self))
         if self.drift is not None:
@@ -225,6 +247,7 @@ def monitor_served(tracker: Tracker, address: str, reference: Any = None, last: 
     from ..registry import resolve
     from .drift import drift
     from .labels import labelled_pairs, realised_performance
+    from .predictions import prediction_drift, reference_predictions, served_predictions
     from .reference import load_reference
     from .triggers import check_rule, monitor_rule
 
@@ -246,10 +269,11 @@ def monitor_served(tracker: Tracker, address: str, reference: Any = None, last: 
     else:
         length = parse_duration(window)
         spans = time_windows(logged, length, windows)
+    expected, why_not = reference_predictions(tracker.store, version, reference)
     labels = tracker.store.backend.registry.labels(version.name)
     outputs = (version.signature or {}).get("outputs") or {}
     classes = outputs.get("classes") if isinstance(outputs, dict) else None
-    notes = []
+    notes = [why_not] if why_not else []
     results = []
     for span in spans:
         current = _inputs(span)
@@ -261,7 +285,8 @@ def monitor_served(tracker: Tracker, address: str, reference: Any = None, last: 
             else:
                 report = drift(reference, current, columns=columns)
         performance = realised_performance(*labelled_pairs(span.requests, labels), classes)
-        results.append(WindowResult(window_health(span, length), report, performance))
+        results.append(WindowResult(window_health(span, length), report, performance,
+                                    prediction_drift(expected, served_predictions(span))))
     if not any(r.drift is not None for r in results):
         notes.append("no inputs were logged (the server ran with --no-log-inputs?): "
                      "no drift check")
