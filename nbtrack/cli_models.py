@@ -82,9 +82,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     server = ModelServer(_open(args), args.address, args.host, args.port,
                          options=ServingOptions(strict=args.strict,
-                                                log_inputs=not args.no_log_inputs))
+                                                log_inputs=not args.no_log_inputs,
+                                                onnx=args.onnx))
     version = server.served.current.version
-    print(f"serving {version.address} ({args.address}) on {server.url}")
+    served = " as ONNX (onnxruntime)" if args.onnx else ""
+    print(f"serving {version.address} ({args.address}){served} on {server.url}")
     print(f"token: {'from ' + TOKEN_ENV if server.token_from_env else server.token}")
     print("call: curl -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' "
           f"-d '{{\"dataframe_split\": ...}}' {server.url}/invocations", flush=True)
@@ -230,6 +232,9 @@ def add_model_commands(sub: Any) -> None:
                        "does not know")
     serve.add_argument("--no-log-inputs", action="store_true", help="log requests without "
                        "their inputs and predictions")
+    serve.add_argument("--onnx", action="store_true", help="serve the version's ONNX "
+                       "export through onnxruntime (registered with onnx=True; starts "
+                       "without scikit-learn)")
     serve.set_defaults(func=cmd_serve)
 
     predict = sub.add_parser("predict", help="predict a CSV or Parquet file with a registered "

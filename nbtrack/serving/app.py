@@ -46,7 +46,8 @@ _CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "NOT_FOUND",
 
 @dataclass(frozen=True)
 class ServingOptions:
-    """Limits and switches of a model server."""
+    """Limits and switches of a model server (``onnx``: serve the version's ONNX export
+    through onnxruntime instead of its skops file)."""
 
     max_bytes: int = 10 * 1024 * 1024
     max_rows: int = 100_000
@@ -54,6 +55,7 @@ class ServingOptions:
     strict: bool = False
     log_inputs: bool = True
     trusted: bool = False
+    onnx: bool = False
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -71,17 +73,26 @@ class Serving:
     model: Any
     array_columns: list[str] | None = None
     array_model: Any = None
+    served_format: str = ""
 
 
 class ServedModel:
-    """The model behind an address; :meth:`reload` swaps it in one assignment."""
+    """The model behind an address; :meth:`reload` swaps it in one assignment.
 
-    def __init__(self, store: Store, address: str, trusted: bool = False) -> None:
-        self.store, self.address, self.trusted = store, address, trusted
+    With ``onnx=True`` the version's ONNX export is served through onnxruntime (see
+    :mod:`nbtrack.model_onnx`), which neither loads the skops file nor imports
+    scikit-learn; a version registered without ``onnx=True`` is an error.
+    """
+
+    def __init__(self, store: Store, address: str, trusted: bool = False,
+                 onnx: bool = False) -> None:
+        self.store, self.address, self.trusted, self.onnx = store, address, trusted, onnx
         self.current: Serving = self._load()
 
     def _load(self) -> Serving:
         version = resolve(self.store, self.address)
+        if self.onnx:
+            return _onnx_serving(self.store, version)
         model = load_model(self.store, version.address, self.trusted)
         model = as_predictor(model, version.format)
         if not version.signature:
@@ -89,12 +100,27 @@ class ServedModel:
         inputs = version.signature.get("inputs")
         wanted = [str(c["name"]) for c in inputs] if isinstance(inputs, list) else []
         view = array_model(model, wanted) if wanted else None
-        return Serving(version, model, wanted if view is not None else None, view)
+        return Serving(version, model, wanted if view is not None else None, view,
+                       version.format)
 
     def reload(self) -> ModelVersion:
         """Resolve the address again and serve what it names now."""
         self.current = self._load()
         return self.current.version
+
+
+def _onnx_serving(store: Store, version: ModelVersion) -> Serving:
+    from ..model_onnx import FORMAT, onnx_export
+
+    onnx_export(version)  # a version without an export: the one-line error saying how
+    model = load_model(store, version.address, format=FORMAT)
+    inputs = version.signature.get("inputs")
+    wanted = [str(c["name"]) for c in inputs] if isinstance(inputs, list) else []
+    # one float tensor of the signature's columns in order: numeric rows go straight in
+    takes_array = len(model.feeds) == 1 and model.feeds[0][2] == "float" and \
+        bool(wanted) and model.columns == wanted
+    return Serving(version, model, wanted if takes_array else None,
+                   model if takes_array else None, FORMAT)
 
 
 def _authorized(request: Request, token: str) -> str | None:
@@ -121,6 +147,7 @@ def build_app(served: ServedModel, token: str, log: RequestLog,
         version = served.current.version
         return JSONResponse({"model": version.address, "address": served.address,
                              "run_id": version.run_id, "format": version.format,
+                             "served_format": served.current.served_format,
                              "signature": dict(version.signature),
                              "digest": version.digest})
 

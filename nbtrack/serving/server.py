@@ -58,7 +58,7 @@ class ModelServer:
                           "still needs the token", NbtrackWarning, stacklevel=2)
         self.token = token or os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(32)
         self.token_from_env = token is None and bool(os.environ.get(TOKEN_ENV))
-        self.served = ServedModel(store, address, options.trusted)
+        self.served = ServedModel(store, address, options.trusted, options.onnx)
         self.log = RequestLog(store, keep_inputs=options.log_inputs)
         hosts = ("127.0.0.1", "localhost", host) if host not in ("0.0.0.0", "::") else ("*",)
         app = build_app(self.served, self.token, self.log, options, hosts)
