@@ -3,13 +3,18 @@
 Run with the benchmark's Python (``bash bench/run.sh serve``). Each system serves
 a LogisticRegression fitted on iris (a DataFrame, so both know the columns) from
 its own store in a temporary folder, started as a command the way a user starts
-it; one client on one keep-alive connection sends the same JSON bodies. Reported:
-time from the command to the first successful prediction, and for 1-row and
-1,000-row requests the requests per second and p50/p99 latency.
+it; one client on one keep-alive connection sends the same JSON bodies. nbtrack
+serves the version twice: its skops file (plain ``nbtrack serve``) and its ONNX
+export through onnxruntime (``nbtrack serve --onnx``). Reported: time from the
+command to the first successful prediction, and for 1-row and 1,000-row requests
+the requests per second and p50/p99 latency. ``--runs N`` measures N rounds back to
+back, each with fresh server processes; the table shows the first and, in brackets,
+the others.
 """
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import os
@@ -103,7 +108,7 @@ def _measure(command: list[str], env: dict[str, str], port: int,
         process.wait(30)
 
 
-def main() -> None:
+def main(runs: int = 2) -> None:
     X, model = _data()
     bodies = _bodies(X)
     json_headers = {"Content-Type": "application/json"}
@@ -125,35 +130,76 @@ def main() -> None:
         os.environ["NBTRACK_STORE"] = env["NBTRACK_STORE"]
         import nbtrack
 
+        from nbtrack.capture.estimators import signature_for
+
         with nbtrack.start_run() as run:
-            nbtrack.log_model(model, name="model")
-        nbtrack.register_model(run.run_id, "iris")
+            # the signature a %%track cell records; the ONNX export is built from it
+            nbtrack.tracker().log_model(model, name="model",
+                                        signature=signature_for(model, {"X": X}))
+        nbtrack.register_model(run.run_id, "iris", onnx=True)
         nbtrack.set_alias("iris", "production", 1)
         nbtrack.tracker().store.flush()
-
-        port = _free_port()
-        ours = _measure([sys.executable, "-m", "nbtrack", "serve", "iris@production",
-                         "--port", str(port)], env, port,
-                        json_headers | {"Authorization": f"Bearer {TOKEN}"}, bodies)
-        port = _free_port()
         env["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder}/mlflow.db"
-        theirs = _measure([sys.executable, "-m", "mlflow", "models", "serve", "-m",
-                           info.model_uri, "--env-manager", "local", "-p", str(port),
-                           "-h", "127.0.0.1"], env, port, json_headers, bodies)
+        ours = json_headers | {"Authorization": f"Bearer {TOKEN}"}
+        nbtrack_serve = [sys.executable, "-m", "nbtrack", "serve", "iris@production"]
+        commands = {
+            "nbtrack serve": (lambda port: [*nbtrack_serve, "--port", str(port)], ours),
+            "nbtrack serve --onnx": (lambda port: [*nbtrack_serve, "--onnx", "--port",
+                                                   str(port)], ours),
+            "mlflow models serve": (lambda port: [
+                sys.executable, "-m", "mlflow", "models", "serve", "-m", info.model_uri,
+                "--env-manager", "local", "-p", str(port), "-h", "127.0.0.1"],
+                json_headers)}
+        rounds = []
+        for _ in range(runs):
+            measured = {}
+            for name, (command, headers) in commands.items():
+                port = _free_port()
+                measured[name] = _measure(command(port), env, port, headers, bodies)
+            rounds.append(measured)
         os.chdir(here)
-    print("| | nbtrack serve | mlflow models serve | ratio | target |")
-    print("|---|---:|---:|---:|---|")
-    print(f"| command → first prediction | {ours['first']:.2f} s | {theirs['first']:.2f} s | "
-          f"{theirs['first'] / ours['first']:.1f}× sooner | ≥ 10× |")
-    for size in bodies:
-        a, b = ours[size], theirs[size]
-        print(f"| {size}: requests/s | {a['rps']:.0f} | {b['rps']:.0f} | "
-              f"{a['rps'] / b['rps']:.1f}× | {'≥ 5×' if size == '1 row' else ''} |")
-        print(f"| {size}: p50 / p99 | {a['p50'] * 1e3:.1f} / {a['p99'] * 1e3:.1f} ms | "
-              f"{b['p50'] * 1e3:.1f} / {b['p99'] * 1e3:.1f} ms | | "
-              f"{'p99 ≤ MLflow p50' if size == '1 row' else ''} |")
-        print(f"| {size}: errors | {a['errors']} | {b['errors']} | | |")
+    _table(rounds, list(bodies))
+
+
+def _cell(values: list[float], form: str) -> str:
+    first = form.format(values[0])
+    return first if len(values) == 1 else \
+        f"{first} ({', '.join(form.format(v) for v in values[1:])})"
+
+
+def _table(rounds: list[dict[str, dict]], sizes: list[str]) -> None:
+    names = list(rounds[0])
+    mlflow = names[-1]
+
+    def of(name: str, key: str, size: str | None = None) -> list[float]:
+        return [float(r[name][size][key] if size else r[name][key]) for r in rounds]
+
+    print("| | " + " | ".join(names) + " | MLflow ÷ nbtrack serve, --onnx | target |")
+    print("|---|" + "---:|" * len(names) + "---:|---|")
+    firsts = {name: of(name, "first") for name in names}
+    ratios = " / ".join(_cell([m / o for m, o in zip(firsts[mlflow], firsts[name])],
+                              "{:.1f}×") for name in names[:-1])
+    print("| command → first prediction | " +
+          " | ".join(_cell(firsts[name], "{:.2f} s") for name in names) +
+          f" | {ratios} sooner | ≥ 10× |")
+    for size in sizes:
+        rps = {name: of(name, "rps", size) for name in names}
+        ratios = " / ".join(_cell([o / m for m, o in zip(rps[mlflow], rps[name])],
+                                  "{:.1f}×") for name in names[:-1])
+        print(f"| {size}: requests/s | " +
+              " | ".join(_cell(rps[name], "{:,.0f}") for name in names) +
+              f" | {ratios} | {'≥ 5×' if size == '1 row' else ''} |")
+        cells = [_cell([p50 * 1e3 for p50 in of(name, "p50", size)], "{:.1f}") + " / " +
+                 _cell([p99 * 1e3 for p99 in of(name, "p99", size)], "{:.1f}") + " ms"
+                 for name in names]
+        print(f"| {size}: p50 / p99 | " + " | ".join(cells) +
+              f" | | {'p99 ≤ MLflow p50' if size == '1 row' else ''} |")
+        print(f"| {size}: errors | " +
+              " | ".join(str(int(sum(of(name, "errors", size)))) for name in names) +
+              " | | |")
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2, help="rounds back to back (2)")
+    main(parser.parse_args().runs)
