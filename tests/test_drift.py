@@ -115,6 +115,7 @@ def test_the_report_is_stored_as_a_monitor_run_and_shows_as_html():
     report = nbtrack.drift(*frames(rng, shift=1.0, features=3))
     run = nbtrack.get_run(nbtrack.runs(filter="tags.`nbtrack.kind` = 'monitor'")["run_id"][0])
     assert run.metrics["drift.share"] == pytest.approx(1 / 3)
+    assert run.metrics["drift.detected"] == 1.0  # a major feature drifts the data set
     assert run.metrics["drift.psi.x0"] == pytest.approx(report.features.iloc[0]["psi"])
     page = report._repr_html_()
     assert "drift detected: 1 of 3 features drifted" in page and ">major<" in page

@@ -183,8 +183,9 @@ class DriftReport:
 
     def metrics(self) -> dict[str, float]:
         """What is stored with the monitor run: ``drift.psi.<f>``, ``drift.p.<f>``,
-        ``drift.share``, ``drift.max_psi``."""
-        out: dict[str, float] = {"drift.share": self.share, "drift.max_psi": self.max_psi}
+        ``drift.share``, ``drift.max_psi`` and ``drift.detected`` (1 or 0)."""
+        out: dict[str, float] = {"drift.share": self.share, "drift.max_psi": self.max_psi,
+                                 "drift.detected": float(self.drift_detected)}
         for row in self.features.itertuples():
             if row.status in ("ok", "not_testable"):
                 out[f"drift.psi.{row.feature}"] = float(row.psi)

@@ -84,7 +84,7 @@ def _drift_verdict(values: Mapping[str, Any], features: list[dict[str, Any]]) ->
         return "insufficient_data"  # a drift check ran but no feature had 30 usable rows
     detected = _number(values.get("drift.detected"))
     if detected is None:
-        # nbtrack.drift(...) stores no verdict of its own: the data set rule, over the
+        # a drift check stored before drift.detected was: the data set rule, over the
         # features that were tested (those with a p-value)
         share = _number(values["drift.share"]) or 0.0
         tested = [f for f in features if f["p"] is not None and not math.isnan(f["p"])]
