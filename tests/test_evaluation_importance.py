@@ -1,6 +1,6 @@
-"""Permutation importance in evaluate(): the score drop when a feature is shuffled, on a
-seeded sample, with the shuffles the module documents; close to scikit-learn's own
-permutation_importance on the same rows."""
+"""Permutation importance in evaluate(): scikit-learn's permutation_importance with its
+default score, 5 repeats and random_state=0, on the seeded sample of at most 10,000
+rows; a numeric table handed over as an array gives the same figures as the table."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from sklearn.compose import make_column_transformer
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import Lasso, LinearRegression, LogisticRegression
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
@@ -25,36 +24,30 @@ def frame(rows: int, seed: int = 1) -> pd.DataFrame:
                          "c": rng.normal(size=rows)})
 
 
-def by_hand(model, X, y, score, plain=False):
-    """The documented computation: one default_rng(0), for each feature in column order,
-    for each repeat, a permutation of the rows of the seeded sample."""
+def scikit_learns(model, X, y):
+    """scikit-learn's function on the table itself (its default score), on the sample."""
     picks = importance_sample(len(y))
-    sample, truth = X.iloc[picks].reset_index(drop=True), np.asarray(y)[picks]
-
-    def predict(table):
-        return model.predict(table.to_numpy() if plain else table)
-
-    baseline = score(truth, predict(sample))
-    rng = np.random.default_rng(0)
-    out = {}
-    for column in X.columns:
-        drops = []
-        for _ in range(REPEATS):
-            shuffled = sample.copy()
-            shuffled[column] = sample[column].to_numpy()[rng.permutation(len(picks))]
-            drops.append(baseline - score(truth, predict(shuffled)))
-        out[column] = np.mean(drops)
-    return out
+    sample = X.iloc[picks] if hasattr(X, "iloc") else np.asarray(X)[picks]
+    found = permutation_importance(model, sample, np.asarray(y)[picks],
+                                   n_repeats=REPEATS, random_state=0)
+    return found.importances_mean.tolist()
 
 
-def test_on_many_rows_it_is_the_documented_computation_on_the_seeded_sample():
+def test_on_many_rows_it_is_scikit_learns_function_on_the_seeded_sample():
     X = frame(IMPORTANCE_ROWS + 2_000)
     y = (X["a"] - 0.5 * X["b"] > 0).astype(int).to_numpy()
     model = LogisticRegression().fit(X, y)
     ours = evaluate_model(model, X, y).metrics
-    expected = by_hand(model, X, y, accuracy_score)
-    assert {k: ours[f"importance.{k}"] for k in "abc"} == pytest.approx(expected, abs=1e-15)
+    assert [ours[f"importance.{k}"] for k in "abc"] == scikit_learns(model, X, y)
     assert len(importance_sample(len(X))) == IMPORTANCE_ROWS
+    assert ours["importance.a"] > ours["importance.b"] > 0
+
+
+def test_the_sample_is_seeded_and_sorted():
+    picks = importance_sample(50_000)
+    assert len(picks) == IMPORTANCE_ROWS and list(picks) == sorted(set(picks))
+    assert list(importance_sample(50_000)) == list(picks)
+    assert list(importance_sample(300)) == list(range(300))
 
 
 def test_regressors_are_scored_by_r2():
@@ -62,18 +55,18 @@ def test_regressors_are_scored_by_r2():
     y = 3 * X["a"] + X["b"] + np.random.default_rng(2).normal(size=500)
     model = LinearRegression().fit(X, y)
     ours = permutation_importances(model, X, y.to_numpy(), classifier=False)
-    assert ours == pytest.approx(by_hand(model, X, y, r2_score), abs=1e-12)
+    assert list(ours.values()) == pytest.approx(scikit_learns(model, X, y), abs=1e-12)
+    # shuffling the strongest feature costs about all of its share of the variance
+    assert ours["a"] > 1.5 > ours["b"] > 0.1
 
 
-def test_it_agrees_with_scikit_learns_permutation_importance_on_the_same_rows():
-    X = frame(8_000)
-    y = (X["a"] - 0.5 * X["b"] + 0.1 * X["c"] > 0).astype(int).to_numpy()
-    model = LogisticRegression().fit(X, y)
+def test_mixed_dtypes_go_to_scikit_learn_as_the_table():
+    X = frame(800).assign(n=np.arange(800) % 7)
+    y = (X["a"] + 0.3 * X["n"] > 1).astype(int).to_numpy()
+    model = LogisticRegression(max_iter=500).fit(X, y)
     ours = permutation_importances(model, X, y, classifier=True)
-    theirs = permutation_importance(model, X, y, n_repeats=REPEATS, random_state=0)
-    # other shuffles, the same expectation: 5 repeats on 8,000 rows differ by ~0.003
-    assert list(ours.values()) == pytest.approx(theirs.importances_mean.tolist(), abs=0.015)
-    assert ours["a"] > ours["b"] > ours["c"] > 0
+    assert list(ours.values()) == scikit_learns(model, X, y)
+    assert ours["n"] > ours["c"]
 
 
 def test_a_feature_the_model_ignores_has_no_importance():
@@ -102,5 +95,4 @@ def test_plain_arrays_are_named_by_position():
     model = LogisticRegression().fit(X, y)
     ours = permutation_importances(model, X, y, classifier=True)
     assert list(ours) == ["0", "1", "2"]
-    assert ours == pytest.approx(by_hand(model, pd.DataFrame(X, columns=list(ours)), y,
-                                         accuracy_score, plain=True), abs=1e-15)
+    assert list(ours.values()) == scikit_learns(model, X, y)

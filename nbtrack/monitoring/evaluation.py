@@ -223,7 +223,7 @@ def evaluate_model(model: Any, X: Any, y: Any, sensitive: Any = None,
     else:
         figures = _regression(truth, predicted)
     figures.update({f"importance.{name}": value for name, value in
-                    permutation_importances(model, X, truth, classifier, predicted).items()})
+                    permutation_importances(model, X, truth, classifier).items()})
     fairness = None
     if groups is not None:
         fairness, gaps = fairness_table(truth, predicted, groups, labels[1])

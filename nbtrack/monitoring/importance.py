@@ -1,20 +1,21 @@
 """Permutation feature importance: how much the model's score drops when one feature's
-values are shuffled among the rows, averaged over :data:`REPEATS` shuffles (the
-definition scikit-learn's ``permutation_importance`` uses, with its default score:
-accuracy for classifiers, R² for regressors).
+values are shuffled among the rows, by scikit-learn's ``permutation_importance`` with
+its default score (accuracy for classifiers, R² for regressors), :data:`REPEATS`
+shuffles, ``random_state=0``.
 
-Computed on at most :data:`IMPORTANCE_ROWS` rows drawn with seed 0, the shuffles drawn
-with seed 0 too (one ``numpy.random.default_rng(0)``: for each feature in column order,
-for each repeat, ``rng.permutation(rows)``). The cost is features x repeats predictions,
-so on 100,000 rows it would dominate an evaluation; 10,000 rows pin an accuracy to
-about half a point, finer than the importances that matter. The sample is copied once
-and one column replaced per shuffle: copying the whole table per feature, as
-scikit-learn's function does, cost more than predicting 10,000 rows of a linear model.
+Computed on at most :data:`IMPORTANCE_ROWS` rows drawn with seed 0. The cost is
+features x repeats predictions, so on 100,000 rows it would dominate an evaluation;
+10,000 rows pin an accuracy to about half a point, finer than the importances that
+matter. A table whose columns share one numeric dtype is handed to scikit-learn as an
+array and turned back into a table (the same names and dtype, no copy) before each
+prediction: scikit-learn shuffles an array's column in place, while for a table it
+copies the whole table per feature and assigns through pandas, which cost more than
+predicting 10,000 rows of a linear model.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 __all__ = ["IMPORTANCE_ROWS", "REPEATS", "importance_sample", "permutation_importances"]
 
@@ -31,18 +32,43 @@ def importance_sample(rows: int) -> Any:
     return np.sort(np.random.default_rng(0).choice(rows, IMPORTANCE_ROWS, replace=False))
 
 
-def _scorer(classifier: bool, truth: Any) -> Any:
+def _as_array(sample: Any) -> tuple[Any, Callable[[Any], Any]]:
+    """``sample`` as scikit-learn should shuffle it, and how to give the model it back."""
     import numpy as np
 
-    if classifier:
-        return lambda predicted: float(np.mean(predicted == truth))
-    spread = float(np.sum((truth - truth.mean()) ** 2))
-    return lambda predicted: 1.0 - float(np.sum((truth - predicted) ** 2)) / spread \
-        if spread else float("nan")
+    if not hasattr(sample, "iloc"):
+        return np.asarray(sample), lambda values: values
+    dtypes = set(sample.dtypes)
+    shared = next(iter(dtypes)) if len(dtypes) == 1 else None
+    if not isinstance(shared, np.dtype) or shared.kind not in "biuf":
+        return sample, lambda values: values
+    import pandas as pd
+
+    columns = sample.columns
+    return sample.to_numpy(copy=True), lambda values: pd.DataFrame(values, columns=columns,
+                                                                   copy=False)
 
 
-def permutation_importances(model: Any, X: Any, y: Any, classifier: bool,
-                            predicted: Any = None) -> dict[str, float]:
+def _scorer(classifier: bool, rebuild: Callable[[Any], Any]) -> Callable[..., float]:
+    """Accuracy or R² exactly as ``accuracy_score``/``r2_score`` give them (a constant
+    truth scores 1 when met exactly, else 0), without their input checks: those cost
+    more than the prediction on every one of the features x repeats calls."""
+    import numpy as np
+
+    def score(model: Any, values: Any, truth: Any) -> float:
+        predicted = np.asarray(model.predict(rebuild(values)))
+        if classifier:
+            return float(np.mean(predicted == truth))
+        residual = float(np.sum((truth - predicted) ** 2))
+        spread = float(np.sum((truth - np.mean(truth)) ** 2))
+        if spread == 0:
+            return 1.0 if residual == 0 else 0.0
+        return 1.0 - residual / spread
+
+    return score
+
+
+def permutation_importances(model: Any, X: Any, y: Any, classifier: bool) -> dict[str, float]:
     """Mean score drop per feature name (``str`` of each column, or its position).
 
     Parameters
@@ -54,35 +80,15 @@ def permutation_importances(model: Any, X: Any, y: Any, classifier: bool,
         The true labels (or values), one per row.
     classifier : bool
         Score by accuracy (else by R²).
-    predicted : array, optional
-        The model's predictions for every row of ``X``, when already made.
     """
     import numpy as np
+    from sklearn.inspection import permutation_importance
 
     picks = importance_sample(len(y))
-    frame = hasattr(X, "iloc")
-    sample = X.iloc[picks] if frame else np.asarray(X)[picks]
-    score = _scorer(classifier, np.asarray(y)[picks])
-    baseline = score(np.asarray(model.predict(sample)) if predicted is None
-                     else np.asarray(predicted)[picks])
-    rng = np.random.default_rng(0)
-    work = sample.copy()
+    sample = X.iloc[picks] if hasattr(X, "iloc") else np.asarray(X)[picks]
+    values, rebuild = _as_array(sample)
+    result = permutation_importance(model, values, np.asarray(y)[picks],
+                                    scoring=_scorer(classifier, rebuild),
+                                    n_repeats=REPEATS, random_state=0)
     names = [str(c) for c in getattr(X, "columns", range(np.shape(X)[1]))]
-    out = {}
-    for j, name in enumerate(names):
-        # .array keeps a column's own dtype (categories, nullable integers) when shuffled
-        original = sample.iloc[:, j].array if frame else sample[:, j].copy()
-        drops = []
-        for _ in range(REPEATS):
-            shuffled = original.take(rng.permutation(len(picks)))
-            if frame:
-                work.isetitem(j, shuffled)
-            else:
-                work[:, j] = shuffled
-            drops.append(baseline - score(np.asarray(model.predict(work))))
-        if frame:
-            work.isetitem(j, original)
-        else:
-            work[:, j] = original
-        out[name] = float(np.mean(drops))
-    return out
+    return dict(zip(names, (float(v) for v in result.importances_mean)))
