@@ -19,7 +19,7 @@ def _tree(folder: Path) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("name", ["quickstart.ipynb", "training-loop.ipynb",
-                                  "model-lifecycle.ipynb"])
+                                  "model-lifecycle.ipynb", "monitoring.ipynb"])
 def test_example_notebook(name, tmp_path):
     # a copy runs, so that what the notebook writes beside itself (the quickstart exports
     # repro/best.ipynb) lands in the temporary folder, never in the source tree
