@@ -31,16 +31,18 @@ $(LABEXT): $(STAMP) $(LABSRC)
 	$(NPM) run build:prod
 	touch $(LABEXT)
 
-## demo: execute the example notebooks (quickstart, training loop, model lifecycle) in real
-## kernels; the runs
+## demo: execute the example notebooks (quickstart, training loop, model lifecycle,
+## monitoring) in real kernels; the runs
 ## go to the embedded store found from notebooks/ (normally notebooks/.nbtrack); print them
 demo: $(STAMP)
 	cd notebooks && ../$(VENV)/bin/jupyter nbconvert --to notebook --execute \
-		quickstart.ipynb training-loop.ipynb model-lifecycle.ipynb --output-dir executed \
+		quickstart.ipynb training-loop.ipynb model-lifecycle.ipynb monitoring.ipynb \
+		--output-dir executed \
 		--log-level WARN
 	cd notebooks && ../$(VENV)/bin/nbtrack runs --experiment iris-quickstart --limit 10
 	cd notebooks && ../$(VENV)/bin/nbtrack runs --experiment digits-sgd --limit 3
 	cd notebooks && ../$(VENV)/bin/nbtrack models iris
+	cd notebooks && ../$(VENV)/bin/nbtrack models history churn
 	@echo "executed notebooks: notebooks/executed/; exported reproduction: notebooks/repro/"
 	@echo "the runs are in notebooks/.nbtrack; next, try:"
 	@echo "  $(VENV)/bin/nbtrack --store notebooks/.nbtrack runs --experiment iris-quickstart"
