@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ONE_ROW, MANY_ROWS = 400, 60
+ONE_ROW, MANY_ROWS = 2000, 100
 TOKEN = "bench-token-0123456789abcdef"
 
 
