@@ -98,6 +98,28 @@ def test_fitted_estimator_is_saved_with_params_and_signature(ip):
     assert (loaded.predict(ip.user_ns["X"]) == ip.user_ns["clf"].predict(ip.user_ns["X"])).all()
 
 
+def test_a_pipelines_params_are_its_steps_and_a_searchs_are_its_own(ip):
+    ip.run_cell("from sklearn.datasets import load_iris\n"
+                "from sklearn.linear_model import LogisticRegression\n"
+                "from sklearn.model_selection import GridSearchCV\n"
+                "from sklearn.pipeline import make_pipeline\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "X, y = load_iris(return_X_y=True, as_frame=True)")
+    _, run = track(ip, "pipe = make_pipeline(StandardScaler(with_mean=False),\n"
+                       "                     LogisticRegression(C=0.3, max_iter=300)).fit(X, y)\n")
+    assert run.params["pipe.logisticregression__C"] == 0.3
+    assert run.params["pipe.logisticregression__max_iter"] == 300
+    assert run.params["pipe.standardscaler__with_mean"] is False
+    assert run.params["pipe.logisticregression"] == "LogisticRegression"
+    assert "pipe.steps" not in run.params
+    _, run = track(ip, "search = GridSearchCV(make_pipeline(StandardScaler(), "
+                       "LogisticRegression()),\n"
+                       "                      {'logisticregression__C': [0.1, 1.0]}, cv=3)\n"
+                       "search.fit(X, y)\n")
+    assert run.params["search.cv"] == 3
+    assert not [k for k in run.params if k.startswith("search.estimator__")]
+
+
 def test_no_models_option(ip):
     ip.run_cell("from sklearn.linear_model import LinearRegression")
     _, run = track(ip, "m = LinearRegression().fit([[0], [1]], [0, 1])", "--no-models")

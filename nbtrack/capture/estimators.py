@@ -191,9 +191,16 @@ def _jsonable(value: Any) -> bool:
 
 
 def estimator_params(name: str, estimator: Any) -> dict[str, Any]:
-    """``get_params(deep=False)`` as ``<name>.<param>`` entries (plain values only)."""
+    """The estimator's parameters as ``<name>.<param>`` entries (plain values only; an
+    estimator-valued one by its class name).
+
+    ``get_params(deep=False)``, except for a pipeline (anything with ``steps``), whose
+    own parameters say nothing of the model: there ``get_params(deep=True)``, so each
+    step's parameters appear as ``<name>.<step>__<param>``, as scikit-learn names them.
+    A search keeps its own (its estimator's would be the template's, not the chosen).
+    """
     try:
-        raw = estimator.get_params(deep=False)
+        raw = estimator.get_params(deep=isinstance(getattr(estimator, "steps", None), list))
     except Exception:
         return {}
     out: dict[str, Any] = {}
