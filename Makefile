@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 LABEXT := nbtrack/labextension/package.json
 LABSRC := $(wildcard labextension/src/*.ts labextension/style/*) labextension/package.json \
 	labextension/tsconfig.json
-# The peers (MLflow, Evidently, fairlearn) live in a venv of their own (the side-by-side
+# The peers (MLflow, Evidently) live in a venv of their own (the side-by-side
 # suites and the benchmarks compare with them), at the versions bench/mlflow-requirements.txt pins
 MLFLOW_VENV  := bench/.venv
 MLFLOW_STAMP := $(MLFLOW_VENV)/.mlflow-installed
