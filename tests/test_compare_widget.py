@@ -31,6 +31,9 @@ def test_first_page_and_columns(many):
     assert w.rows[0]["name"] == "run119", "newest first"
     assert sorted(w.differing) == ["depth", "lr"]
     assert w.chart_metric == "acc"
+    assert repr(w) == "compare: 120 runs of experiment grid"
+    w.filter = "params.lr = 0.1"
+    assert repr(w) == "compare: 60 runs of experiment grid matching 'params.lr = 0.1'"
 
 
 def test_sort_filter_page_and_only_differences(many):

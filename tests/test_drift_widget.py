@@ -126,6 +126,8 @@ def test_in_a_kernel_the_static_table_comes_first_then_the_widget(report, ip, mo
     assert table["text/plain"] == repr(report)
     widget = _instances[view[WIDGET_VIEW]["model_id"]]
     assert [f["feature"] for f in widget.features] == ["big", "colour", "small", "few"]
+    # the widget's own text, kept in a saved notebook, is the verdict, not an address
+    assert view["text/plain"] == f"drift report: {report.summary()}"
 
 
 def test_outside_a_kernel_only_the_static_table(report, ip):

@@ -107,3 +107,7 @@ class DriftWidget(anywidget.AnyWidget):
     def __init__(self, report: Any, **kwargs: Any) -> None:
         super().__init__(summary=report.summary(), drift_detected=bool(report.drift_detected),
                          features=feature_rows(report), **kwargs)
+
+    def __repr__(self) -> str:
+        # the text a saved notebook keeps beside the widget: the verdict, not an address
+        return f"drift report: {self.summary}"

@@ -70,6 +70,12 @@ class CompareWidget(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self.refresh()
 
+    def __repr__(self) -> str:
+        # the text a saved notebook keeps beside the widget: what it shows, not an address
+        where = f" of experiment {self._experiment}" if self._experiment else ""
+        query = f" matching {self.filter.strip()!r}" if self.filter.strip() else ""
+        return f"compare: {self.total:,} runs{where}{query}"
+
     def _where(self) -> Node | None:
         return all_of(self._base, parse_filter(self.filter) if self.filter.strip() else None)
 
