@@ -143,3 +143,28 @@ def test_the_line_magic_monitors_with_windows_and_has_help(ip, served, capsys):
 
     with pytest.raises(UsageError, match="no variable 'nothing' in the notebook"):
         ip.run_line_magic("track", "monitor scores/1 --reference nothing")
+
+
+def test_checks_and_rules_go_to_the_experiment_of_the_versions_training_run(tmp_path):
+    from nbtrack.cli import main
+    from nbtrack.monitoring.triggers import set_monitor_rule
+
+    store = open_store(str(tmp_path / "store"))
+    tracker = Tracker(store)
+    train = pd.DataFrame({"a": np.random.default_rng(4).normal(size=500), "b": 1.0})
+    with tracker.start_run(experiment="fraud-models") as run:
+        tracker.log_model(LogisticRegression().fit(train, train["a"] > 0), name="clf")
+    registry.register_model(store, run.run_id, "fraud", reference=train)
+    registry.set_alias(store, "fraud", "production", 1)
+    store.backend.registry.log_requests([
+        ("q1", 100 * DAY, "fraud", 1, 200, 0.001, 50,
+         json.dumps(train.head(50).to_dict("split")), None)])
+    set_monitor_rule(Tracker(store), "fraud", "drift.share >= 0.5")
+    store.flush()
+    # from a shell: the tracker there has no experiment of its own
+    assert main(["--store", store.uri, "monitor", "fraud@production", "--json"]) == 0
+    runs = [store.get_run(i) for i in store.search(None).run_ids]
+    where = {r.tags.get("nbtrack.kind", "training"): r.experiment for r in runs}
+    assert where == {"training": "fraud-models", "monitor": "fraud-models",
+                     "monitor_rule": "fraud-models"}
+    store.close()

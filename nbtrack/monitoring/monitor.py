@@ -12,7 +12,7 @@ from ..errors import InvalidValueError
 from ..tracking import Tracker
 from .drift import DriftReport
 from .predictions import prediction_values
-from .triggers import RuleOutcome
+from .triggers import RuleOutcome, model_experiment
 from .windows import (Window, WindowHealth, last_window, parse_duration, time_windows,
                       window_health)
 
@@ -308,7 +308,8 @@ def _record(tracker: Tracker, version: Any, window: str | None,
     if rule is not None:
         tags.update({"nbtrack.rule": rule.rule, "nbtrack.rule_fired": str(rule.fired).lower()})
     with tracker.start_run(name=f"monitor {version.address}", tags=tags,
-                           capture_environment=False) as run:
+                           capture_environment=False,
+                           experiment=model_experiment(tracker.store, version.run_id)) as run:
         for step, result in enumerate(results):
             tracker.log_metrics(result.values(), step=step, run=run)
     return run.run_id

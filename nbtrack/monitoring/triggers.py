@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from ..entities import RunStatus
-from ..errors import ExportError, InvalidValueError, ModelNotFoundError
+from ..errors import ExportError, InvalidValueError, ModelNotFoundError, RunNotFoundError
 from ..filters import Comparison, all_of, parse_order_by
 from ..tracking import Tracker
 from .rule import evaluate, explain, parse_rule
@@ -55,14 +55,28 @@ def set_monitor_rule(tracker: Tracker, name: str, rule: str | None) -> str | Non
     text = (rule or "").strip()
     if text:
         parse_rule(text)
-    if not tracker.store.backend.registry.versions(name):
+    versions = tracker.store.backend.registry.versions(name)
+    if not versions:
         raise ModelNotFoundError(f"no registered model {name!r}; register one with "
                                  "nbtrack.register_model(run, name)")
     tags = {"nbtrack.kind": RULE_KIND, "nbtrack.model": name, "nbtrack.rule": text}
-    with tracker.start_run(name=f"monitor rule {name}", tags=tags, capture_environment=False):
+    with tracker.start_run(name=f"monitor rule {name}", tags=tags, capture_environment=False,
+                           experiment=model_experiment(tracker.store, versions[-1].run_id)):
         pass
     tracker.store.flush()
     return text or None
+
+
+def model_experiment(store: Any, run_id: str | None) -> str | None:
+    """The experiment of a version's training run, where its checks, rule and retrains
+    are recorded too (wherever they are started from: a notebook or cron); None when
+    that run is gone."""
+    if not run_id:
+        return None
+    try:
+        return str(store.get_run(run_id, wait=False).experiment)
+    except RunNotFoundError:
+        return None
 
 
 def monitor_rule(store: Any, name: str) -> str | None:
@@ -191,7 +205,8 @@ def retrain(tracker: Tracker, version: Any, params: Mapping[str, Any], rule: str
     tags = {"nbtrack.kind": RETRAIN_KIND, "nbtrack.model": version.name,
             "nbtrack.model_version": str(version.version), "nbtrack.rule": rule or ""}
     run = tracker.start_run(name=f"retrain {version.name}", params=dict(params), tags=tags,
-                            capture_environment=False)
+                            capture_environment=False,
+                            experiment=model_experiment(store, version.run_id))
     store.flush()  # other processes must see it RUNNING from now on
     try:
         result = run_sweep(tracker, version.run_id, grid, store=store, progress=progress)
