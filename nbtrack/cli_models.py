@@ -20,7 +20,7 @@ def cmd_register(args: argparse.Namespace) -> int:
     from .registry import register_model, set_alias
 
     store = _open(args)
-    version = register_model(store, args.run, args.name, args.artifact)
+    version = register_model(store, args.run, args.name, args.artifact, onnx=args.onnx)
     print(f"registered {version.address} from {version.run_id}")
     if args.alias:
         set_alias(store, version.name, args.alias, version.version)
@@ -212,6 +212,8 @@ def add_model_commands(sub: Any) -> None:
     register.add_argument("name", help="the registered model (created by its first version)")
     register.add_argument("--artifact", help="the model artifact, when the run saved several")
     register.add_argument("--alias", help="also point this alias at the new version")
+    register.add_argument("--onnx", action="store_true", help="also keep an ONNX export "
+                          "(scikit-learn models; nbtrack[onnx]) for nbtrack serve --onnx")
     register.set_defaults(func=cmd_register)
 
     promote = sub.add_parser("promote", help="point an alias (production, staging) at a "

@@ -23,6 +23,8 @@ class ModelCommands(CommandMixin):
               help="the run (default: the last run of this session) and the model name")
     @argument("--alias", "-a", help="also point this alias at the new version")
     @argument("--artifact", help="the model artifact, when the run saved several")
+    @argument("--onnx", action="store_true", help="also keep an ONNX export (scikit-learn "
+              "models; nbtrack[onnx]) for nbtrack serve --onnx")
     @_named("track register")
     def _cmd_register(self, line: str) -> None:
         """Register a run's model as the next version of a registered model."""
@@ -35,7 +37,8 @@ class ModelCommands(CommandMixin):
 
         run_id = self._run_or_last(args.words[0] if len(args.words) == 2 else None)
         store = self.tracker.store
-        version = register_model(store, run_id, args.words[-1], args.artifact)
+        version = register_model(store, run_id, args.words[-1], args.artifact,
+                                 onnx=args.onnx)
         print(f"registered {version.address} from {version.run_id}")
         if args.alias:
             set_alias(store, version.name, args.alias, version.version)

@@ -141,3 +141,22 @@ def test_a_model_without_a_signature_cannot_be_exported(store, iris):
         tracker.log_model(LogisticRegression(max_iter=500).fit(X, y), name="clf")
     with pytest.raises(InvalidValueError, match="the ONNX export needs the model's inputs"):
         registry.register_model(store, run.run_id, "iris", onnx=True)
+
+
+def test_the_command_and_the_magic_register_with_an_export(iris, ip, capsys):
+    import nbtrack
+    from nbtrack.cli import main
+
+    store = nbtrack.tracker().store  # the one the magics use
+    X, y = iris
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    run_id = logged(store, model, X)
+    store.flush()
+    assert main(["--store", store.uri, "register", run_id, "iris", "--onnx"]) == 0
+    assert "registered iris/1" in capsys.readouterr().out
+    exported = registry.load_model(store, "iris/1", format="onnx")
+    np.testing.assert_array_equal(exported.predict(X), model.predict(X))
+    ip.run_line_magic("track", f"register {run_id} iris --onnx")
+    ip.run_line_magic("track", f"register {run_id} iris")
+    tags = [v.tags for v in store.backend.registry.versions("iris")]
+    assert ["nbtrack.onnx" in t for t in tags] == [True, True, False]
