@@ -23,7 +23,7 @@ script=compare.py
 case "${1:-}" in
   cells) script=cell_overhead.py; shift ;;
   serve) script=serve_compare.py; shift
-    # `nbtrack serve --onnx` needs the export's packages in this venv too
+    # `nbtrack serve` of a version with an ONNX export needs the export's packages in this venv too
     (cd / && "$py" -c "import skl2onnx, onnxruntime") 2>/dev/null || \
       "$py" -m pip install --quiet -e "$root[onnx]" ;;
   scale) script=scaling.py; shift ;;

@@ -3,9 +3,12 @@
 Run with the benchmark's Python (``bash bench/run.sh serve``). Each system serves
 a LogisticRegression fitted on iris (a DataFrame, so both know the columns) from
 its own store in a temporary folder, started as a command the way a user starts
-it; one client on one keep-alive connection sends the same JSON bodies. nbtrack
-serves the version twice: its skops file (plain ``nbtrack serve``) and its ONNX
-export through onnxruntime (``nbtrack serve --onnx``). Reported: time from the
+it; one client on one keep-alive connection sends the same JSON bodies. The nbtrack
+version is registered with ``onnx=True`` and its training table as reference, so
+plain ``nbtrack serve`` serves its ONNX export through onnxruntime (checked equal to
+the model on the 150 rows at registration; the server's ``/v1/model`` is asked which
+format it serves, and the bench stops if it is not that one); ``nbtrack serve
+--model-file`` serves the skops file. Reported: time from the
 command to the first successful prediction, and for 1-row and 1,000-row requests
 the requests per second and p50/p99 latency. ``--runs N`` measures N rounds back to
 back, each with fresh server processes; the table shows the first and, in brackets,
@@ -92,14 +95,26 @@ def _load(port: int, body: bytes, headers: dict[str, str], n: int) -> dict[str, 
             "p99": latencies[max(0, int(0.99 * n) - 1)], "errors": errors}
 
 
+def _check_format(port: int, headers: dict[str, str], expected: str) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/v1/model", headers=headers)
+    served = json.loads(conn.getresponse().read())["served_format"]
+    conn.close()
+    if served != expected:
+        raise RuntimeError(f"the server serves {served}, not {expected}")
+
+
 def _measure(command: list[str], env: dict[str, str], port: int,
-             headers: dict[str, str], bodies: dict[str, bytes]) -> dict[str, object]:
+             headers: dict[str, str], bodies: dict[str, bytes],
+             served: str | None) -> dict[str, object]:
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
     try:
         first = _first_prediction(port, bodies["1 row"], headers, started, process)
         results: dict[str, object] = {"first": first}
+        if served is not None:
+            _check_format(port, headers, served)
         for size, body in bodies.items():
             results[size] = _load(port, body, headers, ONE_ROW if size == "1 row" else MANY_ROWS)
         return results
@@ -136,7 +151,8 @@ def main(runs: int = 2) -> None:
             # the signature a %%track cell records; the ONNX export is built from it
             nbtrack.tracker().log_model(model, name="model",
                                         signature=signature_for(model, {"X": X}))
-        nbtrack.register_model(run.run_id, "iris", onnx=True)
+        version = nbtrack.register_model(run.run_id, "iris", onnx=True, reference=X)
+        assert version.tags["nbtrack.onnx.agrees"] == "150/150", version.tags
         nbtrack.set_alias("iris", "production", 1)
         nbtrack.tracker().store.flush()
         env["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder}/mlflow.db"
@@ -144,18 +160,20 @@ def main(runs: int = 2) -> None:
         nbtrack_serve = [sys.executable, "-m", "nbtrack", "serve", "iris@production"]
         commands = {
             "nbtrack serve": (lambda port: [*nbtrack_serve, "--port", str(port)], ours),
-            "nbtrack serve --onnx": (lambda port: [*nbtrack_serve, "--onnx", "--port",
-                                                   str(port)], ours),
+            "nbtrack serve --model-file": (lambda port: [*nbtrack_serve, "--model-file",
+                                                         "--port", str(port)], ours),
             "mlflow models serve": (lambda port: [
                 sys.executable, "-m", "mlflow", "models", "serve", "-m", info.model_uri,
                 "--env-manager", "local", "-p", str(port), "-h", "127.0.0.1"],
                 json_headers)}
+        formats = {"nbtrack serve": "onnx", "nbtrack serve --model-file": "skops"}
         rounds = []
         for _ in range(runs):
             measured = {}
             for name, (command, headers) in commands.items():
                 port = _free_port()
-                measured[name] = _measure(command(port), env, port, headers, bodies)
+                measured[name] = _measure(command(port), env, port, headers, bodies,
+                                          formats.get(name))
             rounds.append(measured)
         os.chdir(here)
     _table(rounds, list(bodies))
@@ -174,7 +192,7 @@ def _table(rounds: list[dict[str, dict]], sizes: list[str]) -> None:
     def of(name: str, key: str, size: str | None = None) -> list[float]:
         return [float(r[name][size][key] if size else r[name][key]) for r in rounds]
 
-    print("| | " + " | ".join(names) + " | MLflow ÷ nbtrack serve, --onnx | target |")
+    print("| | " + " | ".join(names) + " | MLflow ÷ nbtrack serve, --model-file | target |")
     print("|---|" + "---:|" * len(names) + "---:|---|")
     firsts = {name: of(name, "first") for name in names}
     ratios = " / ".join(_cell([m / o for m, o in zip(firsts[mlflow], firsts[name])],

@@ -119,9 +119,10 @@ def serve(address: str, host: str = "127.0.0.1", port: int = 0, token: str | Non
     """Serve ``NAME``, ``NAME/3`` or ``NAME@alias`` over HTTP from a background thread on
     127.0.0.1 (port 0: a free one) behind a Bearer ``token`` (default
     ``NBTRACK_SERVE_TOKEN``, else random); ``options``: ``max_bytes``, ``max_rows``,
-    ``timeout``, ``strict``, ``log_inputs``, ``trusted``, and ``onnx=True`` to serve the
-    version's ONNX export through onnxruntime (registered with ``onnx=True``; the skops
-    model is served otherwise). Returns the
+    ``timeout``, ``strict``, ``log_inputs``, ``trusted``, and ``onnx``: by default
+    (None) the version's ONNX export is served through onnxruntime when registration
+    checked it equal to the model on the reference rows, else the skops model file;
+    ``onnx=True`` always serves the export, ``onnx=False`` always the model file. Returns the
     :class:`~nbtrack.serving.server.ModelServer` (``.url``, ``.token``, ``.stop()``).
     """
     from .serving.app import ServingOptions

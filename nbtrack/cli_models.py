@@ -85,7 +85,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                                 log_inputs=not args.no_log_inputs,
                                                 onnx=args.onnx))
     version = server.served.current.version
-    served = " as ONNX (onnxruntime)" if args.onnx else ""
+    served = " as ONNX (onnxruntime)" if server.served.current.served_format == "onnx" \
+        else ""
     print(f"serving {version.address} ({args.address}){served} on {server.url}")
     print(f"token: {'from ' + TOKEN_ENV if server.token_from_env else server.token}")
     print("call: curl -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' "
@@ -213,7 +214,8 @@ def add_model_commands(sub: Any) -> None:
     register.add_argument("--artifact", help="the model artifact, when the run saved several")
     register.add_argument("--alias", help="also point this alias at the new version")
     register.add_argument("--onnx", action="store_true", help="also keep an ONNX export "
-                          "(scikit-learn models; nbtrack[onnx]) for nbtrack serve --onnx")
+                          "(scikit-learn models; nbtrack[onnx]), served by nbtrack serve "
+                          "once checked equal to the model on the reference rows")
     register.set_defaults(func=cmd_register)
 
     promote = sub.add_parser("promote", help="point an alias (production, staging) at a "
@@ -234,9 +236,14 @@ def add_model_commands(sub: Any) -> None:
                        "does not know")
     serve.add_argument("--no-log-inputs", action="store_true", help="log requests without "
                        "their inputs and predictions")
-    serve.add_argument("--onnx", action="store_true", help="serve the version's ONNX "
-                       "export through onnxruntime (registered with onnx=True; starts "
-                       "without scikit-learn)")
+    formats = serve.add_mutually_exclusive_group()
+    formats.add_argument("--onnx", action="store_true", default=None, help="always serve "
+                         "the version's ONNX export through onnxruntime (registered with "
+                         "onnx=True), even one not checked equal to the model")
+    formats.add_argument("--model-file", dest="onnx", action="store_false", help="always "
+                         "serve the model file (skops), never the ONNX export; by default a "
+                         "version's export is served when it was checked equal to the model "
+                         "on its reference rows")
     serve.set_defaults(func=cmd_serve)
 
     predict = sub.add_parser("predict", help="predict a CSV or Parquet file with a registered "

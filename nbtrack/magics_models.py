@@ -24,7 +24,8 @@ class ModelCommands(CommandMixin):
     @argument("--alias", "-a", help="also point this alias at the new version")
     @argument("--artifact", help="the model artifact, when the run saved several")
     @argument("--onnx", action="store_true", help="also keep an ONNX export (scikit-learn "
-              "models; nbtrack[onnx]) for nbtrack serve --onnx")
+              "models; nbtrack[onnx]), served by nbtrack serve once checked equal to the "
+              "model on the reference rows")
     @_named("track register")
     def _cmd_register(self, line: str) -> None:
         """Register a run's model as the next version of a registered model."""

@@ -15,13 +15,16 @@ skl2onnx and onnxruntime are imported only when an export is made or loaded.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import warnings
 from typing import Any, Mapping
 
-from .errors import InvalidValueError, MissingDependencyError, ModelNotFoundError
+from .errors import InvalidValueError, MissingDependencyError, ModelNotFoundError, NbtrackWarning
 from .versions import ModelVersion
 
-__all__ = ["FORMAT", "EXPORT_TAG", "EXPORT_DIGEST_TAG", "OnnxModel", "export_version",
-           "load_version_onnx", "onnx_export", "input_spec"]
+__all__ = ["FORMAT", "EXPORT_TAG", "EXPORT_DIGEST_TAG", "CHECK_TAG", "OnnxModel",
+           "export_version", "check_export", "checked_export", "load_version_onnx",
+           "onnx_export", "input_spec"]
 
 FORMAT = "onnx"
 KIND = "onnx"
@@ -29,6 +32,10 @@ KIND = "onnx"
 #: and its sha256 (tags cannot be changed after registration).
 EXPORT_TAG = "nbtrack.onnx"
 EXPORT_DIGEST_TAG = "nbtrack.onnx.sha256"
+#: ``"<agreeing>/<checked>"``: of the reference rows both predicted at registration, how
+#: many the export answered as the model file does; ``nbtrack serve`` serves the export by
+#: default only when it answered every one of them alike.
+CHECK_TAG = "nbtrack.onnx.agrees"
 
 #: pandas dtypes fed as strings; every other column is fed as float32
 _TEXT = ("object", "str", "string", "category")
@@ -107,9 +114,73 @@ def convert(model: Any, signature: Mapping[str, Any]) -> tuple[bytes, dict[str, 
                   "opset": int(opset)}
 
 
-def export_version(store: Any, run_id: str, record: Any, trusted: bool) -> dict[str, str]:
-    """Convert the run's model behind ``record`` and store the export with the run;
-    return the tags the version keeps of it."""
+def check_export(model: Any, export: OnnxModel, rows: Any) -> dict[str, Any]:
+    """Predict ``rows`` with the model and its export: how many rows they answer alike.
+
+    Classifiers agree on a row when the labels are equal (the largest difference of the
+    class probabilities is reported beside); regressors when the values agree to 1e-4
+    relative (float32 arithmetic against float64). Returns ``{"rows", "agreeing",
+    "max_difference"}``.
+    """
+    import numpy as np
+
+    if hasattr(rows, "columns") and getattr(model, "feature_names_in_", None) is None \
+            and len(export.feeds) == 1:
+        rows = rows.to_numpy()  # fitted on an array: a table's names would be warned about
+    exact = np.asarray(model.predict(rows))
+    converted = np.asarray(export.predict(rows))
+    if exact.shape != converted.shape:
+        return {"rows": int(len(exact)), "agreeing": 0, "max_difference": None}
+    if export.classifier:
+        alike = exact == converted
+        difference = float(np.max(np.abs(np.asarray(model.predict_proba(rows)) -
+                                         export.predict_proba(rows)), initial=0.0))
+    else:
+        exact, converted = exact.astype(float), converted.astype(float)
+        scale = max(1.0, float(np.max(np.abs(exact), initial=0.0)))
+        alike = np.isclose(converted, exact, rtol=1e-4, atol=1e-4 * scale)
+        difference = float(np.max(np.abs(converted - exact), initial=0.0))
+    agreeing = int(np.count_nonzero(alike.reshape(len(exact), -1).all(axis=1)))
+    return {"rows": int(len(exact)), "agreeing": agreeing, "max_difference": difference}
+
+
+def _checked(model: Any, data: bytes, meta: dict[str, Any], rows: Any,
+             address: str) -> dict[str, Any] | None:
+    """The check of a new export on the reference rows, with a warning when it cannot be
+    served in the model's place (None: no rows to check on)."""
+    if rows is None or len(rows) == 0:
+        warnings.warn(f"{address}: no reference rows to check the ONNX export on, so "
+                      "nbtrack serve serves the model file (--onnx serves the export); pass "
+                      "reference= to register_model to check it", NbtrackWarning, stacklevel=4)
+        return None
+    try:
+        check = check_export(model, OnnxModel(data, meta), rows)
+    except Exception as exc:  # noqa: BLE001 - an export that fails on real rows is not served
+        check = {"rows": int(len(rows)), "agreeing": 0, "max_difference": None,
+                 "error": f"{type(exc).__name__}: {exc}"[:300]}
+    if check["agreeing"] < check["rows"]:
+        why = check.get("error") or (f"it answers {check['rows'] - check['agreeing']} of "
+                                     f"{check['rows']} reference rows differently")
+        warnings.warn(f"{address}: the ONNX export is not served by default: {why}; nbtrack "
+                      "serve serves the model file (--onnx serves the export anyway)",
+                      NbtrackWarning, stacklevel=4)
+    return check
+
+
+def checked_export(version: ModelVersion) -> bool:
+    """Whether ``nbtrack serve`` serves the version's ONNX export by default: it has one
+    that answered every reference row checked at registration as the model file did,
+    and onnxruntime is installed here."""
+    agreeing, _, checked = str((version.tags or {}).get(CHECK_TAG, "")).partition("/")
+    return agreeing.isdigit() and checked.isdigit() and 0 < int(checked) == int(agreeing) \
+        and EXPORT_TAG in (version.tags or {}) and \
+        importlib.util.find_spec("onnxruntime") is not None
+
+
+def export_version(store: Any, run_id: str, record: Any, trusted: bool, rows: Any = None,
+                   address: str = "the new version") -> dict[str, str]:
+    """Convert the run's model behind ``record``, check it on ``rows`` (the reference
+    sample) and store the export with the run; return the tags the version keeps of it."""
     from .entities import Artifact
     from .model_files import FORMAT as SKOPS
     from .model_files import load_model_artifact
@@ -123,11 +194,16 @@ def export_version(store: Any, run_id: str, record: Any, trusted: bool) -> dict[
     model = load_model_artifact(record, store.read_artifact(run_id, record.name), trusted)
     data, meta = convert(model, dict(record.meta.get("signature") or {}))
     meta.update({"source": record.name, "source_sha256": record.sha256})
+    check = _checked(model, data, meta, rows, address)
     # named by content: exporting the model again with another skl2onnx keeps this one
     name = f"onnx/{record.name}-{hashlib.sha256(data).hexdigest()[:12]}.onnx"
-    stored = store.add_artifact(run_id, Artifact(name, "", 0, KIND, meta), data=data)
+    stored = store.add_artifact(run_id, Artifact(name, "", 0, KIND, meta | {"check": check}),
+                                data=data)
     store.flush()
-    return {EXPORT_TAG: name, EXPORT_DIGEST_TAG: stored.sha256}
+    tags = {EXPORT_TAG: name, EXPORT_DIGEST_TAG: stored.sha256}
+    if check is not None:
+        tags[CHECK_TAG] = f"{check['agreeing']}/{check['rows']}"
+    return tags
 
 
 def onnx_export(version: ModelVersion) -> tuple[str, str]:

@@ -74,7 +74,10 @@ def register_model(store: Store, run_id: str, name: str, artifact: str | None = 
         Also convert a scikit-learn model to ONNX (skl2onnx, inputs from the signature)
         and keep the ``.onnx`` file with the version: ``load_model(..., format="onnx")``.
         Needs ``pip install nbtrack[onnx]``; a model skl2onnx cannot convert is an error
-        and registers nothing.
+        and registers nothing. The export is checked on the reference sample: when it
+        predicts every row as the model does, ``nbtrack serve`` serves it by default
+        (tag ``nbtrack.onnx.agrees``, e.g. ``"150/150"``); otherwise a warning says so
+        and serving keeps the model file.
 
     Raises
     ------
@@ -102,8 +105,11 @@ def register_model(store: Store, run_id: str, name: str, artifact: str | None = 
         labels[REFERENCE_TAG] = chosen
     if onnx:
         from .model_onnx import export_version
+        from .monitoring.reference import load_sample
 
-        labels.update(export_version(store, run.run_id, record, trusted=False))
+        rows = None if chosen is None else load_sample(store, run.run_id, chosen, signature)
+        labels.update(export_version(store, run.run_id, record, trusted=False, rows=rows,
+                                     address=f"the next version of {name!r}"))
     version = ModelVersion(
         name=name, version=0, run_id=run.run_id, cell_id=run.cell_id, artifact=artifact,
         digest=record.sha256, format=str(meta.get("format", "unknown")), created=time.time(),

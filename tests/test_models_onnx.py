@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_iris
@@ -18,7 +19,7 @@ pytest.importorskip("onnxruntime")
 from nbtrack import registry  # noqa: E402
 from nbtrack.capture.estimators import signature_for  # noqa: E402
 from nbtrack.errors import (ArtifactCorruptError, InvalidValueError,  # noqa: E402
-                            MissingDependencyError, ModelNotFoundError)
+                            MissingDependencyError, ModelNotFoundError, NbtrackWarning)
 from nbtrack.store import open_store  # noqa: E402
 from nbtrack.tracking import Tracker  # noqa: E402
 
@@ -46,7 +47,8 @@ def logged(store, model, frame, name="clf"):
 def test_an_iris_classifier_predicts_the_same_through_onnx(store, iris):
     X, y = iris
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)
-    version = registry.register_model(store, logged(store, model, X), "iris", onnx=True)
+    version = registry.register_model(store, logged(store, model, X), "iris", onnx=True,
+                                      reference=X)
     exported = registry.load_model(store, "iris/1", format="onnx")
     assert version.format == "skops" and type(exported).__name__ == "OnnxModel"
     np.testing.assert_array_equal(exported.predict(X), model.predict(X))
@@ -65,10 +67,42 @@ def test_an_iris_classifier_predicts_the_same_through_onnx(store, iris):
     assert registry.load_model(store, "iris/1").predict(X).tolist() == model.predict(X).tolist()
 
 
+def test_the_export_is_checked_on_the_reference_rows_at_registration(store, iris):
+    X, y = iris
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    version = registry.register_model(store, logged(store, model, X), "iris", onnx=True,
+                                      reference=X)
+    assert version.tags["nbtrack.onnx.agrees"] == "150/150"
+    check = store.artifact_record(version.run_id, version.tags["nbtrack.onnx"]).meta["check"]
+    assert (check["rows"], check["agreeing"]) == (150, 150)
+    assert 0 < check["max_difference"] < 1e-5  # float32 probabilities, not the same bits
+
+
+def test_an_export_that_answers_otherwise_is_kept_but_said_so(store):
+    """Inputs near 1e7 that float32 rounds to whole numbers: the export's predictions
+    move by up to 0.5 wherever an input had a fraction."""
+    from sklearn.linear_model import LinearRegression
+
+    X = pd.DataFrame({"x": 1e7 + np.arange(40) * 0.3})
+    model = LinearRegression().fit(X, X["x"] - 1e7)
+    whole = int((X["x"].astype(np.float32).astype(float) == X["x"]).sum())
+    assert 0 < whole < 40
+    with pytest.warns(NbtrackWarning, match=rf"not served by default: it answers {40 - whole} "
+                      r"of 40 reference rows differently; nbtrack serve serves the model file"):
+        version = registry.register_model(store, logged(store, model, X), "big", onnx=True,
+                                          reference=X)
+    assert version.tags["nbtrack.onnx.agrees"] == f"{whole}/40"
+    # still there for whoever asks for it
+    exported = registry.load_model(store, "big/1", format="onnx")
+    assert np.abs(exported.predict(X) - model.predict(X)).max() > 0.05
+
+
 def test_a_regressor_and_named_mixed_columns_convert(store, iris):
     X, y = iris
     ridge = Ridge().fit(X.to_numpy(), y)
-    registry.register_model(store, logged(store, ridge, X.to_numpy()), "ridge", onnx=True)
+    version = registry.register_model(store, logged(store, ridge, X.to_numpy()), "ridge",
+                                      onnx=True, reference=X.to_numpy())
+    assert version.tags["nbtrack.onnx.agrees"] == "150/150"
     exported = registry.load_model(store, "ridge", format="onnx")
     np.testing.assert_allclose(exported.predict(X.to_numpy()), ridge.predict(X.to_numpy()),
                                atol=1e-4)
@@ -79,7 +113,9 @@ def test_a_regressor_and_named_mixed_columns_convert(store, iris):
     mixed = make_pipeline(ColumnTransformer([("num", StandardScaler(), list(X.columns)),
                                              ("cat", OneHotEncoder(), ["colour"])]),
                           LogisticRegression(max_iter=500)).fit(frame, y)
-    registry.register_model(store, logged(store, mixed, frame), "mixed", onnx=True)
+    version = registry.register_model(store, logged(store, mixed, frame), "mixed", onnx=True,
+                                      reference=frame)
+    assert version.tags["nbtrack.onnx.agrees"] == "150/150"
     exported = registry.load_model(store, "mixed", format="onnx")
     assert [spec[1] for spec in exported.inputs] == ["float"] * 4 + ["string"]
     np.testing.assert_array_equal(exported.predict(frame), mixed.predict(frame))
@@ -88,7 +124,8 @@ def test_a_regressor_and_named_mixed_columns_convert(store, iris):
 def test_a_tampered_export_is_refused(store, iris, tamper):
     X, y = iris
     version = registry.register_model(
-        store, logged(store, LogisticRegression(max_iter=500).fit(X, y), X), "iris", onnx=True)
+        store, logged(store, LogisticRegression(max_iter=500).fit(X, y), X), "iris", onnx=True,
+        reference=X)
     tamper(store, version.tags["nbtrack.onnx.sha256"], b"not an onnx file")
     with pytest.raises(ArtifactCorruptError):
         registry.load_model(store, "iris/1", format="onnx")
@@ -152,11 +189,13 @@ def test_the_command_and_the_magic_register_with_an_export(iris, ip, capsys):
     model = LogisticRegression(max_iter=500).fit(X, y)
     run_id = logged(store, model, X)
     store.flush()
-    assert main(["--store", store.uri, "register", run_id, "iris", "--onnx"]) == 0
+    with pytest.warns(NbtrackWarning, match="no reference rows to check the ONNX export"):
+        assert main(["--store", store.uri, "register", run_id, "iris", "--onnx"]) == 0
     assert "registered iris/1" in capsys.readouterr().out
     exported = registry.load_model(store, "iris/1", format="onnx")
     np.testing.assert_array_equal(exported.predict(X), model.predict(X))
-    ip.run_line_magic("track", f"register {run_id} iris --onnx")
+    with pytest.warns(NbtrackWarning, match="no reference rows to check the ONNX export"):
+        ip.run_line_magic("track", f"register {run_id} iris --onnx")
     ip.run_line_magic("track", f"register {run_id} iris")
     tags = [v.tags for v in store.backend.registry.versions("iris")]
     assert ["nbtrack.onnx" in t for t in tags] == [True, True, False]

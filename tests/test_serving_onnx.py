@@ -1,5 +1,5 @@
-"""`nbtrack serve --onnx`: a version's ONNX export served through onnxruntime, over real
-HTTP on a free loopback port."""
+"""A version's ONNX export served through onnxruntime (by default once checked, always
+with ``--onnx``), over real HTTP on a free loopback port."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ pytest.importorskip("onnxruntime")
 from nbtrack import registry  # noqa: E402
 from nbtrack.capture.estimators import signature_for  # noqa: E402
 from nbtrack.cli import main  # noqa: E402
-from nbtrack.errors import ModelNotFoundError  # noqa: E402
+from nbtrack.errors import ModelNotFoundError, NbtrackWarning  # noqa: E402
 from nbtrack.serving.app import ServingOptions  # noqa: E402
 from nbtrack.serving.server import ModelServer  # noqa: E402
 from nbtrack.store import open_store  # noqa: E402
@@ -37,14 +37,15 @@ def iris():
 
 @pytest.fixture
 def store(tmp_path, iris):
-    """iris/1 with an ONNX export (@production), iris/2 without one."""
+    """iris/1 with an ONNX export checked on its reference rows (@production), iris/2
+    without one."""
     X, model = iris
     store = open_store(str(tmp_path / "store"))
     tracker = Tracker(store)
     for onnx in (True, False):
         with tracker.start_run() as run:
             tracker.log_model(model, name="clf", signature=signature_for(model, {"X": X}))
-        registry.register_model(store, run.run_id, "iris", onnx=onnx)
+        registry.register_model(store, run.run_id, "iris", onnx=onnx, reference=X)
     registry.set_alias(store, "iris", "production", 1)
     yield store
     store.close()
@@ -76,14 +77,62 @@ def test_the_export_predicts_the_scikit_learn_models_classes_for_every_form(stor
         assert answer.json()["predictions"] == expected[:5]
 
 
-def test_v1_model_says_the_export_is_served_and_plain_serve_keeps_the_skops_file(store):
-    with ModelServer(store, "iris@production", token=TOKEN, options=ONNX) as server:
+def served_format(store, address, options=ServingOptions()):
+    with ModelServer(store, address, token=TOKEN, options=options) as server:
         info = call(server, "/v1/model", method="GET").json()
-    assert (info["model"], info["format"], info["served_format"]) == ("iris/1", "skops",
-                                                                        "onnx")
+    return info["model"], info["format"], info["served_format"]
+
+
+def test_a_checked_export_is_served_by_default_and_the_model_file_on_request(store):
+    assert registry.resolve(store, "iris/1").tags["nbtrack.onnx.agrees"] == "150/150"
+    assert served_format(store, "iris@production") == ("iris/1", "skops", "onnx")
+    assert served_format(store, "iris@production", ONNX) == ("iris/1", "skops", "onnx")
+    assert served_format(store, "iris@production", ServingOptions(onnx=False)) == \
+        ("iris/1", "skops", "skops")
+    # no export: the model file, by default and without a complaint
+    assert served_format(store, "iris/2") == ("iris/2", "skops", "skops")
+
+
+def test_an_export_never_checked_is_served_only_when_asked_for(store, iris):
+    X, model = iris
+    tracker = Tracker(store)
+    with tracker.start_run() as run:
+        tracker.log_model(model, name="clf", signature=signature_for(model, {"X": X}))
+    with pytest.warns(NbtrackWarning, match="no reference rows to check the ONNX export on"):
+        version = registry.register_model(store, run.run_id, "iris", onnx=True)
+    assert "nbtrack.onnx.agrees" not in version.tags
+    assert served_format(store, "iris/3") == ("iris/3", "skops", "skops")
+    assert served_format(store, "iris/3", ONNX) == ("iris/3", "skops", "onnx")
+
+
+def first_line_of_serve(store, python_env, *flags):
+    """What ``nbtrack serve`` prints first, from a real command stopped right after."""
+    process = subprocess.Popen([sys.executable, "-m", "nbtrack", "--store", store.uri,
+                                "serve", "iris@production", "--port", "0", *flags],
+                               env=python_env, stdout=subprocess.PIPE, text=True)
+    try:
+        return process.stdout.readline()
+    finally:
+        process.terminate()
+        process.wait(30)
+        process.stdout.close()
+
+
+def test_the_command_serves_the_checked_export_unless_told_the_model_file(store, python_env):
+    store.flush()
+    assert first_line_of_serve(store, python_env).startswith(
+        "serving iris/1 (iris@production) as ONNX (onnxruntime) on http://127.0.0.1:")
+    assert first_line_of_serve(store, python_env, "--model-file").startswith(
+        "serving iris/1 (iris@production) on http://127.0.0.1:")
+
+
+def test_by_default_a_reload_decides_again_for_the_version_it_resolves(store):
     with ModelServer(store, "iris@production", token=TOKEN) as server:
+        assert call(server, "/v1/model", method="GET").json()["served_format"] == "onnx"
+        registry.set_alias(store, "iris", "production", 2)
+        assert call(server, "/-/reload").json() == {"model": "iris/2", "before": "iris/1"}
         info = call(server, "/v1/model", method="GET").json()
-    assert info["served_format"] == "skops"
+    assert (info["model"], info["served_format"]) == ("iris/2", "skops")
 
 
 def test_inputs_are_checked_against_the_signature_as_for_the_skops_model(store, iris):

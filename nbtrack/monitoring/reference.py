@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 __all__ = ["SAMPLE_ROWS", "SEED", "REFERENCE_TAG", "ReferenceSample", "reservoir_indices",
-           "sample_table", "sample_inputs", "encode_sample", "decode_sample",
+           "sample_table", "sample_inputs", "encode_sample", "decode_sample", "load_sample",
            "reference_artifacts", "choose_reference", "load_reference"]
 
 #: Rows a reference sample keeps at most.
@@ -209,9 +209,15 @@ def load_reference(store: Any, version: Any) -> Any:
     name = (version.tags or {}).get(REFERENCE_TAG)
     if not name:
         return None
-    record = store.artifact_record(version.run_id, name)
-    frame = decode_sample(store.read_artifact(version.run_id, name), record.meta)
-    wanted = _wanted_columns(version.signature or {})
+    return load_sample(store, version.run_id, name, version.signature or {})
+
+
+def load_sample(store: Any, run_id: str, name: str, signature: Mapping[str, Any]) -> Any:
+    """The sample kept as artifact ``name`` of a run, as a DataFrame of the model's input
+    columns when ``signature`` names them (all its columns otherwise)."""
+    record = store.artifact_record(run_id, name)
+    frame = decode_sample(store.read_artifact(run_id, name), record.meta)
+    wanted = _wanted_columns(signature)
     if isinstance(wanted, list) and set(wanted) <= set(frame.columns):
         frame = frame[wanted]
     return frame

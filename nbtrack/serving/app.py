@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..errors import NbtrackError
+from ..model_onnx import checked_export
 from ..model_torch import as_predictor
 from ..registry import load_model, resolve
 from ..store import Store
@@ -46,8 +47,13 @@ _CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "NOT_FOUND",
 
 @dataclass(frozen=True)
 class ServingOptions:
-    """Limits and switches of a model server (``onnx``: serve the version's ONNX export
-    through onnxruntime instead of its skops file)."""
+    """Limits and switches of a model server.
+
+    ``onnx``: None serves a version's ONNX export through onnxruntime when it has a
+    checked one (see :func:`~nbtrack.model_onnx.checked_export`), else its model file;
+    True always serves the export (a version without one is an error); False always the
+    model file.
+    """
 
     max_bytes: int = 10 * 1024 * 1024
     max_rows: int = 100_000
@@ -55,7 +61,7 @@ class ServingOptions:
     strict: bool = False
     log_inputs: bool = True
     trusted: bool = False
-    onnx: bool = False
+    onnx: bool | None = None
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -81,17 +87,20 @@ class ServedModel:
 
     With ``onnx=True`` the version's ONNX export is served through onnxruntime (see
     :mod:`nbtrack.model_onnx`), which neither loads the skops file nor imports
-    scikit-learn; a version registered without ``onnx=True`` is an error.
+    scikit-learn; a version registered without ``onnx=True`` is an error. With
+    ``onnx=None`` (the default) the export is served when it was checked equal to the
+    model on the version's reference rows, and the model file otherwise; each reload
+    decides again for the version it resolves.
     """
 
     def __init__(self, store: Store, address: str, trusted: bool = False,
-                 onnx: bool = False) -> None:
+                 onnx: bool | None = None) -> None:
         self.store, self.address, self.trusted, self.onnx = store, address, trusted, onnx
         self.current: Serving = self._load()
 
     def _load(self) -> Serving:
         version = resolve(self.store, self.address)
-        if self.onnx:
+        if self.onnx or (self.onnx is None and checked_export(version)):
             return _onnx_serving(self.store, version)
         model = load_model(self.store, version.address, self.trusted)
         model = as_predictor(model, version.format)
