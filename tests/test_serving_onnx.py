@@ -77,7 +77,7 @@ def test_the_export_predicts_the_scikit_learn_models_classes_for_every_form(stor
         assert answer.json()["predictions"] == expected[:5]
 
 
-def served_format(store, address, options=ServingOptions()):
+def served_format(store, address, options=None):
     with ModelServer(store, address, token=TOKEN, options=options) as server:
         info = call(server, "/v1/model", method="GET").json()
     return info["model"], info["format"], info["served_format"]
