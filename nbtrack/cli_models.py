@@ -20,7 +20,10 @@ def cmd_register(args: argparse.Namespace) -> int:
     from .registry import register_model, set_alias
 
     store = _open(args)
-    version = register_model(store, args.run, args.name, args.artifact, onnx=args.onnx)
+    reference = None if args.reference is None else \
+        _read_table(Path(args.reference), "reference file", " of the model's training inputs")
+    version = register_model(store, args.run, args.name, args.artifact, onnx=args.onnx,
+                             reference=reference)
     print(f"registered {version.address} from {version.run_id}")
     if args.alias:
         set_alias(store, version.name, args.alias, version.version)
@@ -216,6 +219,10 @@ def add_model_commands(sub: Any) -> None:
     register.add_argument("--onnx", action="store_true", help="also keep an ONNX export "
                           "(scikit-learn models; nbtrack[onnx]), served by nbtrack serve "
                           "once checked equal to the model on the reference rows")
+    register.add_argument("--reference", metavar="FILE", help="a .csv or .parquet file of "
+                          "the training inputs: the sample monitoring compares served data "
+                          "with, and the rows an ONNX export is checked on (default: the "
+                          "table the run's %%%%track cell read)")
     register.set_defaults(func=cmd_register)
 
     promote = sub.add_parser("promote", help="point an alias (production, staging) at a "

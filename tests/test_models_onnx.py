@@ -199,3 +199,22 @@ def test_the_command_and_the_magic_register_with_an_export(iris, ip, capsys):
     ip.run_line_magic("track", f"register {run_id} iris")
     tags = [v.tags for v in store.backend.registry.versions("iris")]
     assert ["nbtrack.onnx" in t for t in tags] == [True, True, False]
+
+
+def test_the_command_checks_the_export_on_a_reference_file(store, iris, tmp_path, capsys):
+    from nbtrack.cli import main
+
+    X, y = iris
+    run_id = logged(store, LogisticRegression(max_iter=500).fit(X, y), X)
+    store.flush()
+    X.to_csv(tmp_path / "train.csv", index=False)
+    assert main(["--store", store.uri, "register", run_id, "iris", "--onnx",
+                 "--reference", str(tmp_path / "train.csv")]) == 0
+    version = registry.resolve(store, "iris/1")
+    assert version.tags["nbtrack.onnx.agrees"] == "150/150"
+    assert version.tags["nbtrack.reference"].startswith("reference/registered-")
+    assert main(["--store", store.uri, "register", run_id, "iris", "--reference",
+                 str(tmp_path / "missing.csv")]) == 1
+    assert capsys.readouterr().err == (
+        f"nbtrack: error: no reference file {tmp_path / 'missing.csv'}; give a .csv or "
+        ".parquet file of the model's training inputs\n")
