@@ -151,7 +151,8 @@ def _checked(model: Any, data: bytes, meta: dict[str, Any], rows: Any,
     if rows is None or len(rows) == 0:
         warnings.warn(f"{address}: no reference rows to check the ONNX export on, so "
                       "nbtrack serve serves the model file (--onnx serves the export); pass "
-                      "reference= to register_model to check it", NbtrackWarning, stacklevel=4)
+                      "reference= to register_model (nbtrack register --reference FILE) to "
+                      "check it", NbtrackWarning, stacklevel=4)
         return None
     try:
         check = check_export(model, OnnxModel(data, meta), rows)
